@@ -1,0 +1,33 @@
+package eventstore
+
+// applicationID marks a SQLite file as a dealreg ledger (PRAGMA
+// application_id), so that opening some other database fails clearly.
+const applicationID = 0x64726567 // "dreg"
+
+// migrations[v] brings a ledger from schema version v-1 to v. The version is
+// kept in PRAGMA user_version. Never edit a released migration: add one.
+var migrations = []string{
+	1: `
+CREATE TABLE events (
+	position       INTEGER PRIMARY KEY,  -- global position, 0-based, no gaps; also the Merkle leaf index
+	event_id       BLOB    NOT NULL UNIQUE,
+	stream         TEXT    NOT NULL,
+	revision       INTEGER NOT NULL,
+	type           TEXT    NOT NULL,
+	schema_version INTEGER NOT NULL,
+	data           TEXT    NOT NULL,
+	metadata       TEXT    NOT NULL,
+	recorded_at    INTEGER NOT NULL,     -- Unix nanoseconds, assigned at commit, never decreasing
+	UNIQUE (stream, revision)
+);
+-- tree holds the stored hashes of an RFC 6962 Merkle tree over the events in
+-- position order, indexed as golang.org/x/mod/sumdb/tlog's StoredHashIndex.
+CREATE TABLE tree (
+	idx  INTEGER PRIMARY KEY,
+	hash BLOB NOT NULL
+);
+`,
+}
+
+// SchemaVersion is the ledger schema version this build writes.
+var SchemaVersion = len(migrations) - 1
