@@ -70,6 +70,9 @@ type SQLite struct {
 	notifyMu  sync.Mutex
 	notify    chan struct{} // closed and replaced after every commit
 
+	// damaged, if set at open, refuses every append: see loadState.
+	damaged error
+
 	// Writer goroutine state, touched by nothing else.
 	nextPos  uint64
 	lastTime int64
@@ -290,7 +293,10 @@ func (s *SQLite) loadState(ctx context.Context) error {
 		have = maxIdx.Int64 + 1
 	}
 	if want := tlog.StoredHashCount(int64(s.nextPos)); have != want && !s.opts.noMerkle {
-		return fmt.Errorf("the Merkle tree holds %d hashes but %d events need %d: the file was altered, run dealreg verify", have, s.nextPos, want)
+		// Keep the ledger readable, so it can be verified and exported,
+		// but never extend a tree that no longer matches its events.
+		s.damaged = fmt.Errorf("the ledger was altered: its Merkle tree holds %d hashes but %d events need %d; run dealreg verify", have, s.nextPos, want)
+		s.logger.Error("ledger damaged, refusing writes", "path", s.path, "err", s.damaged)
 	}
 	s.committed.Store(s.nextPos)
 	return nil
@@ -325,6 +331,10 @@ func (s *SQLite) closeDBs() error {
 	return errors.Join(errs...)
 }
 
+// Damaged returns why the ledger refuses writes, or nil. A ledger whose
+// tree and events disagree at open is damaged: run Verify to find where.
+func (s *SQLite) Damaged() error { return s.damaged }
+
 // Path returns the ledger file's path.
 func (s *SQLite) Path() string { return s.path }
 
@@ -332,6 +342,9 @@ func (s *SQLite) Path() string { return s.path }
 func (s *SQLite) Append(ctx context.Context, stream string, expected domain.ExpectedRevision, events ...domain.EventData) (domain.AppendResult, error) {
 	if err := validateAppend(stream, events); err != nil {
 		return domain.AppendResult{}, err
+	}
+	if s.damaged != nil {
+		return domain.AppendResult{}, s.damaged
 	}
 	events = compactEvents(events)
 	r := &writeReq{stream: stream, expected: expected, events: events, done: make(chan writeResult, 1)}

@@ -165,9 +165,6 @@ func (s *SQLite) Verify(ctx context.Context) (TreeHead, error) {
 				return fail("recorded time %s is earlier than the previous event's", e.RecordedAt)
 			}
 			lastTime = at
-			if !json.Valid(e.Data) || !json.Valid(e.Metadata) {
-				return fail("data or metadata is not valid JSON")
-			}
 			hashes, err := tlog.StoredHashes(int64(e.Position), LeafData(e), reader)
 			if err != nil {
 				return fail("recompute tree hashes: %v", err)
@@ -187,6 +184,9 @@ func (s *SQLite) Verify(ctx context.Context) (TreeHead, error) {
 					}
 					return fail("tree hash %d does not match the events before it", first+int64(i))
 				}
+			}
+			if !json.Valid(e.Data) || !json.Valid(e.Metadata) {
+				return fail("data or metadata is not valid JSON")
 			}
 			cache.put(first, hashes)
 			want++
