@@ -34,7 +34,11 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		os.Exit(crashChild(path))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if readAllFixture.path != "" {
+		os.RemoveAll(filepath.Dir(readAllFixture.path))
+	}
+	os.Exit(code)
 }
 
 func crashChild(path string) int {

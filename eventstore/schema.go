@@ -18,13 +18,11 @@ CREATE TABLE events (
 	data           TEXT    NOT NULL,
 	metadata       TEXT    NOT NULL,
 	recorded_at    INTEGER NOT NULL,     -- Unix nanoseconds, assigned at commit, never decreasing
+	-- hashes: the RFC 6962 Merkle tree hashes this event completes, 32 bytes
+	-- each, as golang.org/x/mod/sumdb/tlog.StoredHashes returns them: its leaf
+	-- hash, then one hash per level of every subtree it closes.
+	hashes         BLOB    NOT NULL,
 	UNIQUE (stream, revision)
-);
--- tree holds the stored hashes of an RFC 6962 Merkle tree over the events in
--- position order, indexed as golang.org/x/mod/sumdb/tlog's StoredHashIndex.
-CREATE TABLE tree (
-	idx  INTEGER PRIMARY KEY,
-	hash BLOB NOT NULL
 );
 `,
 }

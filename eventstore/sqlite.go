@@ -74,18 +74,23 @@ type SQLite struct {
 	damaged error
 
 	// Writer goroutine state, touched by nothing else.
-	nextPos  uint64
-	lastTime int64
-	cache    *hashCache
-	stmts    writerStmts
+	nextPos   uint64
+	lastTime  int64
+	cache     *hashCache
+	revisions *revisionCache
+	stmts     writerStmts
 }
 
 var _ domain.EventStore = (*SQLite)(nil)
 
+// writerStmts are prepared once on the writer's own connection. The writer
+// runs BEGIN/COMMIT itself rather than through database/sql's Tx, which
+// would prepare every statement again in every transaction.
 type writerStmts struct {
-	conn                           *sql.Conn
-	insEvent, insTree, streamRev   *sql.Stmt
-	eventByID, eventsRange, hashAt *sql.Stmt
+	conn                                *sql.Conn
+	begin, commit, rollback             *sql.Stmt
+	insEvent, streamRev                 *sql.Stmt
+	positionByID, eventsRange, hashesAt *sql.Stmt
 }
 
 // writeReq is one unit of work for the writer: an append, or (for import) a
@@ -114,14 +119,15 @@ func OpenSQLite(path string, opts Options) (*SQLite, error) {
 		opts.Logger = slog.Default()
 	}
 	s := &SQLite{
-		path:   path,
-		clock:  opts.Clock,
-		logger: opts.Logger,
-		opts:   opts,
-		reqs:   make(chan *writeReq, maxBatch),
-		stop:   make(chan struct{}),
-		notify: make(chan struct{}),
-		cache:  newHashCache(1 << 14),
+		path:      path,
+		clock:     opts.Clock,
+		logger:    opts.Logger,
+		opts:      opts,
+		reqs:      make(chan *writeReq, maxBatch),
+		stop:      make(chan struct{}),
+		notify:    make(chan struct{}),
+		cache:     newHashCache(1 << 14),
+		revisions: newRevisionCache(1 << 16),
 	}
 	if err := s.open(); err != nil {
 		s.closeDBs()
@@ -259,12 +265,14 @@ func (s *SQLite) prepareWriter(ctx context.Context) error {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&st.insEvent, `INSERT INTO events (position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)`},
-		{&st.insTree, `INSERT INTO tree (idx, hash) VALUES (?,?)`},
+		{&st.begin, `BEGIN IMMEDIATE`},
+		{&st.commit, `COMMIT`},
+		{&st.rollback, `ROLLBACK`},
+		{&st.insEvent, `INSERT INTO events (position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at, hashes) VALUES (?,?,?,?,?,?,?,?,?,?)`},
 		{&st.streamRev, `SELECT max(revision) FROM events WHERE stream = ?`},
-		{&st.eventByID, `SELECT position, stream, revision FROM events WHERE event_id = ?`},
-		{&st.eventsRange, `SELECT event_id, stream FROM events WHERE position BETWEEN ? AND ? ORDER BY position`},
-		{&st.hashAt, `SELECT hash FROM tree WHERE idx = ?`},
+		{&st.positionByID, `SELECT position FROM events WHERE event_id = ?`},
+		{&st.eventsRange, `SELECT event_id, stream, revision FROM events WHERE position BETWEEN ? AND ? ORDER BY position`},
+		{&st.hashesAt, `SELECT hashes FROM events WHERE position = ?`},
 	} {
 		if *p.dst, err = conn.PrepareContext(ctx, p.q); err != nil {
 			return fmt.Errorf("prepare %q: %w", p.q, err)
@@ -284,19 +292,20 @@ func (s *SQLite) loadState(ctx context.Context) error {
 		s.nextPos = uint64(maxPos.Int64) + 1
 		s.lastTime = lastTime.Int64
 	}
-	var maxIdx sql.NullInt64
-	if err := s.stmts.conn.QueryRowContext(ctx, `SELECT max(idx) FROM tree`).Scan(&maxIdx); err != nil {
-		return describeOpenError(err)
-	}
-	have := int64(0)
-	if maxIdx.Valid {
-		have = maxIdx.Int64 + 1
-	}
-	if want := tlog.StoredHashCount(int64(s.nextPos)); have != want && !s.opts.noMerkle {
-		// Keep the ledger readable, so it can be verified and exported,
-		// but never extend a tree that no longer matches its events.
-		s.damaged = fmt.Errorf("the ledger was altered: its Merkle tree holds %d hashes but %d events need %d; run dealreg verify", have, s.nextPos, want)
-		s.logger.Error("ledger damaged, refusing writes", "path", s.path, "err", s.damaged)
+	if s.nextPos > 0 && !s.opts.noMerkle {
+		// The last event must hold exactly the hashes its position needs.
+		var hashes []byte
+		last := int64(s.nextPos - 1)
+		if err := s.stmts.hashesAt.QueryRowContext(ctx, last).Scan(&hashes); err != nil {
+			return describeOpenError(err)
+		}
+		want := tlog.StoredHashCount(last+1) - tlog.StoredHashIndex(0, last)
+		if int64(len(hashes)) != want*tlog.HashSize {
+			// Keep the ledger readable, so it can be verified and
+			// exported, but never extend a tree that no longer matches.
+			s.damaged = fmt.Errorf("the ledger was altered: event %d holds %d bytes of tree hashes, want %d; run dealreg verify", last, len(hashes), want*tlog.HashSize)
+			s.logger.Error("ledger damaged, refusing writes", "path", s.path, "err", s.damaged)
+		}
 	}
 	s.committed.Store(s.nextPos)
 	return nil
@@ -451,314 +460,6 @@ func validateAppend(stream string, events []domain.EventData) error {
 	return nil
 }
 
-// writer is the single goroutine that writes. It takes the first queued
-// request, then every request queued meanwhile (no linger: whatever arrived
-// while the previous commit ran), and commits them in one transaction.
-func (s *SQLite) writer() {
-	defer s.wg.Done()
-	batch := make([]*writeReq, 0, maxBatch)
-	for {
-		select {
-		case r := <-s.reqs:
-			batch = append(batch[:0], r)
-		case <-s.stop:
-			// Close: finish whatever was queued before it.
-			for {
-				batch = batch[:0]
-				for len(batch) < maxBatch {
-					select {
-					case r := <-s.reqs:
-						batch = append(batch, r)
-						continue
-					default:
-					}
-					break
-				}
-				if len(batch) == 0 {
-					s.signal()
-					return
-				}
-				s.commit(batch)
-			}
-		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		s.commit(batch)
-	}
-}
-
-// batch is the state of one group-commit transaction.
-type batch struct {
-	s         *SQLite
-	tx        *sql.Tx
-	ctx       context.Context
-	nextPos   uint64
-	lastTime  int64
-	treeFirst int64
-	pending   []tlog.Hash
-	reader    overlayReader
-	// st are the writer's statements bound to tx.
-	insEvent, insTree, streamRev, eventByID, eventsRange *sql.Stmt
-}
-
-func (s *SQLite) commit(reqs []*writeReq) {
-	ctx := context.Background()
-	results := make([]writeResult, len(reqs))
-	b, err := s.begin(ctx)
-	if err == nil {
-		for i, r := range reqs {
-			if r.fn != nil {
-				// A function may have written before failing: never keep half of it.
-				if results[i].err = r.fn(b); results[i].err != nil {
-					err = results[i].err
-					break
-				}
-				continue
-			}
-			results[i].res, results[i].err = b.append(r)
-			if isBatchFatal(results[i].err) {
-				err = results[i].err
-				break
-			}
-		}
-	}
-	if err == nil {
-		err = b.tx.Commit()
-	}
-	if err != nil {
-		if b != nil {
-			b.tx.Rollback()
-		}
-		err = describeWriteError(err)
-		if !errors.Is(err, domain.ErrStorageFull) {
-			s.logger.Error("ledger commit failed", "err", err, "requests", len(reqs))
-		}
-		for _, r := range reqs {
-			r.done <- writeResult{err: err}
-		}
-		return
-	}
-	s.nextPos, s.lastTime = b.nextPos, b.lastTime
-	if !s.opts.noMerkle {
-		s.cache.put(b.treeFirst, b.pending)
-	}
-	s.committed.Store(b.nextPos)
-	s.signal()
-	for i, r := range reqs {
-		r.done <- results[i]
-	}
-}
-
-// signal wakes every subscription waiting for new events.
-func (s *SQLite) signal() {
-	s.notifyMu.Lock()
-	close(s.notify)
-	s.notify = make(chan struct{})
-	s.notifyMu.Unlock()
-}
-
-func (s *SQLite) changed() <-chan struct{} {
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	return s.notify
-}
-
-// isBatchFatal tells request-level outcomes (a wrong revision, a duplicate
-// ID: that request fails, the others commit) from failures of the
-// transaction itself (I/O, disk full), which fail every request in it.
-func isBatchFatal(err error) bool {
-	if err == nil {
-		return false
-	}
-	var wrong *domain.WrongExpectedRevisionError
-	var de *domain.Error
-	return !errors.As(err, &wrong) && !errors.As(err, &de)
-}
-
-func describeWriteError(err error) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL {
-		return fmt.Errorf("%w (%v)", domain.ErrStorageFull, err)
-	}
-	if errors.Is(err, domain.ErrStorageFull) {
-		return err
-	}
-	return fmt.Errorf("ledger write: %w", err)
-}
-
-func (s *SQLite) begin(ctx context.Context) (*batch, error) {
-	tx, err := s.stmts.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock.Now().UnixNano()
-	b := &batch{
-		s:         s,
-		tx:        tx,
-		ctx:       ctx,
-		nextPos:   s.nextPos,
-		lastTime:  max(now, s.lastTime),
-		treeFirst: tlog.StoredHashCount(int64(s.nextPos)),
-	}
-	b.insEvent = tx.StmtContext(ctx, s.stmts.insEvent)
-	b.insTree = tx.StmtContext(ctx, s.stmts.insTree)
-	b.streamRev = tx.StmtContext(ctx, s.stmts.streamRev)
-	b.eventByID = tx.StmtContext(ctx, s.stmts.eventByID)
-	b.eventsRange = tx.StmtContext(ctx, s.stmts.eventsRange)
-	hashAt := tx.StmtContext(ctx, s.stmts.hashAt)
-	b.reader = overlayReader{
-		pendingFirst: b.treeFirst,
-		cache:        s.cache,
-		load: func(idx int64) (tlog.Hash, error) {
-			var h []byte
-			if err := hashAt.QueryRowContext(ctx, idx).Scan(&h); err != nil {
-				return tlog.Hash{}, err
-			}
-			return hashFromBytes(h)
-		},
-	}
-	return b, nil
-}
-
-func hashFromBytes(b []byte) (tlog.Hash, error) {
-	var h tlog.Hash
-	if len(b) != len(h) {
-		return h, fmt.Errorf("stored hash has %d bytes, want %d", len(b), len(h))
-	}
-	copy(h[:], b)
-	return h, nil
-}
-
-// append applies one append request inside the batch. Every check happens
-// before the first insert, so a request that fails writes nothing.
-func (b *batch) append(r *writeReq) (domain.AppendResult, error) {
-	ctx := b.ctx
-	if res, found, err := b.idempotent(r); err != nil || found {
-		return res, err
-	}
-	for _, e := range r.events[1:] {
-		var pos int64
-		var stream string
-		var rev int64
-		err := b.eventByID.QueryRowContext(ctx, e.ID[:]).Scan(&pos, &stream, &rev)
-		if err == nil {
-			return domain.AppendResult{}, domain.ErrDuplicateEventID
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return domain.AppendResult{}, err
-		}
-	}
-	var cur sql.NullInt64
-	if err := b.streamRev.QueryRowContext(ctx, r.stream).Scan(&cur); err != nil {
-		return domain.AppendResult{}, err
-	}
-	if !r.expected.Check(uint64(cur.Int64), cur.Valid) {
-		return domain.AppendResult{}, &domain.WrongExpectedRevisionError{
-			Stream: r.stream, Expected: r.expected, Actual: uint64(cur.Int64), ActualExists: cur.Valid,
-		}
-	}
-	next := uint64(0)
-	if cur.Valid {
-		next = uint64(cur.Int64) + 1
-	}
-	var res domain.AppendResult
-	for i, e := range r.events {
-		rec := domain.RecordedEvent{
-			ID:            e.ID,
-			Stream:        r.stream,
-			Revision:      next + uint64(i),
-			Position:      b.nextPos,
-			Type:          e.Type,
-			SchemaVersion: e.SchemaVersion,
-			Data:          e.Data,
-			Metadata:      e.Metadata,
-			RecordedAt:    time.Unix(0, b.lastTime).UTC(),
-		}
-		if err := b.insert(rec); err != nil {
-			return domain.AppendResult{}, err
-		}
-		res = domain.AppendResult{NextExpectedRevision: rec.Revision, Position: rec.Position}
-	}
-	return res, nil
-}
-
-// idempotent reports whether r's events are already stored, in order, in r's
-// stream: then the append is a retry and its original result is returned.
-func (b *batch) idempotent(r *writeReq) (domain.AppendResult, bool, error) {
-	var pos, rev int64
-	var stream string
-	err := b.eventByID.QueryRowContext(b.ctx, r.events[0].ID[:]).Scan(&pos, &stream, &rev)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.AppendResult{}, false, nil
-	}
-	if err != nil {
-		return domain.AppendResult{}, false, err
-	}
-	if stream != r.stream {
-		return domain.AppendResult{}, false, domain.ErrDuplicateEventID
-	}
-	last := pos + int64(len(r.events)) - 1
-	rows, err := b.eventsRange.QueryContext(b.ctx, pos, last)
-	if err != nil {
-		return domain.AppendResult{}, false, err
-	}
-	defer rows.Close()
-	i := 0
-	for rows.Next() {
-		var id []byte
-		var st string
-		if err := rows.Scan(&id, &st); err != nil {
-			return domain.AppendResult{}, false, err
-		}
-		if i >= len(r.events) || st != r.stream || string(id) != string(r.events[i].ID[:]) {
-			return domain.AppendResult{}, false, domain.ErrDuplicateEventID
-		}
-		i++
-	}
-	if err := rows.Err(); err != nil {
-		return domain.AppendResult{}, false, err
-	}
-	if i != len(r.events) {
-		return domain.AppendResult{}, false, domain.ErrDuplicateEventID
-	}
-	return domain.AppendResult{NextExpectedRevision: uint64(rev) + uint64(len(r.events)) - 1, Position: uint64(last)}, true, nil
-}
-
-// insert writes one fully formed event at b.nextPos and its Merkle hashes.
-func (b *batch) insert(e domain.RecordedEvent) error {
-	if e.Position != b.nextPos {
-		return fmt.Errorf("insert: position %d, next is %d", e.Position, b.nextPos)
-	}
-	_, err := b.insEvent.ExecContext(b.ctx, int64(e.Position), e.ID[:], e.Stream, int64(e.Revision), e.Type,
-		e.SchemaVersion, string(e.Data), string(e.Metadata), e.RecordedAt.UnixNano())
-	if err != nil {
-		return fmt.Errorf("insert event %d: %w", e.Position, err)
-	}
-	if !b.s.opts.noMerkle {
-		b.reader.pending = b.pending
-		hashes, err := tlog.StoredHashes(int64(e.Position), LeafData(e), &b.reader)
-		if err != nil {
-			return fmt.Errorf("tree hashes of event %d: %w", e.Position, err)
-		}
-		idx := b.treeFirst + int64(len(b.pending))
-		for i, h := range hashes {
-			if _, err := b.insTree.ExecContext(b.ctx, idx+int64(i), h[:]); err != nil {
-				return fmt.Errorf("insert tree hash: %w", err)
-			}
-		}
-		b.pending = append(b.pending, hashes...)
-	}
-	b.nextPos++
-	return nil
-}
-
 // ReadStream implements domain.EventStore.
 func (s *SQLite) ReadStream(ctx context.Context, stream string, opts domain.ReadStreamOptions) ([]domain.RecordedEvent, error) {
 	if err := s.readable(); err != nil {
@@ -818,7 +519,11 @@ func (s *SQLite) ReadAll(ctx context.Context, opts domain.ReadAllOptions) ([]dom
 	return events, nil
 }
 
-const selectEvents = `SELECT position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at FROM events`
+const (
+	eventColumns       = `position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at`
+	selectEvents       = `SELECT ` + eventColumns + ` FROM events`
+	selectEventsHashes = `SELECT ` + eventColumns + `, hashes FROM events`
+)
 
 func limit(count int) int64 {
 	if count <= 0 {
@@ -868,13 +573,14 @@ func (s *SQLite) query(ctx context.Context, q string, args ...any) ([]domain.Rec
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanEvent(row scanner) (domain.RecordedEvent, error) {
+// scanEvent scans a row of selectEvents, with any extra columns into extra.
+func scanEvent(row scanner, extra ...any) (domain.RecordedEvent, error) {
 	var (
 		e              domain.RecordedEvent
 		pos, rev, at   int64
 		id, data, meta []byte
 	)
-	if err := row.Scan(&pos, &id, &e.Stream, &rev, &e.Type, &e.SchemaVersion, &data, &meta, &at); err != nil {
+	if err := row.Scan(append([]any{&pos, &id, &e.Stream, &rev, &e.Type, &e.SchemaVersion, &data, &meta, &at}, extra...)...); err != nil {
 		return e, err
 	}
 	var err error

@@ -55,11 +55,12 @@ func (s *SQLite) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 func txHashLoader(ctx context.Context, tx *sql.Tx) func(int64) (tlog.Hash, error) {
 	return func(idx int64) (tlog.Hash, error) {
-		var h []byte
-		if err := tx.QueryRowContext(ctx, `SELECT hash FROM tree WHERE idx = ?`, idx).Scan(&h); err != nil {
+		pos, level := hashOwner(idx)
+		var hashes []byte
+		if err := tx.QueryRowContext(ctx, `SELECT hashes FROM events WHERE position = ?`, pos).Scan(&hashes); err != nil {
 			return tlog.Hash{}, err
 		}
-		return hashFromBytes(h)
+		return hashAtLevel(hashes, level)
 	}
 }
 
@@ -95,22 +96,23 @@ func (s *SQLite) TreeHead(ctx context.Context) (TreeHead, error) {
 
 // eachEvent calls fn for every event of the snapshot in position order. A row
 // that cannot be decoded is reported as a *VerifyError at its position.
-func eachEvent(ctx context.Context, tx *sql.Tx, fn func(domain.RecordedEvent) error) error {
+func eachEvent(ctx context.Context, tx *sql.Tx, fn func(e domain.RecordedEvent, hashes []byte) error) error {
 	const page = 4096
 	next := int64(0)
 	for {
-		rows, err := tx.QueryContext(ctx, selectEvents+` WHERE position >= ? ORDER BY position LIMIT ?`, next, page)
+		rows, err := tx.QueryContext(ctx, selectEventsHashes+` WHERE position >= ? ORDER BY position LIMIT ?`, next, page)
 		if err != nil {
 			return err
 		}
 		n := 0
 		for rows.Next() {
-			e, err := scanEvent(rows)
+			var hashes []byte
+			e, err := scanEvent(rows, &hashes)
 			if err != nil {
 				rows.Close()
 				return &VerifyError{Position: uint64(next), Reason: err.Error()}
 			}
-			if err := fn(e); err != nil {
+			if err := fn(e, hashes); err != nil {
 				rows.Close()
 				return err
 			}
@@ -143,13 +145,12 @@ func (s *SQLite) Verify(ctx context.Context) (TreeHead, error) {
 		if check != "ok" {
 			return fmt.Errorf("the SQLite file is damaged: %s", check)
 		}
-		stored := &treeCursor{ctx: ctx, tx: tx}
 		cache := newHashCache(1 << 14)
 		reader := &overlayReader{cache: cache, load: txHashLoader(ctx, tx)}
 		revisions := make(map[string]uint64)
 		var want uint64
 		var lastTime int64
-		err := eachEvent(ctx, tx, func(e domain.RecordedEvent) error {
+		err := eachEvent(ctx, tx, func(e domain.RecordedEvent, stored []byte) error {
 			fail := func(format string, args ...any) error {
 				return &VerifyError{Position: e.Position, Stream: e.Stream, Revision: e.Revision, Reason: fmt.Sprintf(format, args...)}
 			}
@@ -170,19 +171,15 @@ func (s *SQLite) Verify(ctx context.Context) (TreeHead, error) {
 				return fail("recompute tree hashes: %v", err)
 			}
 			first := tlog.StoredHashIndex(0, int64(e.Position))
+			if len(stored) != len(hashes)*tlog.HashSize {
+				return fail("the event holds %d bytes of tree hashes, want %d", len(stored), len(hashes)*tlog.HashSize)
+			}
 			for i, h := range hashes {
-				got, ok, err := stored.at(first + int64(i))
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return fail("tree hash %d is missing", first+int64(i))
-				}
-				if got != h {
+				if string(stored[i*tlog.HashSize:(i+1)*tlog.HashSize]) != string(h[:]) {
 					if i == 0 {
 						return fail("the event's bytes no longer match its hash in the Merkle tree")
 					}
-					return fail("tree hash %d does not match the events before it", first+int64(i))
+					return fail("tree hash %d (level %d) does not match the events before it", first+int64(i), i)
 				}
 			}
 			if !json.Valid(e.Data) || !json.Valid(e.Metadata) {
@@ -194,13 +191,6 @@ func (s *SQLite) Verify(ctx context.Context) (TreeHead, error) {
 		})
 		if err != nil {
 			return err
-		}
-		var maxIdx sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(idx) FROM tree`).Scan(&maxIdx); err != nil {
-			return err
-		}
-		if maxIdx.Valid && maxIdx.Int64+1 != tlog.StoredHashCount(int64(want)) {
-			return &VerifyError{Position: want, Reason: fmt.Sprintf("the tree holds hashes past the last event (index %d); events were removed", maxIdx.Int64)}
 		}
 		head.Size = want
 		head.Root, err = tlog.TreeHash(int64(want), reader)
@@ -216,59 +206,6 @@ func (s *SQLite) Verify(ctx context.Context) (TreeHead, error) {
 	return head, nil
 }
 
-// treeCursor reads the tree table in index order, a page at a time.
-type treeCursor struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	first int64
-	page  []tlog.Hash
-	idx   []int64
-}
-
-// at returns the stored hash at index i; indexes must be asked in
-// non-decreasing order.
-func (c *treeCursor) at(i int64) (tlog.Hash, bool, error) {
-	for {
-		for len(c.idx) > 0 && c.idx[0] < i {
-			c.idx, c.page = c.idx[1:], c.page[1:]
-		}
-		if len(c.idx) > 0 {
-			if c.idx[0] == i {
-				return c.page[0], true, nil
-			}
-			return tlog.Hash{}, false, nil
-		}
-		if err := c.load(i); err != nil {
-			return tlog.Hash{}, false, err
-		}
-		if len(c.idx) == 0 {
-			return tlog.Hash{}, false, nil
-		}
-	}
-}
-
-func (c *treeCursor) load(from int64) error {
-	rows, err := c.tx.QueryContext(c.ctx, `SELECT idx, hash FROM tree WHERE idx >= ? ORDER BY idx LIMIT 8192`, from)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	c.idx, c.page = c.idx[:0], c.page[:0]
-	for rows.Next() {
-		var idx int64
-		var b []byte
-		if err := rows.Scan(&idx, &b); err != nil {
-			return err
-		}
-		h, err := hashFromBytes(b)
-		if err != nil {
-			return &VerifyError{Reason: fmt.Sprintf("tree hash %d: %v", idx, err)}
-		}
-		c.idx, c.page = append(c.idx, idx), append(c.page, h)
-	}
-	return rows.Err()
-}
-
 // Export writes every event, in position order, as JSON Lines (one
 // domain.RecordedEvent per line) from one consistent snapshot, and returns
 // the tree head of what it wrote.
@@ -278,7 +215,7 @@ func (s *SQLite) Export(ctx context.Context, w io.Writer) (TreeHead, error) {
 		bw := bufio.NewWriterSize(w, 1<<16)
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
-		if err := eachEvent(ctx, tx, func(e domain.RecordedEvent) error {
+		if err := eachEvent(ctx, tx, func(e domain.RecordedEvent, _ []byte) error {
 			head.Size++
 			return enc.Encode(e)
 		}); err != nil {

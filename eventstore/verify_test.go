@@ -63,9 +63,9 @@ func TestSQLite_Verify(t *testing.T) {
 		{"Type", `UPDATE events SET type = 'Forged' WHERE position = 12`, 12, "bytes no longer match"},
 		{"RecordedTime", `UPDATE events SET recorded_at = recorded_at + 1 WHERE position = 19`, 19, "bytes no longer match"},
 		{"Stream", `UPDATE events SET stream = 'registration-x' WHERE position = 15`, 15, "revision"},
-		{"TreeHash", `UPDATE tree SET hash = zeroblob(32) WHERE idx = 5`, 3, "tree hash"},
+		{"TreeHash", `UPDATE events SET hashes = substr(hashes, 1, 32) || zeroblob(32) WHERE position = 5`, 5, "tree hash"},
+		{"LeafHash", `UPDATE events SET hashes = zeroblob(32) WHERE position = 4`, 4, "bytes no longer match"},
 		{"DeletedEvent", `DELETE FROM events WHERE position = 10`, 10, "missing"},
-		{"DeletedLastEvent", `DELETE FROM events WHERE position = 29`, 29, "removed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "ledger.db")
@@ -93,7 +93,7 @@ func TestSQLite_DamagedLedgerRefusesWrites(t *testing.T) {
 	s := MustOpenPath(t, path)
 	fill(t, s, 5)
 	require.NoError(t, s.Close())
-	sqlite3Exec(t, path, `DELETE FROM tree WHERE idx = (SELECT max(idx) FROM tree)`)
+	sqlite3Exec(t, path, `UPDATE events SET hashes = substr(hashes, 33) WHERE position = 4`)
 
 	s = MustOpenPath(t, path)
 	require.Error(t, s.Damaged())
