@@ -328,11 +328,19 @@ func (s *SQLite) Close() error {
 
 func (s *SQLite) closeDBs() error {
 	var errs []error
-	if s.stmts.conn != nil {
-		errs = append(errs, s.stmts.conn.Close())
+	st := &s.stmts
+	// Unfinalized statements would keep the connection open, and with it
+	// the WAL; closing the last connection checkpoints and removes it.
+	for _, stmt := range []*sql.Stmt{st.begin, st.commit, st.rollback, st.insEvent, st.streamRev, st.positionByID, st.eventsRange, st.hashesAt} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
 	}
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
+	}
+	if s.stmts.conn != nil {
+		errs = append(errs, s.stmts.conn.Close())
 	}
 	if s.wdb != nil {
 		errs = append(errs, s.wdb.Close())

@@ -125,7 +125,8 @@ func (s *Store) fail(ctx context.Context, err error) error {
 }
 
 // Append implements domain.EventStore. The server acknowledges an append
-// once it is durable on a majority of the cluster.
+// once it is durable on a majority of the cluster; Append then reads the last
+// event back from the leader for its position (one extra round trip).
 func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedRevision, events ...domain.EventData) (domain.AppendResult, error) {
 	if !s.begin() {
 		return domain.AppendResult{}, domain.ErrClosed

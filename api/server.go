@@ -1,0 +1,123 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/dealreg/dealreg/domain"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	// Addr is the host:port to listen on; ":0" picks a free port.
+	Addr   string
+	Store  domain.EventStore
+	Logger *slog.Logger
+}
+
+// Server serves the HTTP API. Open starts it; Close shuts it down
+// gracefully, letting requests in flight finish.
+type Server struct {
+	cfg    Config
+	logger *slog.Logger
+	store  domain.EventStore
+	echo   *echo.Echo
+	ln     net.Listener
+	done   chan error
+}
+
+// NewServer builds the server and its routes; it does not listen yet.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, logger: cfg.Logger, store: cfg.Store}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.IdleTimeout = 2 * time.Minute
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.logger.Error("panic in handler", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.RequestID())
+	// Every request body is bounded; endpoints that accept documents will
+	// set their own, larger, limits.
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(s.logRequests)
+	s.echo = e
+
+	e.GET("/healthz", s.healthz)
+	// Everything under /v1 is the versioned API. Authentication (bearer
+	// tokens, roles) is attached to this group.
+	v1 := e.Group("/v1")
+	v1.GET("/ledger/events", s.ledgerEvents)
+	return s
+}
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req, res := c.Request(), c.Response()
+		s.logger.Info("request", "method", req.Method, "path", req.URL.Path, "status", res.Status,
+			"bytes", res.Size, "duration", time.Since(start), "request_id", res.Header().Get(echo.HeaderXRequestID))
+		return nil
+	}
+}
+
+// Handler returns the server's HTTP handler, for tests with httptest.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Open listens on the configured address and serves in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.done = make(chan error, 1)
+	s.echo.Listener = ln
+	go func() {
+		err := s.echo.Server.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on, once open.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops accepting connections and waits for requests in flight, up
+// to ctx's deadline.
+func (s *Server) Close(ctx context.Context) error {
+	if s.ln == nil {
+		return nil
+	}
+	err := s.echo.Shutdown(ctx)
+	if serveErr := <-s.done; err == nil {
+		err = serveErr
+	}
+	return err
+}

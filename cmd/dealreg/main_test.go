@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/eventstore"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+// mainEnv, when set, makes the test binary behave as the dealreg binary, so
+// tests can run it as a real process and signal it.
+const mainEnv = "DEALREG_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) != "" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// runCLI runs the command line in-process.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// seedLedger writes n events into a new ledger in dir.
+func seedLedger(t *testing.T, dir string, n int) {
+	t.Helper()
+	store, err := eventstore.OpenSQLite(ledgerPath(dir), eventstore.Options{})
+	require.NoError(t, err)
+	for i := range n {
+		_, err := store.Append(context.Background(), fmt.Sprintf("registration-%d", i%4), domain.Any(), domain.EventData{
+			ID: uuid.New(), Type: "RegistrationSubmitted", SchemaVersion: 1,
+			Data:     json.RawMessage(fmt.Sprintf(`{"company":"Empresa %d S.A.","value":"150000.00"}`, i)),
+			Metadata: json.RawMessage(`{"actor":"seed"}`),
+		})
+		require.NoError(t, err)
+	}
+	require.NoError(t, store.Close())
+}
+
+func TestVerify(t *testing.T) {
+	dir := t.TempDir()
+	seedLedger(t, dir, 40)
+	code, out, _ := runCLI(t, "", "verify", "--data", dir)
+	require.Equal(t, 0, code)
+	require.Regexp(t, `^ok: 40 events verified, tree root [0-9a-f]{64}\n$`, out)
+
+	tamper := `UPDATE events SET data = replace(data, 'Empresa 17', 'Empresa 71') WHERE position = 17`
+	if bin, err := exec.LookPath("sqlite3"); err == nil {
+		b, err := exec.Command(bin, ledgerPath(dir), tamper).CombinedOutput()
+		require.NoError(t, err, "%s", b)
+	} else {
+		t.Log("sqlite3 not installed; tampering through database/sql")
+		db, err := sqlOpen(ledgerPath(dir))
+		require.NoError(t, err)
+		_, err = db.Exec(tamper)
+		require.NoError(t, err)
+		db.Close()
+	}
+	code, _, errOut := runCLI(t, "", "verify", "--data", dir)
+	require.Equal(t, 1, code, "tampering makes verify exit 1")
+	require.Contains(t, errOut, "position 17")
+}
+
+func TestVerify_NoLedger(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "", "verify", "--data", dir)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "no ledger")
+	_, err := os.Stat(ledgerPath(dir))
+	require.ErrorIs(t, err, os.ErrNotExist, "verify does not create a ledger")
+}
+
+var rootRE = regexp.MustCompile(`(\d+) events, tree root ([0-9a-f]{64})`)
+
+func TestExportImport(t *testing.T) {
+	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "restored")
+	seedLedger(t, src, 120)
+	dump := filepath.Join(t.TempDir(), "ledger.jsonl")
+
+	code, _, exported := runCLI(t, "", "export", "--data", src, "--out", dump)
+	require.Equal(t, 0, code, exported)
+	code, _, imported := runCLI(t, "", "import", "--data", dst, "--in", dump)
+	require.Equal(t, 0, code, imported)
+
+	e, i := rootRE.FindStringSubmatch(exported), rootRE.FindStringSubmatch(imported)
+	require.NotNil(t, e, exported)
+	require.NotNil(t, i, imported)
+	require.Equal(t, "120", e[1])
+	require.Equal(t, e[1:], i[1:], "the restored ledger has the same size and tree root")
+
+	_, verified, _ := runCLI(t, "", "verify", "--data", dst)
+	require.Contains(t, verified, e[2])
+
+	// Export to standard output gives the same bytes as to a file.
+	code, stdout, _ := runCLI(t, "", "export", "--data", dst)
+	require.Equal(t, 0, code)
+	want, err := os.ReadFile(dump)
+	require.NoError(t, err)
+	require.Equal(t, string(want), stdout)
+
+	t.Run("IntoExistingLedger", func(t *testing.T) {
+		code, _, errOut := runCLI(t, "", "import", "--data", dst, "--in", dump)
+		require.Equal(t, 2, code)
+		require.Contains(t, errOut, "already holds a ledger")
+	})
+	t.Run("BrokenFileLeavesNothing", func(t *testing.T) {
+		broken := strings.Join(strings.Split(string(want), "\n")[:50], "\n") + "\n{\"id\": oops\n"
+		dir := t.TempDir()
+		code, _, errOut := runCLI(t, broken, "import", "--data", dir)
+		require.Equal(t, 2, code)
+		require.Contains(t, errOut, "line 51")
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Empty(t, entries, "a failed import leaves no ledger behind")
+	})
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// TestServe runs the real binary, serves requests, and stops it with SIGTERM.
+func TestServe(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			addr := freeAddr(t)
+			cmd := exec.Command(os.Args[0], "serve", "--data", dir, "--addr", addr)
+			cmd.Env = append(os.Environ(), mainEnv+"=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			t.Cleanup(func() { cmd.Process.Kill() })
+
+			var res *http.Response
+			var err error
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if res, err = http.Get("http://" + addr + "/healthz"); err == nil {
+					break
+				}
+			}
+			require.NoError(t, err, "server did not come up: %s", stderr.String())
+			res.Body.Close()
+			require.Equal(t, http.StatusOK, res.StatusCode)
+
+			res, err = http.Get("http://" + addr + "/v1/ledger/events?from=0&limit=10")
+			require.NoError(t, err)
+			var page struct {
+				Events []json.RawMessage `json:"events"`
+				Next   uint64            `json:"next"`
+			}
+			require.NoError(t, json.NewDecoder(res.Body).Decode(&page))
+			res.Body.Close()
+			require.Empty(t, page.Events)
+
+			require.NoError(t, cmd.Process.Signal(sig))
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				require.NoError(t, err, "exit status; stderr: %s", stderr.String())
+			case <-time.After(20 * time.Second):
+				t.Fatal("server did not stop")
+			}
+			require.Contains(t, stderr.String(), "stopped")
+			code, out, _ := runCLI(t, "", "verify", "--data", dir)
+			require.Equal(t, 0, code)
+			require.Contains(t, out, "ok: 0 events")
+		})
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/dealreg/dealreg/api"
+	"github.com/dealreg/dealreg/eventstore"
+	"github.com/spf13/cobra"
+)
+
+// shutdownTimeout bounds how long requests in flight may take to finish.
+const shutdownTimeout = 15 * time.Second
+
+func newServeCommand() *cobra.Command {
+	var dataDir, addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API on the embedded ledger",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), cmd, dataDir, addr)
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	return cmd
+}
+
+func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr string) error {
+	logger := newLogger(cmd.ErrOrStderr())
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	store, err := eventstore.OpenSQLite(ledgerPath(dataDir), eventstore.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := store.Damaged(); err != nil {
+		store.Close()
+		return err
+	}
+	srv := api.NewServer(api.Config{Addr: addr, Store: store, Logger: logger})
+	if err := srv.Open(); err != nil {
+		store.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger.Info("dealreg serving", "addr", srv.Addr(), "ledger", store.Path(), "events", store.Head(), "version", version)
+
+	<-ctx.Done()
+	logger.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	httpErr := srv.Close(shutdownCtx)
+	// Closing the store commits every append already queued before it
+	// returns, so nothing acknowledged or in flight is lost.
+	storeErr := store.Close()
+	if httpErr != nil {
+		return fmt.Errorf("http shutdown: %w", httpErr)
+	}
+	if storeErr != nil {
+		return fmt.Errorf("close ledger: %w", storeErr)
+	}
+	logger.Info("stopped")
+	return nil
+}
