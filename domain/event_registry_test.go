@@ -1,0 +1,127 @@
+package domain_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dealreg/dealreg/domain"
+)
+
+// sampleEvents returns one fully populated value of every registered event
+// type.
+func sampleEvents() []domain.Event {
+	id := uuid.MustParse("6f1c2a8e-7d1b-4c3a-9e55-0a1b2c3d4e5f")
+	at := time.Date(2026, 3, 2, 9, 30, 15, 123456789, time.UTC)
+	end := at.Add(90 * domain.Day)
+	d := validDetails().Normalize()
+	d.Proof = []domain.ProofItem{
+		{Kind: domain.ProofMeetingConfirmation, AttachmentSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		{Kind: domain.ProofBANT, Answers: []domain.Answer{{Question: "Budget?", Answer: "Approved for Q2"}}},
+	}
+	d.Opportunity.Competitors = []string{"Rival Corp"}
+	d.Personal.DecisionMakers[0].Email = "ana@xyz.example"
+	terms := domain.ProtectionTerms{
+		PolicyVersion: 1, Type: domain.TypeOpportunity, ProtectionStart: at, ProtectionEnd: end,
+		MaxExtensions: 2, ExtensionLength: 30 * domain.Day,
+	}
+	return []domain.Event{
+		domain.RegistrationDrafted{RegistrationID: id, PartnerID: "partner-1", Type: domain.TypeOpportunity, Details: d, DraftedBy: "u1", At: at},
+		domain.RegistrationAmended{RegistrationID: id, Details: d, AmendedBy: "u1", At: at},
+		domain.RegistrationSubmitted{RegistrationID: id, PartnerID: "partner-1", Type: domain.TypeNamedAccount, Attempt: 2, Details: d, PolicyVersion: 1, SubmittedBy: "u1", At: at},
+		domain.RegistrationVerdictRecorded{RegistrationID: id, Attempt: 2, Verdict: domain.VerdictPossibleDuplicate, Matches: []uuid.UUID{earlierID}, Reason: "same domain", At: at},
+		domain.RegistrationReviewStarted{RegistrationID: id, ReviewerID: "cm1", At: at},
+		domain.RegistrationApproved{RegistrationID: id, ApprovedBy: "cm1", Terms: terms, At: at},
+		domain.RegistrationRejected{RegistrationID: id, RejectedBy: "cm1", Reason: domain.RejectPoorSolutionFit, Explanation: "e", Guidance: "g", At: at},
+		domain.RegistrationReturned{RegistrationID: id, ReturnedBy: "cm1", Message: "m", RequestedFields: []string{"proof"}, At: at},
+		domain.RegistrationProgressed{RegistrationID: id, ProgressedBy: "u1", BuyingStage: domain.StageCommit, NextSteps: "sign", Note: "n", At: at},
+		domain.RegistrationExtensionRequested{RegistrationID: id, RequestedBy: "u1", Reason: "r", At: at},
+		domain.RegistrationExtensionGranted{RegistrationID: id, GrantedBy: "cm1", Number: 1, ExtensionLength: 30 * domain.Day, PreviousEnd: end, NewEnd: end.Add(30 * domain.Day), PolicyVersion: 1, At: at},
+		domain.RegistrationExtensionDenied{RegistrationID: id, DeniedBy: "cm1", Reason: "r", At: at},
+		domain.RegistrationRenewed{RegistrationID: id, RenewedBy: "cm1", Renewal: 1, PreviousEnd: end, Terms: terms, At: at},
+		domain.RegistrationExpiryReminderSent{RegistrationID: id, ProtectionEnd: end, DaysLeft: 14, At: at},
+		domain.RegistrationExpired{RegistrationID: id, ProtectionEnd: end, At: at},
+		domain.RegistrationClosedWon{RegistrationID: id, ClosedBy: "u1", FinalValue: domain.Money{Amount: decimal.RequireFromString("149999.9"), Currency: "USD"}, Note: "n", At: at},
+		domain.RegistrationClosedLost{RegistrationID: id, ClosedBy: "u1", Reason: "r", At: at},
+		domain.RegistrationWithdrawn{RegistrationID: id, WithdrawnBy: "u1", Reason: "r", At: at},
+	}
+}
+
+func TestEventRegistry_RoundTrip(t *testing.T) {
+	samples := sampleEvents()
+	var covered []string
+	for _, e := range samples {
+		t.Run(e.EventType(), func(t *testing.T) {
+			typ, version, data, err := domain.EncodeEvent(e)
+			require.NoError(t, err)
+			require.Equal(t, e.EventType(), typ)
+			want, ok := domain.EventSchemaVersion(typ)
+			require.True(t, ok)
+			require.Equal(t, want, version)
+			require.Equal(t, 1, version)
+			require.True(t, json.Valid(data))
+			require.Contains(t, string(data), `"registration_id":"6f1c2a8e-7d1b-4c3a-9e55-0a1b2c3d4e5f"`)
+
+			got, err := domain.DecodeEvent(typ, version, data)
+			require.NoError(t, err)
+			require.Equal(t, e, got)
+
+			_, _, again, err := domain.EncodeEvent(got)
+			require.NoError(t, err)
+			require.JSONEq(t, string(data), string(again))
+		})
+		covered = append(covered, e.EventType())
+	}
+	require.ElementsMatch(t, domain.EventTypes(), covered, "every registered event type has a sample")
+}
+
+func TestEventRegistry_Format(t *testing.T) {
+	_, _, data, err := domain.EncodeEvent(sampleEvents()[0])
+	require.NoError(t, err)
+	var doc struct {
+		Details struct {
+			Account     json.RawMessage `json:"account"`
+			Opportunity struct {
+				EstimatedValue map[string]any `json:"estimated_value"`
+			} `json:"opportunity"`
+			Personal map[string]any `json:"personal"`
+		} `json:"details"`
+	}
+	require.NoError(t, json.Unmarshal(data, &doc))
+	require.Equal(t, map[string]any{"amount": "150000", "currency": "USD"}, doc.Details.Opportunity.EstimatedValue,
+		"money is a decimal string and an explicit currency")
+	require.Contains(t, doc.Details.Personal, "decision_makers", "personal data sits under details.personal")
+	require.NotContains(t, string(doc.Details.Account), "Ana", "no personal data outside details.personal")
+}
+
+func TestEventRegistry_Errors(t *testing.T) {
+	e := domain.RegistrationExpired{RegistrationID: uuid.New()}
+	_, _, data, err := domain.EncodeEvent(e)
+	require.NoError(t, err)
+
+	_, err = domain.DecodeEvent("RegistrationTeleported", 1, data)
+	require.ErrorIs(t, err, domain.ErrUnknownEvent)
+	_, err = domain.DecodeEvent("RegistrationExpired", 2, data)
+	require.ErrorIs(t, err, domain.ErrUnknownEvent)
+	_, err = domain.DecodeEvent("RegistrationExpired", 1, []byte(`{"registration_id": 5}`))
+	require.Error(t, err)
+	require.NotErrorIs(t, err, domain.ErrUnknownEvent)
+
+	_, _, _, err = domain.EncodeEvent(&e)
+	require.ErrorIs(t, err, domain.ErrUnknownEvent, "events are stored as values, not pointers")
+	_, _, _, err = domain.EncodeEvent(nil)
+	require.ErrorIs(t, err, domain.ErrUnknownEvent)
+	_, _, _, err = domain.EncodeEvent(strangeEvent{})
+	require.ErrorIs(t, err, domain.ErrUnknownEvent)
+
+	_, ok := domain.EventSchemaVersion("RegistrationTeleported")
+	require.False(t, ok)
+}
+
+type strangeEvent struct{}
+
+func (strangeEvent) EventType() string { return "RegistrationExpired" }
