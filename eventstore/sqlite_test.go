@@ -1,12 +1,17 @@
 package eventstore_test
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/dealreg/dealreg/domain"
 	"github.com/dealreg/dealreg/eventstore"
 	"github.com/dealreg/dealreg/eventstore/storetest"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -40,4 +45,57 @@ func TestSQLite_Contract(t *testing.T) {
 		ContiguousPositions: true,
 		GloballyUniqueIDs:   true,
 	})
+}
+
+// TestSQLite_CloseWhileAppending closes the store under load: every append
+// that was acknowledged is on disk after reopening, and every append that
+// was refused (ErrClosed) is not.
+func TestSQLite_CloseWhileAppending(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := eventstore.OpenSQLite(path, eventstore.Options{})
+	require.NoError(t, err)
+	type outcome struct {
+		id  uuid.UUID
+		err error
+	}
+	results := make(chan outcome, 1<<20)
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				e := storetest.Event("E", i)
+				_, err := s.Append(context.Background(), fmt.Sprintf("w-%d", w), domain.Any(), e)
+				results <- outcome{e.ID, err}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, s.Close())
+	wg.Wait()
+	close(results)
+
+	s = MustOpenPath(t, path)
+	all, err := s.ReadAll(context.Background(), domain.ReadAllOptions{})
+	require.NoError(t, err)
+	stored := make(map[uuid.UUID]bool, len(all))
+	for _, e := range all {
+		stored[e.ID] = true
+	}
+	acked := 0
+	for r := range results {
+		if r.err == nil {
+			acked++
+			require.True(t, stored[r.id], "acknowledged event %s lost at close", r.id)
+		} else {
+			require.ErrorIs(t, r.err, domain.ErrClosed)
+			require.False(t, stored[r.id], "refused event %s was written", r.id)
+		}
+	}
+	require.Equal(t, acked, len(all))
+	require.Positive(t, acked)
 }

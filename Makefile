@@ -1,0 +1,41 @@
+# dealreg — make targets. CI (.ci/run) calls `make test`, the same command the README gives.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+DATA    ?= ./data
+ADDR    ?= 127.0.0.1:8080
+GO      ?= go
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: build run test bench lint fuzz deps clean
+
+build: ## build bin/dealreg
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/dealreg ./cmd/dealreg
+
+run: ## serve the API on the embedded ledger in $(DATA)
+	$(GO) run -ldflags "-X main.version=$(VERSION)" ./cmd/dealreg serve --data $(DATA) --addr $(ADDR)
+
+test: ## vet, then every test with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+bench: ## append/fsync, read-all and duplicate-check benchmarks (a few minutes)
+	$(GO) test -run '^$$' -bench 'Fsync|Append' -benchtime 3s -count 3 ./eventstore/
+	$(GO) test -run '^$$' -bench 'ReadAll' -benchtime 3x -count 3 -timeout 30m ./eventstore/
+	$(GO) test -run '^$$' -bench 'DuplicateCheck' -cpu 1 -benchtime 3000x -timeout 20m ./domain/match/
+
+lint: ## go vet, gofmt and staticcheck
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo "gofmt: files above need formatting" && exit 1)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+fuzz: ## run each fuzzer for a while
+	$(GO) test -run '^$$' -fuzz FuzzImport -fuzztime 60s ./eventstore/
+	$(GO) test -run '^$$' -fuzz FuzzLedgerQuery -fuzztime 60s ./api/
+	$(GO) test -run '^$$' -fuzz FuzzRegistrationValidate -fuzztime 60s ./domain/
+	$(GO) test -run '^$$' -fuzz FuzzCompare -fuzztime 60s ./domain/match/
+	$(GO) test -run '^$$' -fuzz FuzzNormalise -fuzztime 60s ./domain/match/
+
+deps: ## what the tests need beyond Go: the sqlite3 tool (tamper tests use it)
+	@command -v sqlite3 >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq sqlite3)
+
+clean:
+	rm -rf bin
