@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -152,7 +153,7 @@ func TestServe(t *testing.T) {
 			addr := freeAddr(t)
 			cmd := exec.Command(os.Args[0], "serve", "--data", dir, "--addr", addr)
 			cmd.Env = append(os.Environ(), mainEnv+"=1")
-			var stderr bytes.Buffer
+			var stderr lockedBuffer
 			cmd.Stderr = &stderr
 			require.NoError(t, cmd.Start())
 			t.Cleanup(func() { cmd.Process.Kill() })
@@ -193,4 +194,22 @@ func TestServe(t *testing.T) {
 			require.Contains(t, out, "ok: 0 events")
 		})
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a process writes to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
