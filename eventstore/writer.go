@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -34,6 +35,10 @@ func (s *SQLite) writer() {
 		select {
 		case r := <-s.reqs:
 			batch = append(batch[:0], r)
+			// Writers woken by the previous commit are runnable but may not
+			// have queued again yet; yielding once lets them (no timer, so
+			// a lone writer loses nothing) and the batch grows.
+			runtime.Gosched()
 			take()
 			s.commit(batch)
 		case <-s.stop:
