@@ -17,11 +17,7 @@ func newExportCommand() *cobra.Command {
 		Short: "Write the ledger as JSON Lines (one recorded event per line)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := existingLedger(dataDir)
-			if err != nil {
-				return err
-			}
-			store, err := eventstore.OpenSQLite(path, eventstore.Options{Logger: newLogger(io.Discard)})
+			store, err := openExisting(dataDir)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/dealreg/dealreg/eventstore"
 	"github.com/spf13/cobra"
 )
 
@@ -81,12 +82,12 @@ func newLogger(w io.Writer) *slog.Logger {
 // ledgerPath returns the ledger file in dir.
 func ledgerPath(dir string) string { return filepath.Join(dir, ledgerFile) }
 
-// existingLedger returns the ledger file in dir, or an error if there is
-// none: commands that only read must not create an empty ledger.
-func existingLedger(dir string) (string, error) {
+// openExisting opens the ledger in dir for a command that only reads it. It
+// refuses a directory without one rather than create an empty ledger.
+func openExisting(dir string) (*eventstore.SQLite, error) {
 	path := ledgerPath(dir)
 	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("no ledger in %s: %w", dir, err)
+		return nil, fmt.Errorf("no ledger in %s: %w", dir, err)
 	}
-	return path, nil
+	return eventstore.OpenSQLite(path, eventstore.Options{Logger: newLogger(io.Discard)})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/dealreg/dealreg/eventstore"
 	"github.com/spf13/cobra"
@@ -19,11 +18,7 @@ func newVerifyCommand() *cobra.Command {
 			"recorded time never decreases. It exits 1 naming the first event that fails.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := existingLedger(dataDir)
-			if err != nil {
-				return err
-			}
-			store, err := eventstore.OpenSQLite(path, eventstore.Options{Logger: newLogger(io.Discard)})
+			store, err := openExisting(dataDir)
 			if err != nil {
 				return err
 			}
