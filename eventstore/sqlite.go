@@ -138,10 +138,14 @@ func OpenSQLite(path string, opts Options) (*SQLite, error) {
 	return s, nil
 }
 
+var uriPathEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
 func dsn(path string, pragmas ...string) string {
 	var b strings.Builder
 	b.WriteString("file:")
-	b.WriteString(path)
+	// A URI path ends at '?' or '#' and decodes %XX: escape those, or a
+	// ledger in a directory named "a#b" would silently open "a".
+	b.WriteString(uriPathEscaper.Replace(path))
 	b.WriteString("?_txlock=immediate")
 	for _, p := range append([]string{"busy_timeout(10000)"}, pragmas...) {
 		b.WriteString("&_pragma=")
@@ -359,13 +363,15 @@ func (s *SQLite) Path() string { return s.path }
 
 // Append implements domain.EventStore.
 func (s *SQLite) Append(ctx context.Context, stream string, expected domain.ExpectedRevision, events ...domain.EventData) (domain.AppendResult, error) {
-	if err := validateAppend(stream, events); err != nil {
+	// One pass over the JSON both validates it and compacts it.
+	compacted := make([]domain.EventData, len(events))
+	if err := validateAppend(stream, events, compacted); err != nil {
 		return domain.AppendResult{}, err
 	}
 	if s.damaged != nil {
 		return domain.AppendResult{}, s.damaged
 	}
-	events = compactEvents(events)
+	events = compacted
 	r := &writeReq{stream: stream, expected: expected, events: events, done: make(chan writeResult, 1)}
 	if err := s.enqueue(ctx, r); err != nil {
 		return domain.AppendResult{}, err
@@ -394,33 +400,23 @@ func (s *SQLite) enqueue(ctx context.Context, r *writeReq) error {
 	}
 }
 
-// compactEvents returns a copy of events with data and metadata in compact
-// JSON, the canonical form the ledger stores, hashes and exports; without
-// it an export (which compacts) would not re-import to the same hashes.
-func compactEvents(events []domain.EventData) []domain.EventData {
-	out := make([]domain.EventData, len(events))
-	for i, e := range events {
-		out[i] = e
-		out[i].Data = compactJSON(e.Data)
-		if len(e.Metadata) == 0 {
-			out[i].Metadata = json.RawMessage("{}")
-		} else {
-			out[i].Metadata = compactJSON(e.Metadata)
-		}
-	}
-	return out
-}
-
-func compactJSON(b []byte) json.RawMessage {
+// compactJSON returns b in compact JSON, the canonical form the ledger
+// stores, hashes and exports (without it an export, which compacts, would not
+// re-import to the same hashes), always in a new slice. It fails, as
+// json.Valid would, on invalid JSON.
+func compactJSON(b []byte) (json.RawMessage, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(b))
 	if err := json.Compact(&buf, b); err != nil {
-		return b // validated before; keep the bytes rather than lose them
+		return nil, err
 	}
-	return buf.Bytes()
+	return buf.Bytes(), nil
 }
 
-func validateAppend(stream string, events []domain.EventData) error {
+// validateAppend checks an append. If compacted is not nil (len(events)
+// long), it receives events with data and metadata compacted, and metadata
+// "{}" when empty.
+func validateAppend(stream string, events []domain.EventData, compacted []domain.EventData) error {
 	var fields []domain.FieldError
 	add := func(field, code, msg string) {
 		fields = append(fields, domain.FieldError{Field: field, Code: code, Message: msg})
@@ -437,31 +433,52 @@ func validateAppend(stream string, events []domain.EventData) error {
 	case len(events) > MaxEventsPerAppend:
 		add("events", "too_long", fmt.Sprintf("more than %d events in one append", MaxEventsPerAppend))
 	}
-	seen := make(map[uuid.UUID]struct{}, len(events))
+	var seen map[uuid.UUID]struct{}
+	if len(events) > 1 {
+		seen = make(map[uuid.UUID]struct{}, len(events))
+	}
 	for i, e := range events {
-		f := fmt.Sprintf("events[%d].", i)
+		// The field prefix only when something is wrong: a Sprintf per
+		// event showed up in the append profile.
+		f := func(name string) string { return fmt.Sprintf("events[%d].%s", i, name) }
 		if e.ID == uuid.Nil {
-			add(f+"id", "required", "event ID is required")
+			add(f("id"), "required", "event ID is required")
 		} else if _, dup := seen[e.ID]; dup {
-			add(f+"id", "duplicate", "event ID appears twice in one append")
+			add(f("id"), "duplicate", "event ID appears twice in one append")
 		}
-		seen[e.ID] = struct{}{}
+		if seen != nil {
+			seen[e.ID] = struct{}{}
+		}
 		if e.Type == "" {
-			add(f+"type", "required", "event type is required")
+			add(f("type"), "required", "event type is required")
 		} else if len(e.Type) > MaxEventTypeLen {
-			add(f+"type", "too_long", fmt.Sprintf("event type is longer than %d bytes", MaxEventTypeLen))
+			add(f("type"), "too_long", fmt.Sprintf("event type is longer than %d bytes", MaxEventTypeLen))
 		}
 		if e.SchemaVersion < 1 {
-			add(f+"schema_version", "out_of_range", "schema version must be 1 or more")
+			add(f("schema_version"), "out_of_range", "schema version must be 1 or more")
 		}
-		if !json.Valid(e.Data) {
-			add(f+"data", "invalid", "data must be valid JSON")
-		}
-		if len(e.Metadata) > 0 && !json.Valid(e.Metadata) {
-			add(f+"metadata", "invalid", "metadata must be valid JSON")
+		if compacted == nil {
+			if !json.Valid(e.Data) {
+				add(f("data"), "invalid", "data must be valid JSON")
+			}
+			if len(e.Metadata) > 0 && !json.Valid(e.Metadata) {
+				add(f("metadata"), "invalid", "metadata must be valid JSON")
+			}
+		} else {
+			c := e
+			var err error
+			if c.Data, err = compactJSON(e.Data); err != nil {
+				add(f("data"), "invalid", "data must be valid JSON")
+			}
+			if len(e.Metadata) == 0 {
+				c.Metadata = json.RawMessage("{}")
+			} else if c.Metadata, err = compactJSON(e.Metadata); err != nil {
+				add(f("metadata"), "invalid", "metadata must be valid JSON")
+			}
+			compacted[i] = c
 		}
 		if len(e.Data)+len(e.Metadata) > MaxEventSize {
-			add(f+"data", "too_long", fmt.Sprintf("event is larger than %d bytes", MaxEventSize))
+			add(f("data"), "too_long", fmt.Sprintf("event is larger than %d bytes", MaxEventSize))
 		}
 	}
 	if fields != nil {

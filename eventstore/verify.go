@@ -311,7 +311,7 @@ func validateImported(e domain.RecordedEvent, pos uint64, revisions map[string]u
 	}
 	err := validateAppend(e.Stream, []domain.EventData{{
 		ID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, Data: e.Data, Metadata: e.Metadata,
-	}})
+	}}, nil)
 	if err != nil {
 		return err
 	}
