@@ -1,10 +1,8 @@
 package eventstore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +28,10 @@ const (
 	MaxStreamNameLen   = 512
 	MaxEventTypeLen    = 256
 )
+
+var appendLimits = domain.AppendLimits{
+	MaxEvents: MaxEventsPerAppend, MaxEventBytes: MaxEventSize, MaxStreamName: MaxStreamNameLen, MaxEventType: MaxEventTypeLen,
+}
 
 // maxBatch caps how many queued requests one group commit takes, so a
 // flood of appends cannot grow one transaction without bound.
@@ -363,15 +365,13 @@ func (s *SQLite) Path() string { return s.path }
 
 // Append implements domain.EventStore.
 func (s *SQLite) Append(ctx context.Context, stream string, expected domain.ExpectedRevision, events ...domain.EventData) (domain.AppendResult, error) {
-	// One pass over the JSON both validates it and compacts it.
-	compacted := make([]domain.EventData, len(events))
-	if err := validateAppend(stream, events, compacted); err != nil {
+	events, fields := domain.CanonicalAppend(stream, events, appendLimits)
+	if err := domain.InvalidAppend(fields); err != nil {
 		return domain.AppendResult{}, err
 	}
 	if s.damaged != nil {
 		return domain.AppendResult{}, s.damaged
 	}
-	events = compacted
 	r := &writeReq{stream: stream, expected: expected, events: events, done: make(chan writeResult, 1)}
 	if err := s.enqueue(ctx, r); err != nil {
 		return domain.AppendResult{}, err
@@ -398,93 +398,6 @@ func (s *SQLite) enqueue(ctx context.Context, r *writeReq) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// compactJSON returns b in compact JSON, the canonical form the ledger
-// stores, hashes and exports (without it an export, which compacts, would not
-// re-import to the same hashes), always in a new slice. It fails, as
-// json.Valid would, on invalid JSON.
-func compactJSON(b []byte) (json.RawMessage, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(b))
-	if err := json.Compact(&buf, b); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// validateAppend checks an append. If compacted is not nil (len(events)
-// long), it receives events with data and metadata compacted, and metadata
-// "{}" when empty.
-func validateAppend(stream string, events []domain.EventData, compacted []domain.EventData) error {
-	var fields []domain.FieldError
-	add := func(field, code, msg string) {
-		fields = append(fields, domain.FieldError{Field: field, Code: code, Message: msg})
-	}
-	switch {
-	case stream == "":
-		add("stream", "required", "stream name is required")
-	case len(stream) > MaxStreamNameLen:
-		add("stream", "too_long", fmt.Sprintf("stream name is longer than %d bytes", MaxStreamNameLen))
-	}
-	switch {
-	case len(events) == 0:
-		add("events", "required", "at least one event is required")
-	case len(events) > MaxEventsPerAppend:
-		add("events", "too_long", fmt.Sprintf("more than %d events in one append", MaxEventsPerAppend))
-	}
-	var seen map[uuid.UUID]struct{}
-	if len(events) > 1 {
-		seen = make(map[uuid.UUID]struct{}, len(events))
-	}
-	for i, e := range events {
-		// The field prefix only when something is wrong: a Sprintf per
-		// event showed up in the append profile.
-		f := func(name string) string { return fmt.Sprintf("events[%d].%s", i, name) }
-		if e.ID == uuid.Nil {
-			add(f("id"), "required", "event ID is required")
-		} else if _, dup := seen[e.ID]; dup {
-			add(f("id"), "duplicate", "event ID appears twice in one append")
-		}
-		if seen != nil {
-			seen[e.ID] = struct{}{}
-		}
-		if e.Type == "" {
-			add(f("type"), "required", "event type is required")
-		} else if len(e.Type) > MaxEventTypeLen {
-			add(f("type"), "too_long", fmt.Sprintf("event type is longer than %d bytes", MaxEventTypeLen))
-		}
-		if e.SchemaVersion < 1 {
-			add(f("schema_version"), "out_of_range", "schema version must be 1 or more")
-		}
-		if compacted == nil {
-			if !json.Valid(e.Data) {
-				add(f("data"), "invalid", "data must be valid JSON")
-			}
-			if len(e.Metadata) > 0 && !json.Valid(e.Metadata) {
-				add(f("metadata"), "invalid", "metadata must be valid JSON")
-			}
-		} else {
-			c := e
-			var err error
-			if c.Data, err = compactJSON(e.Data); err != nil {
-				add(f("data"), "invalid", "data must be valid JSON")
-			}
-			if len(e.Metadata) == 0 {
-				c.Metadata = json.RawMessage("{}")
-			} else if c.Metadata, err = compactJSON(e.Metadata); err != nil {
-				add(f("metadata"), "invalid", "metadata must be valid JSON")
-			}
-			compacted[i] = c
-		}
-		if len(e.Data)+len(e.Metadata) > MaxEventSize {
-			add(f("data"), "too_long", fmt.Sprintf("event is larger than %d bytes", MaxEventSize))
-		}
-	}
-	if fields != nil {
-		return &domain.Error{Code: domain.EINVALID, Message: "the append is invalid", Fields: fields}
-	}
-	return nil
 }
 
 // ReadStream implements domain.EventStore.

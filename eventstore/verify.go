@@ -309,14 +309,16 @@ func validateImported(e domain.RecordedEvent, pos uint64, revisions map[string]u
 	if e.RecordedAt.UnixNano() < lastTime {
 		return errors.New("recorded time goes backwards")
 	}
-	err := validateAppend(e.Stream, []domain.EventData{{
+	canon, fields := domain.CanonicalAppend(e.Stream, []domain.EventData{{
 		ID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, Data: e.Data, Metadata: e.Metadata,
-	}}, nil)
-	if err != nil {
+	}}, appendLimits)
+	if err := domain.InvalidAppend(fields); err != nil {
 		return err
 	}
-	if len(e.Metadata) == 0 {
-		return errors.New("metadata is missing")
+	// The ledger only ever stores canonical JSON: anything else was not
+	// exported by dealreg and would not reproduce the original hashes.
+	if !bytes.Equal(canon[0].Data, e.Data) || !bytes.Equal(canon[0].Metadata, e.Metadata) {
+		return errors.New("data or metadata is not in canonical (compact) JSON form")
 	}
 	return nil
 }

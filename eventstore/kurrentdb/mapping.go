@@ -1,7 +1,6 @@
 package kurrentdb
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/dealreg/dealreg/domain"
-	"github.com/google/uuid"
 )
 
 // expectedRevision maps the contract's expected revision to the client's.
@@ -44,16 +42,6 @@ type envelope struct {
 // it was not written through this package.
 var errNotDealreg = errors.New("event metadata is not a dealreg envelope")
 
-// canonicalJSON returns b in compact form, the canonical form the embedded
-// store also keeps, so that both backends return the same bytes.
-func canonicalJSON(b []byte) (json.RawMessage, error) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 // wrapMetadata returns the stored metadata for an event: the envelope around
 // the canonical (compact) metadata, "{}" when meta is empty.
 func wrapMetadata(schemaVersion int, meta json.RawMessage) ([]byte, error) {
@@ -63,7 +51,7 @@ func wrapMetadata(schemaVersion int, meta json.RawMessage) ([]byte, error) {
 	canon := json.RawMessage("{}")
 	if len(meta) > 0 {
 		var err error
-		if canon, err = canonicalJSON(meta); err != nil {
+		if canon, err = domain.CompactJSON(meta); err != nil {
 			return nil, fmt.Errorf("metadata is not valid JSON: %w", err)
 		}
 	}
@@ -125,77 +113,35 @@ func recordedEvent(e *esdb.RecordedEvent) (domain.RecordedEvent, error) {
 
 // Limits checked before an append. KurrentDB's own limit on a record is
 // 16 MiB; events are kept well below it.
-const (
-	maxStreamNameLen   = 512
-	maxEventTypeLen    = 256
-	maxEventsPerAppend = 1000
-	maxEventSize       = 1 << 20
-)
+var appendLimits = domain.AppendLimits{MaxStreamName: 512, MaxEventType: 256, MaxEvents: 1000, MaxEventBytes: 1 << 20}
 
 // eventData validates an append and converts its events, with data and
 // metadata in canonical form. Failures are EINVALID domain errors with one
 // field error per problem, as the embedded store reports them.
 func eventData(stream string, events []domain.EventData) ([]esdb.EventData, error) {
-	var fields []domain.FieldError
-	add := func(field, code, msg string) {
-		fields = append(fields, domain.FieldError{Field: field, Code: code, Message: msg})
+	canon, fields := domain.CanonicalAppend(stream, events, appendLimits)
+	if strings.HasPrefix(stream, "$") {
+		fields = append(fields, domain.FieldError{Field: "stream", Code: "reserved", Message: "stream names starting with $ are reserved for KurrentDB"})
 	}
-	switch {
-	case stream == "":
-		add("stream", "required", "stream name is required")
-	case len(stream) > maxStreamNameLen:
-		add("stream", "too_long", fmt.Sprintf("stream name is longer than %d bytes", maxStreamNameLen))
-	case strings.HasPrefix(stream, "$"):
-		add("stream", "reserved", "stream names starting with $ are reserved for KurrentDB")
-	}
-	switch {
-	case len(events) == 0:
-		add("events", "required", "at least one event is required")
-	case len(events) > maxEventsPerAppend:
-		add("events", "too_long", fmt.Sprintf("more than %d events in one append", maxEventsPerAppend))
-	}
-	out := make([]esdb.EventData, len(events))
-	seen := make(map[uuid.UUID]struct{}, len(events))
-	for i, e := range events {
-		f := fmt.Sprintf("events[%d].", i)
-		if e.ID == uuid.Nil {
-			add(f+"id", "required", "event ID is required")
-		} else if _, dup := seen[e.ID]; dup {
-			add(f+"id", "duplicate", "event ID appears twice in one append")
-		}
-		seen[e.ID] = struct{}{}
-		switch {
-		case e.Type == "":
-			add(f+"type", "required", "event type is required")
-		case len(e.Type) > maxEventTypeLen:
-			add(f+"type", "too_long", fmt.Sprintf("event type is longer than %d bytes", maxEventTypeLen))
-		case strings.HasPrefix(e.Type, "$"):
-			add(f+"type", "reserved", "event types starting with $ are reserved for KurrentDB")
-		}
-		if e.SchemaVersion < 1 {
-			add(f+"schema_version", "out_of_range", "schema version must be 1 or more")
-		}
-		data, err := canonicalJSON(e.Data)
-		if err != nil {
-			add(f+"data", "invalid", "data must be valid JSON")
+	out := make([]esdb.EventData, len(canon))
+	for i, e := range canon {
+		if strings.HasPrefix(e.Type, "$") {
+			fields = append(fields, domain.FieldError{Field: fmt.Sprintf("events[%d].type", i), Code: "reserved", Message: "event types starting with $ are reserved for KurrentDB"})
 		}
 		meta, err := wrapMetadata(max(e.SchemaVersion, 1), e.Metadata)
 		if err != nil {
-			add(f+"metadata", "invalid", "metadata must be valid JSON")
-		}
-		if len(data)+len(meta) > maxEventSize {
-			add(f+"data", "too_long", fmt.Sprintf("event is larger than %d bytes", maxEventSize))
+			continue // CanonicalAppend has reported the metadata
 		}
 		out[i] = esdb.EventData{
 			EventID:     e.ID,
 			EventType:   e.Type,
 			ContentType: esdb.ContentTypeJson,
-			Data:        data,
+			Data:        e.Data,
 			Metadata:    meta,
 		}
 	}
-	if fields != nil {
-		return nil, &domain.Error{Code: domain.EINVALID, Message: "the append is invalid", Fields: fields}
+	if err := domain.InvalidAppend(fields); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -160,7 +160,7 @@ func TestEventDataInvalid(t *testing.T) {
 	}{
 		{"EmptyStream", "", []domain.EventData{validEvent()}, []string{"stream"}},
 		{"SystemStream", "$all", []domain.EventData{validEvent()}, []string{"stream"}},
-		{"LongStream", string(make([]byte, maxStreamNameLen+1)), []domain.EventData{validEvent()}, []string{"stream"}},
+		{"LongStream", string(make([]byte, appendLimits.MaxStreamName+1)), []domain.EventData{validEvent()}, []string{"stream"}},
 		{"NoEvents", "s", nil, []string{"events"}},
 		{"NilID", "s", []domain.EventData{ev(func(e *domain.EventData) { e.ID = uuid.Nil })}, []string{"events[0].id"}},
 		{"IDTwice", "s", []domain.EventData{twice, validEvent(), twice}, []string{"events[2].id"}},
@@ -171,7 +171,7 @@ func TestEventDataInvalid(t *testing.T) {
 		{"NilData", "s", []domain.EventData{ev(func(e *domain.EventData) { e.Data = nil })}, []string{"events[0].data"}},
 		{"BadMetadata", "s", []domain.EventData{ev(func(e *domain.EventData) { e.Metadata = json.RawMessage(`nope`) })}, []string{"events[0].metadata"}},
 		{"TooLarge", "s", []domain.EventData{ev(func(e *domain.EventData) {
-			e.Data = json.RawMessage(`"` + string(make([]byte, maxEventSize)) + `"`)
+			e.Data = json.RawMessage(`"` + string(make([]byte, appendLimits.MaxEventBytes)) + `"`)
 			for i := 1; i < len(e.Data)-1; i++ {
 				e.Data[i] = 'x'
 			}
