@@ -10,8 +10,8 @@ STATICCHECK_VERSION ?= v0.8.2
 build: ## build bin/dealreg
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/dealreg ./cmd/dealreg
 
-run: ## serve the API on the embedded ledger in $(DATA)
-	$(GO) run -ldflags "-X main.version=$(VERSION)" ./cmd/dealreg serve --data $(DATA) --addr $(ADDR)
+run: build ## serve the API on the embedded ledger in $(DATA); Ctrl-C stops it gracefully
+	exec bin/dealreg serve --data $(DATA) --addr $(ADDR)
 
 test: ## vet, then every test with the race detector
 	$(GO) vet ./...
