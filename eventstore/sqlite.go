@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -596,11 +595,4 @@ func (sub *subscription) Close() error {
 	sub.closed = true
 	sub.buf = nil
 	return nil
-}
-
-// Exists reports whether a ledger file exists at path, for commands that must
-// not create one.
-func Exists(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular()
 }
