@@ -17,10 +17,11 @@ func FuzzLedgerQuery(f *testing.F) {
 	for _, q := range []string{"from=0&limit=10", "from=-1", "limit=99999999999999999999", "from=1e3", "limit=%00", "from=0&from=1", ""} {
 		f.Add(q)
 	}
-	srv, _ := MustOpenServer(f)
-	h := srv.Config.Handler
+	hs := newHarness(f)
+	h := hs.srv.Config.Handler
 	f.Fuzz(func(t *testing.T, query string) {
 		req := httptest.NewRequest(http.MethodGet, "/v1/ledger/events", nil)
+		req.Header.Set("Authorization", "Bearer "+hs.tokens["auditor"])
 		req.URL.RawQuery = url.PathEscape(query)
 		if q, err := url.ParseQuery(query); err == nil {
 			req.URL.RawQuery = q.Encode()

@@ -29,6 +29,11 @@ func (s *Server) healthz(c echo.Context) error {
 }
 
 func (s *Server) ledgerEvents(c echo.Context) error {
+	// The whole ledger names every partner: vendor staff and auditors only.
+	if err := requireRole(c, "read the ledger", domain.RoleAuditor, domain.RoleAdmin,
+		domain.RoleChannelManager, domain.RoleChannelDirector, domain.RoleExecutive); err != nil {
+		return err
+	}
 	var fields []domain.FieldError
 	from, limit := uint64(0), DefaultLedgerPage
 	if v := c.QueryParam("from"); v != "" {

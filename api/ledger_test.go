@@ -5,34 +5,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/dealreg/dealreg/api"
 	"github.com/dealreg/dealreg/domain"
-	"github.com/dealreg/dealreg/eventstore"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
-// MustOpenServer serves the API over real HTTP on a new ledger.
-func MustOpenServer(tb testing.TB) (*httptest.Server, *eventstore.SQLite) {
-	tb.Helper()
-	store, err := eventstore.OpenSQLite(filepath.Join(tb.TempDir(), "ledger.db"), eventstore.Options{})
-	require.NoError(tb, err)
-	tb.Cleanup(func() { store.Close() })
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, Logger: logger}).Handler())
-	tb.Cleanup(srv.Close)
-	return srv, store
-}
-
-func getJSON(t *testing.T, url string, into any) *http.Response {
+// getJSON GETs path as the auditor and decodes the answer.
+func (h *harness) getJSON(t *testing.T, path string, into any) *http.Response {
 	t.Helper()
-	res, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, h.srv.URL+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+h.tokens["auditor"])
+	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
@@ -42,10 +30,11 @@ func getJSON(t *testing.T, url string, into any) *http.Response {
 }
 
 func TestLedgerEvents(t *testing.T) {
-	srv, store := MustOpenServer(t)
+	h := newHarness(t)
 	ctx := context.Background()
+	base := h.eventCount() // the harness's own partners and tokens
 	for i := range 250 {
-		_, err := store.Append(ctx, fmt.Sprintf("registration-%d", i%3), domain.Any(), domain.EventData{
+		_, err := h.store.Append(ctx, fmt.Sprintf("ledgertest-%d", i%3), domain.Any(), domain.EventData{
 			ID: uuid.New(), Type: "RegistrationSubmitted", SchemaVersion: 1,
 			Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)),
 		})
@@ -56,7 +45,7 @@ func TestLedgerEvents(t *testing.T) {
 	from := uint64(0)
 	for range 4 {
 		var page api.LedgerPage
-		res := getJSON(t, fmt.Sprintf("%s/v1/ledger/events?from=%d&limit=100", srv.URL, from), &page)
+		res := h.getJSON(t, fmt.Sprintf("/v1/ledger/events?from=%d&limit=100", from), &page)
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		require.Equal(t, "application/json", res.Header.Get("Content-Type")[:16])
 		for _, e := range page.Events {
@@ -69,19 +58,19 @@ func TestLedgerEvents(t *testing.T) {
 		}
 		from = page.Next
 	}
-	require.Len(t, seen, 250)
+	require.Len(t, seen, 250+int(base))
 	for i, p := range seen {
 		require.Equal(t, uint64(i), p)
 	}
 
 	var page api.LedgerPage
-	getJSON(t, srv.URL+"/v1/ledger/events", &page)
+	h.getJSON(t, fmt.Sprintf("/v1/ledger/events?from=%d", base), &page)
 	require.Len(t, page.Events, api.DefaultLedgerPage)
 	require.JSONEq(t, `{"n":0}`, string(page.Events[0].Data))
 }
 
 func TestLedgerEvents_Invalid(t *testing.T) {
-	srv, _ := MustOpenServer(t)
+	h := newHarness(t)
 	for _, tc := range []struct {
 		query  string
 		fields []string
@@ -93,7 +82,7 @@ func TestLedgerEvents_Invalid(t *testing.T) {
 	} {
 		t.Run(tc.query, func(t *testing.T) {
 			var p api.Problem
-			res := getJSON(t, srv.URL+"/v1/ledger/events?"+tc.query, &p)
+			res := h.getJSON(t, "/v1/ledger/events?"+tc.query, &p)
 			require.Equal(t, http.StatusBadRequest, res.StatusCode)
 			require.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
 			require.Equal(t, domain.EINVALID, p.Code)
@@ -109,27 +98,29 @@ func TestLedgerEvents_Invalid(t *testing.T) {
 }
 
 func TestProblems(t *testing.T) {
-	srv, store := MustOpenServer(t)
+	h := newHarness(t)
+	srv, store := h.srv, h.store
 	var p api.Problem
-	res := getJSON(t, srv.URL+"/v1/no-such-thing", &p)
+	res := h.getJSON(t, "/v1/no-such-thing", &p)
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
 	require.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
 	require.Equal(t, domain.ENOTFOUND, p.Code)
 
 	req, err := http.NewRequest(http.MethodDelete, srv.URL+"/v1/ledger/events", nil)
 	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+h.tokens["auditor"])
 	res, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusMethodNotAllowed, res.StatusCode)
 
 	var health map[string]string
-	res = getJSON(t, srv.URL+"/healthz", &health)
+	res = h.getJSON(t, "/healthz", &health)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.Equal(t, "ok", health["status"])
 
 	require.NoError(t, store.Close())
-	res = getJSON(t, srv.URL+"/healthz", &p)
+	res = h.getJSON(t, "/healthz", &p)
 	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 	require.Equal(t, domain.EUNAVAILABLE, p.Code)
 }

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/eventstore/attachments"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -16,20 +18,27 @@ import (
 // Config is what a Server needs.
 type Config struct {
 	// Addr is the host:port to listen on; ":0" picks a free port.
-	Addr   string
-	Store  domain.EventStore
-	Logger *slog.Logger
+	Addr  string
+	Store domain.EventStore
+	// App runs commands and holds the projections the API reads; it must
+	// be started.
+	App *app.Service
+	// Attachments stores proof documents; nil disables uploads.
+	Attachments *attachments.Store
+	Logger      *slog.Logger
 }
 
 // Server serves the HTTP API. Open starts it; Close shuts it down
 // gracefully, letting requests in flight finish.
 type Server struct {
-	cfg    Config
-	logger *slog.Logger
-	store  domain.EventStore
-	echo   *echo.Echo
-	ln     net.Listener
-	done   chan error
+	cfg         Config
+	logger      *slog.Logger
+	store       domain.EventStore
+	app         *app.Service
+	attachments *attachments.Store
+	echo        *echo.Echo
+	ln          net.Listener
+	done        chan error
 }
 
 // NewServer builds the server and its routes; it does not listen yet.
@@ -37,7 +46,7 @@ func NewServer(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, logger: cfg.Logger, store: cfg.Store}
+	s := &Server{cfg: cfg, logger: cfg.Logger, store: cfg.Store, app: cfg.App, attachments: cfg.Attachments}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -51,17 +60,22 @@ func NewServer(cfg Config) *Server {
 		},
 	}))
 	e.Use(middleware.RequestID())
-	// Every request body is bounded; endpoints that accept documents will
-	// set their own, larger, limits.
-	e.Use(middleware.BodyLimit("1M"))
+	// Request bodies are bounded where they are read: JSON bodies by
+	// readBody (MaxJSONBody), documents by the attachment store.
 	e.Use(s.logRequests)
 	s.echo = e
 
 	e.GET("/healthz", s.healthz)
-	// Everything under /v1 is the versioned API. Authentication (bearer
-	// tokens, roles) is attached to this group.
-	v1 := e.Group("/v1")
+	e.GET("/v1/openapi.json", s.openAPI)
+	// Everything else under /v1 is the versioned API; every request
+	// carries a bearer token.
+	//
+	// The middleware is attached per route, not with Group.Use, which would
+	// turn a wrong method on a known path into 404 instead of 405.
+	v1 := router{g: e.Group("/v1"), mw: []echo.MiddlewareFunc{s.authenticate}}
 	v1.GET("/ledger/events", s.ledgerEvents)
+	s.registrationRoutes(v1)
+	s.directoryRoutes(v1)
 	return s
 }
 
@@ -121,3 +135,14 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	return err
 }
+
+// router registers routes on a group with the same middleware each.
+type router struct {
+	g  *echo.Group
+	mw []echo.MiddlewareFunc
+}
+
+func (r router) GET(path string, h echo.HandlerFunc)    { r.g.GET(path, h, r.mw...) }
+func (r router) POST(path string, h echo.HandlerFunc)   { r.g.POST(path, h, r.mw...) }
+func (r router) PATCH(path string, h echo.HandlerFunc)  { r.g.PATCH(path, h, r.mw...) }
+func (r router) DELETE(path string, h echo.HandlerFunc) { r.g.DELETE(path, h, r.mw...) }

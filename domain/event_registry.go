@@ -54,6 +54,12 @@ var eventRegistry = buildRegistry(
 	codecFor[RegistrationClosedWon](1),
 	codecFor[RegistrationClosedLost](1),
 	codecFor[RegistrationWithdrawn](1),
+	codecFor[RegistrationAttachmentAdded](1),
+	codecFor[PartnerAdded](1),
+	codecFor[PartnerUpdated](1),
+	codecFor[TerritoryGranted](1),
+	codecFor[TokenIssued](1),
+	codecFor[TokenRevoked](1),
 )
 
 type namedCodec struct {
@@ -313,3 +319,18 @@ func (e RegistrationClosedLost) OccurredAt() time.Time { return e.At }
 
 // OccurredAt returns the command time.
 func (e RegistrationWithdrawn) OccurredAt() time.Time { return e.At }
+
+// EventType returns "PartnerAdded".
+func (PartnerAdded) EventType() string { return "PartnerAdded" }
+
+// EventType returns "PartnerUpdated".
+func (PartnerUpdated) EventType() string { return "PartnerUpdated" }
+
+// EventType returns "TerritoryGranted".
+func (TerritoryGranted) EventType() string { return "TerritoryGranted" }
+
+// EventType returns "TokenIssued".
+func (TokenIssued) EventType() string { return "TokenIssued" }
+
+// EventType returns "TokenRevoked".
+func (TokenRevoked) EventType() string { return "TokenRevoked" }

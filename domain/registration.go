@@ -140,6 +140,7 @@ type Registration struct {
 	renewals         int
 	reminderSentFor  time.Time
 	rejectReason     RejectReason
+	attachments      []Attachment
 	createdAt        time.Time
 	updatedAt        time.Time
 	version          int
@@ -289,6 +290,8 @@ func (r *Registration) Apply(e Event) error {
 		r.status = StatusClosedLost
 	case RegistrationWithdrawn:
 		r.status = StatusWithdrawn
+	case RegistrationAttachmentAdded:
+		r.attachments = append(r.attachments, e.Attachment)
 	default:
 		return Errorf(EINTERNAL, "apply: unknown registration event %s", e.EventType())
 	}
@@ -395,51 +398,90 @@ func (r *Registration) Submit(actor Actor, p Policy, now time.Time) ([]Event, er
 	}}, nil
 }
 
+// Finding is what the duplicate check found on one submission attempt.
+type Finding struct {
+	Attempt int
+	Verdict Verdict
+	// Matches are the earlier registrations matched, best first.
+	Matches []uuid.UUID
+	Reason  string
+	// OwnClaim: the (first) match is the same partner's own registration.
+	OwnClaim bool
+	// CoveredByGrant is the submitter's territory grant covering the
+	// account; GrantConflicts are other partners' grants covering it.
+	CoveredByGrant uuid.UUID
+	GrantConflicts []uuid.UUID
+}
+
 // RecordVerdict records the duplicate check's verdict on submission attempt
-// attempt. It is called by the conflict checker, never by a user, so it takes
-// no actor. A verdict for another attempt than the current one is stale and
-// refused with ECONFLICT. Duplicate and possible-duplicate verdicts must name
-// the earlier registrations they matched; a clear verdict names none.
+// attempt. It is RecordFinding with matches and a reason only.
 func (r *Registration) RecordVerdict(attempt int, verdict Verdict, matches []uuid.UUID, reason string, now time.Time) ([]Event, error) {
+	return r.RecordFinding(Finding{Attempt: attempt, Verdict: verdict, Matches: matches, Reason: reason}, now)
+}
+
+// RecordFinding records the duplicate check's finding on one submission
+// attempt. It is called by the duplicate checker, never by a user, so it
+// takes no actor. A finding for another attempt than the current one is
+// stale and refused with ECONFLICT. A duplicate must name the earlier
+// registrations it matched; a possible duplicate must name them or the
+// other partners' grants; a clear verdict names none.
+func (r *Registration) RecordFinding(f Finding, now time.Time) ([]Event, error) {
 	if r == nil || r.version == 0 {
 		return nil, Errorf(ENOTFOUND, "registration not found")
 	}
 	if err := r.require("record a verdict on", StatusSubmitted); err != nil {
 		return nil, err
 	}
-	if attempt != r.attempt {
-		return nil, Errorf(ECONFLICT, "the verdict is for submission %d but registration %s is at submission %d", attempt, r.id, r.attempt)
+	if f.Attempt != r.attempt {
+		return nil, Errorf(ECONFLICT, "the verdict is for submission %d but registration %s is at submission %d", f.Attempt, r.id, r.attempt)
 	}
 	var v validator
-	switch verdict {
+	switch f.Verdict {
 	case VerdictClear:
-		if len(matches) > 0 {
+		if len(f.Matches) > 0 || len(f.GrantConflicts) > 0 {
 			v.add("matches", FieldInvalid, "a clear verdict has no matches")
 		}
-	case VerdictDuplicate, VerdictPossibleDuplicate:
-		if len(matches) == 0 {
+	case VerdictDuplicate:
+		if len(f.Matches) == 0 {
 			v.add("matches", FieldRequired, "name the earlier registrations matched")
+		}
+	case VerdictPossibleDuplicate:
+		if len(f.Matches) == 0 && len(f.GrantConflicts) == 0 {
+			v.add("matches", FieldRequired, "name the earlier registrations or the grants matched")
 		}
 	default:
 		v.add("verdict", FieldInvalid, "must be one of: clear, duplicate, possible_duplicate")
 	}
-	if v.listLen("matches", len(matches), MaxVerdictMatches) {
-		for i, m := range matches {
+	if v.listLen("matches", len(f.Matches), MaxVerdictMatches) {
+		for i, m := range f.Matches {
 			if m == uuid.Nil || m == r.id {
 				v.add(fmt.Sprintf("matches[%d]", i), FieldInvalid, "must be another registration's ID")
 			}
 		}
 	}
-	v.text("reason", reason, MaxVerdictReasonLen, false)
+	if v.listLen("grant_conflicts", len(f.GrantConflicts), MaxVerdictMatches) {
+		for i, g := range f.GrantConflicts {
+			if g == uuid.Nil {
+				v.add(fmt.Sprintf("grant_conflicts[%d]", i), FieldInvalid, "must be a grant ID")
+			}
+		}
+	}
+	if f.OwnClaim && f.Verdict != VerdictDuplicate {
+		v.add("own_claim", FieldInvalid, "only a duplicate can be of the partner's own claim")
+	}
+	v.text("reason", f.Reason, MaxVerdictReasonLen, false)
 	if err := v.err("the verdict is invalid"); err != nil {
 		return nil, err
 	}
 	return []Event{RegistrationVerdictRecorded{
 		RegistrationID: r.id,
-		Attempt:        attempt,
-		Verdict:        verdict,
-		Matches:        slices.Clone(matches),
-		Reason:         reason,
+		Attempt:        f.Attempt,
+		Verdict:        f.Verdict,
+		Matches:        slices.Clone(f.Matches),
+		Reason:         f.Reason,
+		OwnClaim:       f.OwnClaim,
+		CoveredByGrant: f.CoveredByGrant,
+		GrantConflicts: slices.Clone(f.GrantConflicts),
 		At:             canonicalTime(now),
 	}}, nil
 }

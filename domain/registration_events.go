@@ -77,6 +77,14 @@ type RegistrationVerdictRecorded struct {
 	Verdict        Verdict     `json:"verdict"`
 	Matches        []uuid.UUID `json:"matches,omitempty"`
 	Reason         string      `json:"reason,omitempty"`
+	// OwnClaim is set on a duplicate of the same partner's earlier claim:
+	// the partner may be told it registered this already.
+	OwnClaim bool `json:"own_claim,omitempty"`
+	// CoveredByGrant is the submitting partner's territory grant that
+	// covers the account, if any; GrantConflicts are other partners'
+	// grants that do.
+	CoveredByGrant uuid.UUID   `json:"covered_by_grant,omitzero"`
+	GrantConflicts []uuid.UUID `json:"grant_conflicts,omitempty"`
 	At             time.Time   `json:"at"`
 }
 

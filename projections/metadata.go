@@ -11,11 +11,15 @@ import (
 // together. Every key is optional.
 type Metadata struct {
 	ActorID        string      `json:"actor_id,omitempty"`
+	ActorName      string      `json:"actor_name,omitempty"`
 	Role           domain.Role `json:"role,omitempty"`
 	PartnerID      string      `json:"partner_id,omitempty"`
 	CorrelationID  string      `json:"correlation_id,omitempty"`
 	CausationID    string      `json:"causation_id,omitempty"`
 	IdempotencyKey string      `json:"idempotency_key,omitempty"`
+	// RequestHash fingerprints the request an idempotency key was first
+	// used with, so that reusing the key for another request is refused.
+	RequestHash string `json:"request_hash,omitempty"`
 }
 
 // ParseMetadata decodes event metadata. Empty or null metadata is the zero

@@ -166,6 +166,7 @@ func historyEntry(rec domain.RecordedEvent, ev domain.Event) HistoryEntry {
 		Type:       rec.Type,
 		RecordedAt: rec.RecordedAt,
 		ActorID:    actor,
+		ActorName:  md.ActorName,
 		Role:       md.Role,
 		Summary:    summary,
 		Data:       slices.Clone(rec.Data),
@@ -209,6 +210,56 @@ func (p *Registrations) Get(id uuid.UUID) (RegistrationView, bool) {
 		return RegistrationView{}, false
 	}
 	return r.view.clone(), true
+}
+
+// Detail returns everything known about registration id and whether it
+// exists.
+func (p *Registrations) Detail(id uuid.UUID) (RegistrationDetail, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	r, ok := p.byID[id]
+	if !ok {
+		return RegistrationDetail{}, false
+	}
+	d := RegistrationDetail{
+		RegistrationView: r.view.clone(),
+		Details:          r.agg.Details(),
+		Attachments:      r.agg.Attachments(),
+	}
+	if d.Attachments == nil {
+		d.Attachments = []domain.Attachment{}
+	}
+	if r.finding != nil {
+		f := *r.finding
+		f.Matches = slices.Clone(f.Matches)
+		f.GrantConflicts = slices.Clone(f.GrantConflicts)
+		d.Finding = &f
+	}
+	return d, true
+}
+
+// WaitUntil blocks until registration id exists and ok holds for its view,
+// then returns the view; or until ctx is done (ctx's error). The submit
+// call uses it to wait for the duplicate check's verdict.
+func (p *Registrations) WaitUntil(ctx context.Context, id uuid.UUID, ok func(RegistrationView) bool) (RegistrationView, error) {
+	for {
+		p.mu.RLock()
+		r, known := p.byID[id]
+		var v RegistrationView
+		if known {
+			v = r.view
+		}
+		applied := p.applied
+		p.mu.RUnlock()
+		if known && ok(v) {
+			return v.clone(), nil
+		}
+		select {
+		case <-applied:
+		case <-ctx.Done():
+			return RegistrationView{}, ctx.Err()
+		}
+	}
 }
 
 // History returns every event of registration id in order, or nil if it

@@ -43,6 +43,16 @@ func (p *Registrations) CatchUp(ctx context.Context, store domain.EventStore, up
 
 // catchUp applies stored events from the checkpoint while keep holds.
 func (p *Registrations) catchUp(ctx context.Context, store domain.EventStore, keep func(domain.RecordedEvent) bool) error {
+	return catchUp(ctx, store, p, keep)
+}
+
+// CatchUpTo applies to p the stored events from its checkpoint up to,
+// excluding, global position upTo (to the end of the ledger when upTo is 0).
+func CatchUpTo(ctx context.Context, store domain.EventStore, p Projection, upTo uint64) error {
+	return catchUp(ctx, store, p, func(e domain.RecordedEvent) bool { return upTo == 0 || e.Position < upTo })
+}
+
+func catchUp(ctx context.Context, store domain.EventStore, p Projection, keep func(domain.RecordedEvent) bool) error {
 	from := p.Checkpoint()
 	for {
 		events, err := store.ReadAll(ctx, domain.ReadAllOptions{From: from, Count: replayPage})

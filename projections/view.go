@@ -93,6 +93,7 @@ type HistoryEntry struct {
 	Type       string          `json:"type"`
 	RecordedAt time.Time       `json:"recorded_at"`
 	ActorID    string          `json:"actor_id,omitempty"`
+	ActorName  string          `json:"actor_name,omitempty"`
 	Role       domain.Role     `json:"role,omitempty"`
 	Summary    string          `json:"summary"`
 	Data       json.RawMessage `json:"data"`
@@ -113,7 +114,19 @@ type registration struct {
 	lastSubmittedAt   time.Time
 	rejectExplanation string
 	rejectGuidance    string
+	finding           *domain.RegistrationVerdictRecorded // the latest verdict
 	history           []HistoryEntry
+}
+
+// RegistrationDetail is everything known about one registration: the view,
+// the full details (personal data included), the attached documents and
+// the duplicate check's latest finding. The finding names other
+// registrations: it is for vendor staff, never for the partner.
+type RegistrationDetail struct {
+	RegistrationView
+	Details     domain.Details                      `json:"details"`
+	Attachments []domain.Attachment                 `json:"attachments"`
+	Finding     *domain.RegistrationVerdictRecorded `json:"finding,omitempty"`
 }
 
 // observe records what the projection keeps besides the aggregate, for
@@ -130,6 +143,8 @@ func (r *registration) observe(rec domain.RecordedEvent, e domain.Event) {
 		r.rejectExplanation, r.rejectGuidance = "", ""
 	case domain.RegistrationRejected:
 		r.rejectExplanation, r.rejectGuidance = e.Explanation, e.Guidance
+	case domain.RegistrationVerdictRecorded:
+		r.finding = &e
 	}
 }
 
@@ -238,8 +253,17 @@ func describe(e domain.Event) (summary, actor string) {
 		return "Closed lost", e.ClosedBy
 	case domain.RegistrationWithdrawn:
 		return "Withdrawn", e.WithdrawnBy
+	case domain.RegistrationAttachmentAdded:
+		return fmt.Sprintf("Attached %s (%s, sha256 %s)", orUnnamedFile(e.Attachment.Filename), e.Attachment.ContentType, e.Attachment.SHA256), e.AddedBy
 	}
 	return e.EventType(), ""
+}
+
+func orUnnamedFile(s string) string {
+	if s == "" {
+		return "a document"
+	}
+	return s
 }
 
 func orUnnamed(s string) string {

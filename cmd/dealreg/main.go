@@ -23,6 +23,9 @@ var version = "dev"
 // ledgerFile is the name of the ledger inside the data directory.
 const ledgerFile = "ledger.db"
 
+// attachmentsDir holds the proof documents inside the data directory.
+const attachmentsDir = "attachments"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
@@ -71,6 +74,9 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newVerifyCommand(),
 		newExportCommand(),
 		newImportCommand(),
+		newTokenCommand(),
+		newPartnerCommand(),
+		newDemoCommand(),
 	)
 	return root
 }

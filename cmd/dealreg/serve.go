@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dealreg/dealreg/api"
+	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/eventstore"
+	"github.com/dealreg/dealreg/eventstore/attachments"
 	"github.com/spf13/cobra"
 )
 
@@ -42,8 +45,19 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr string) error 
 		store.Close()
 		return err
 	}
-	srv := api.NewServer(api.Config{Addr: addr, Store: store, Logger: logger})
+	docs, err := attachments.Open(filepath.Join(dataDir, attachmentsDir), attachments.Options{})
+	if err != nil {
+		store.Close()
+		return err
+	}
+	svc := app.New(app.Config{Store: store, Logger: logger})
+	if err := svc.Start(ctx, true); err != nil {
+		store.Close()
+		return err
+	}
+	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger})
 	if err := srv.Open(); err != nil {
+		svc.Stop()
 		store.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -54,6 +68,7 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr string) error 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	httpErr := srv.Close(shutdownCtx)
+	svc.Stop()
 	// Closing the store commits every append already queued before it
 	// returns, so nothing acknowledged or in flight is lost.
 	storeErr := store.Close()

@@ -1,0 +1,132 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dealreg/dealreg/app"
+	"github.com/dealreg/dealreg/domain"
+)
+
+// MaxJSONBody is the largest JSON request body accepted.
+const MaxJSONBody = 1 << 20
+
+// MaxIdempotencyKeyLen bounds the Idempotency-Key header.
+const MaxIdempotencyKeyLen = 255
+
+// readBody reads the whole request body, at most MaxJSONBody bytes.
+func readBody(c echo.Context) ([]byte, error) {
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, MaxJSONBody)
+	body, err := io.ReadAll(r)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, domain.Errorf(domain.ETOOLARGE, "the request body is larger than %d bytes", MaxJSONBody)
+	}
+	if err != nil {
+		return nil, domain.Errorf(domain.EINVALID, "the request body could not be read")
+	}
+	return body, nil
+}
+
+// decodeJSON decodes body into v strictly: one JSON object, no unknown
+// fields, every type error reported against its field. An empty body
+// decodes as {} when emptyOK.
+func decodeJSON(body []byte, v any, emptyOK bool) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		if emptyOK {
+			return nil
+		}
+		return invalidBody("", "the request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return describeJSONError(err)
+	}
+	if dec.More() {
+		return invalidBody("", "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func invalidBody(field, msg string) error {
+	e := &domain.Error{Code: domain.EINVALID, Message: "the request body is invalid"}
+	if field == "" {
+		e.Message = msg
+		return e
+	}
+	e.Fields = []domain.FieldError{{Field: field, Code: domain.FieldInvalid, Message: msg}}
+	return e
+}
+
+// describeJSONError turns a decoding error into a field-level problem.
+func describeJSONError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return invalidBody("", fmt.Sprintf("the request body is not valid JSON (at byte %d)", syntax.Offset))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return invalidBody("", "the request body must be a JSON object")
+		}
+		return invalidBody(field, fmt.Sprintf("must be a JSON %s", jsonKind(typ.Type.Kind().String())))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return invalidBody("", "the request body is truncated JSON")
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return invalidBody(strings.Trim(f, `"`), "is not a known field")
+	}
+	// Errors from a field's own UnmarshalJSON (decimal amounts, times,
+	// UUIDs) carry no field name; say what failed.
+	return invalidBody("", "the request body has an invalid value: "+trimJSONPrefix(msg))
+}
+
+func trimJSONPrefix(s string) string {
+	s = strings.TrimPrefix(s, "json: ")
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	}
+	return "number"
+}
+
+// callFor builds the app.Call of a write request: its caller, its
+// Idempotency-Key (validated) and the fingerprint of what it asks.
+func callFor(c echo.Context, body []byte) (app.Call, error) {
+	call := app.Call{Caller: callerOf(c), CorrelationID: c.Response().Header().Get(echo.HeaderXRequestID)}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		return call, nil
+	}
+	if len(key) > MaxIdempotencyKeyLen || strings.IndexFunc(key, func(r rune) bool { return r < '!' || r > '~' }) >= 0 {
+		return call, &domain.Error{Code: domain.EINVALID, Message: "the Idempotency-Key header is invalid", Fields: []domain.FieldError{
+			{Field: "Idempotency-Key", Code: domain.FieldInvalid, Message: fmt.Sprintf("must be 1-%d printable ASCII characters", MaxIdempotencyKeyLen)},
+		}}
+	}
+	call.IdempotencyKey = key
+	call.RequestHash = app.HashRequest(c.Request().Method+" "+c.Request().URL.Path, body)
+	return call, nil
+}

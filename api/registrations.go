@@ -1,0 +1,472 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/dealreg/dealreg/app"
+	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/projections"
+)
+
+// Registration is a registration as the API shows it: the detail view,
+// what the partner is told about a duplicate, and (on GET) the history.
+// Partners never see the duplicate check's finding (it names other
+// registrations); vendor staff and auditors do.
+type Registration struct {
+	projections.RegistrationDetail
+	// Notice tells the partner, in words, what the verdict means for it.
+	Notice string `json:"notice,omitempty"`
+	// DuplicateOf is set only when the partner registered the same
+	// opportunity itself before: it names that earlier registration.
+	DuplicateOf *uuid.UUID                 `json:"duplicate_of,omitempty"`
+	History     []projections.HistoryEntry `json:"history,omitempty"`
+}
+
+// RegistrationList is one page of registrations.
+type RegistrationList struct {
+	Items []projections.RegistrationView `json:"items"`
+	// Next is the cursor of the next page, empty on the last.
+	Next string `json:"next,omitempty"`
+}
+
+type createRegistrationRequest struct {
+	Type    domain.RegistrationType `json:"type"`
+	Details domain.Details          `json:"details"`
+	// Submit submits at once; otherwise the registration stays a draft.
+	Submit bool `json:"submit"`
+}
+
+type rejectRequest struct {
+	Reason      domain.RejectReason `json:"reason"`
+	Explanation string              `json:"explanation"`
+	Guidance    string              `json:"guidance"`
+}
+
+type returnRequest struct {
+	Message         string   `json:"message"`
+	RequestedFields []string `json:"requested_fields"`
+}
+
+type reasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+type closeRequest struct {
+	// Outcome is "won" or "lost".
+	Outcome    string       `json:"outcome"`
+	FinalValue domain.Money `json:"final_value,omitzero"`
+	Note       string       `json:"note"`
+	Reason     string       `json:"reason"`
+}
+
+const (
+	partnerDuplicateNotice = "This opportunity is already registered. Your registration cannot proceed."
+	partnerOwnNotice       = "You have already registered this opportunity; see duplicate_of."
+	partnerPossibleNotice  = "The account may already be claimed. A channel manager will review your registration."
+)
+
+// present shapes a registration for caller.
+func present(caller app.Caller, d projections.RegistrationDetail) Registration {
+	out := Registration{RegistrationDetail: d}
+	if f := d.Finding; f != nil && d.Status == domain.StatusDuplicate {
+		if f.OwnClaim && len(f.Matches) > 0 {
+			m := f.Matches[0]
+			out.DuplicateOf = &m
+			out.Notice = partnerOwnNotice
+		} else {
+			out.Notice = partnerDuplicateNotice
+		}
+	}
+	if d.Status == domain.StatusPossibleDuplicate {
+		out.Notice = partnerPossibleNotice
+	}
+	if caller.Actor.Role == domain.RolePartner {
+		out.Finding = nil
+	}
+	return out
+}
+
+// redactHistory hides, from partners, what the duplicate check's events
+// say about other registrations and grants.
+func redactHistory(caller app.Caller, h []projections.HistoryEntry) []projections.HistoryEntry {
+	if caller.Actor.Role != domain.RolePartner {
+		return h
+	}
+	for i, e := range h {
+		if e.Type != "RegistrationVerdictRecorded" {
+			continue
+		}
+		var v domain.RegistrationVerdictRecorded
+		if json.Unmarshal(e.Data, &v) != nil {
+			h[i].Data = json.RawMessage(`{}`)
+			continue
+		}
+		shown := map[string]any{"registration_id": v.RegistrationID, "attempt": v.Attempt, "verdict": v.Verdict, "at": v.At}
+		if v.OwnClaim {
+			shown["own_claim"] = true
+			shown["matches"] = v.Matches[:1]
+		}
+		h[i].Data, _ = json.Marshal(shown)
+	}
+	return h
+}
+
+func registrationIDParam(c echo.Context) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		// Not a UUID: it cannot name a registration.
+		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "registration %q not found", c.Param("id"))
+	}
+	return id, nil
+}
+
+// respond writes the registration as caller may see it after a command.
+func (s *Server) respond(c echo.Context, status int, id uuid.UUID) error {
+	d, err := s.app.Visible(callerOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, present(callerOf(c), d))
+}
+
+func (s *Server) createRegistration(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req createRegistrationRequest
+	if err := decodeJSON(body, &req, false); err != nil {
+		return err
+	}
+	call, err := callFor(c, body)
+	if err != nil {
+		return err
+	}
+	id, _, err := s.app.Create(c.Request().Context(), call, req.Type, req.Details, req.Submit)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/registrations/"+id.String())
+	return s.respond(c, http.StatusCreated, id)
+}
+
+func (s *Server) listRegistrations(c echo.Context) error {
+	q := c.QueryParams()
+	var fields []domain.FieldError
+	f := projections.ListFilter{
+		PartnerID: q.Get("partner"),
+		Type:      domain.RegistrationType(q.Get("type")),
+		Country:   q.Get("country"),
+		Region:    q.Get("region"),
+	}
+	for _, st := range q["status"] {
+		for part := range strings.SplitSeq(st, ",") {
+			f.Status = append(f.Status, domain.Status(part))
+		}
+	}
+	if f.Type != "" && !f.Type.Valid() {
+		fields = append(fields, domain.FieldError{Field: "type", Code: domain.FieldInvalid, Message: "must be one of: opportunity, named_account"})
+	}
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > projections.MaxListLimit {
+			fields = append(fields, domain.FieldError{Field: "limit", Code: domain.FieldOutOfRange, Message: "must be an integer from 1 to " + strconv.Itoa(projections.MaxListLimit)})
+		}
+		limit = n
+	}
+	if fields != nil {
+		return &domain.Error{Code: domain.EINVALID, Message: "invalid query parameters", Fields: fields}
+	}
+	items, next, err := s.app.List(callerOf(c), f, q.Get("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, RegistrationList{Items: items, Next: next})
+}
+
+func (s *Server) getRegistration(c echo.Context) error {
+	id, err := registrationIDParam(c)
+	if err != nil {
+		return err
+	}
+	caller := callerOf(c)
+	d, err := s.app.Visible(caller, id)
+	if err != nil {
+		return err
+	}
+	out := present(caller, d)
+	out.History = redactHistory(caller, s.app.Registrations.History(id))
+	return c.JSON(http.StatusOK, out)
+}
+
+// amendRegistration applies a JSON merge patch (RFC 7396) to the details of
+// a draft or returned registration.
+func (s *Server) amendRegistration(c echo.Context) error {
+	id, err := registrationIDParam(c)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var patch struct {
+		Details json.RawMessage `json:"details"`
+	}
+	if err := decodeJSON(body, &patch, false); err != nil {
+		return err
+	}
+	current, err := s.app.Visible(callerOf(c), id)
+	if err != nil {
+		return err
+	}
+	base, err := json.Marshal(current.Details)
+	if err != nil {
+		return err
+	}
+	merged, err := mergePatch(base, patch.Details)
+	if err != nil {
+		return invalidBody("details", "must be a JSON object")
+	}
+	var d domain.Details
+	if err := decodeJSON(merged, &d, false); err != nil {
+		return prefixFields(err, "details.")
+	}
+	call, err := callFor(c, body)
+	if err != nil {
+		return err
+	}
+	if _, err := s.app.Amend(c.Request().Context(), call, id, d); err != nil {
+		return err
+	}
+	return s.respond(c, http.StatusOK, id)
+}
+
+// prefixFields puts prefix before the field names of a validation error.
+func prefixFields(err error, prefix string) error {
+	de, ok := err.(*domain.Error)
+	if !ok {
+		return err
+	}
+	out := *de
+	out.Fields = make([]domain.FieldError, len(de.Fields))
+	for i, f := range de.Fields {
+		f.Field = prefix + f.Field
+		out.Fields[i] = f
+	}
+	return &out
+}
+
+// command is the shape of every POST /v1/registrations/{id}/<action>
+// handler: decode the body into req (if any), run the command.
+func command[Req any](s *Server, run func(ctx context.Context, call app.Call, id uuid.UUID, req Req) (app.Result, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := registrationIDParam(c)
+		if err != nil {
+			return err
+		}
+		body, err := readBody(c)
+		if err != nil {
+			return err
+		}
+		var req Req
+		if err := decodeJSON(body, &req, true); err != nil {
+			return err
+		}
+		call, err := callFor(c, body)
+		if err != nil {
+			return err
+		}
+		if _, err := run(c.Request().Context(), call, id, req); err != nil {
+			return err
+		}
+		return s.respond(c, http.StatusOK, id)
+	}
+}
+
+type empty struct{}
+
+func extensionNumber(c echo.Context) (int, error) {
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 {
+		return 0, domain.Errorf(domain.ENOTFOUND, "extension request %q not found", c.Param("n"))
+	}
+	return n, nil
+}
+
+func (s *Server) registrationRoutes(g router) {
+	a := s.app
+	g.POST("/registrations", s.createRegistration)
+	g.GET("/registrations", s.listRegistrations)
+	g.GET("/registrations/:id", s.getRegistration)
+	g.PATCH("/registrations/:id", s.amendRegistration)
+	g.POST("/registrations/:id/submit", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
+		return a.Submit(ctx, call, id)
+	}))
+	g.POST("/registrations/:id/review", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
+		return a.StartReview(ctx, call, id)
+	}))
+	g.POST("/registrations/:id/approve", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
+		return a.Approve(ctx, call, id)
+	}))
+	g.POST("/registrations/:id/reject", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, r rejectRequest) (app.Result, error) {
+		return a.Reject(ctx, call, id, r.Reason, r.Explanation, r.Guidance)
+	}))
+	g.POST("/registrations/:id/return", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, r returnRequest) (app.Result, error) {
+		return a.Return(ctx, call, id, r.Message, r.RequestedFields)
+	}))
+	g.POST("/registrations/:id/progress", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, u domain.ProgressUpdate) (app.Result, error) {
+		return a.Progress(ctx, call, id, u)
+	}))
+	g.POST("/registrations/:id/extensions", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, r reasonRequest) (app.Result, error) {
+		return a.RequestExtension(ctx, call, id, r.Reason)
+	}))
+	g.POST("/registrations/:id/extensions/:n/grant", func(c echo.Context) error {
+		n, err := extensionNumber(c)
+		if err != nil {
+			return err
+		}
+		return command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
+			return a.GrantExtension(ctx, call, id, n)
+		})(c)
+	})
+	g.POST("/registrations/:id/extensions/:n/deny", func(c echo.Context) error {
+		n, err := extensionNumber(c)
+		if err != nil {
+			return err
+		}
+		return command(s, func(ctx context.Context, call app.Call, id uuid.UUID, r reasonRequest) (app.Result, error) {
+			return a.DenyExtension(ctx, call, id, n, r.Reason)
+		})(c)
+	})
+	g.POST("/registrations/:id/renew", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
+		return a.Renew(ctx, call, id)
+	}))
+	g.POST("/registrations/:id/close", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, r closeRequest) (app.Result, error) {
+		switch r.Outcome {
+		case "won":
+			return a.CloseWon(ctx, call, id, r.FinalValue, r.Note)
+		case "lost":
+			return a.CloseLost(ctx, call, id, r.Reason)
+		}
+		return app.Result{}, &domain.Error{Code: domain.EINVALID, Message: "the close request is invalid", Fields: []domain.FieldError{
+			{Field: "outcome", Code: domain.FieldInvalid, Message: "must be one of: won, lost"},
+		}}
+	}))
+	g.POST("/registrations/:id/withdraw", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, r reasonRequest) (app.Result, error) {
+		return a.Withdraw(ctx, call, id, r.Reason)
+	}))
+	g.POST("/registrations/:id/attachments", s.uploadAttachment)
+	g.GET("/registrations/:id/attachments/:sha256", s.downloadAttachment)
+	g.GET("/review-queue", s.reviewQueue)
+}
+
+func (s *Server) reviewQueue(c echo.Context) error {
+	limit := 0
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > projections.MaxListLimit {
+			return &domain.Error{Code: domain.EINVALID, Message: "invalid query parameters", Fields: []domain.FieldError{
+				{Field: "limit", Code: domain.FieldOutOfRange, Message: "must be an integer from 1 to " + strconv.Itoa(projections.MaxListLimit)},
+			}}
+		}
+		limit = n
+	}
+	items, err := s.app.ReviewQueue(callerOf(c), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+// uploadAttachment stores the request body as a proof document and records
+// it on the registration. The document's name comes from the filename
+// query parameter or the Content-Disposition header.
+func (s *Server) uploadAttachment(c echo.Context) error {
+	id, err := registrationIDParam(c)
+	if err != nil {
+		return err
+	}
+	caller := callerOf(c)
+	// Check visibility and the role before storing anything.
+	if _, err := s.app.Visible(caller, id); err != nil {
+		return err
+	}
+	if caller.Actor.Role != domain.RolePartner {
+		return domain.Errorf(domain.EFORBIDDEN, "only the registering partner may attach documents")
+	}
+	if s.attachments == nil {
+		return domain.Errorf(domain.EUNAVAILABLE, "attachments are not configured")
+	}
+	name := c.QueryParam("filename")
+	if name == "" {
+		if _, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentDisposition)); err == nil {
+			name = params["filename"]
+		}
+	}
+	name = filepath.Base(filepath.Clean("/" + name))
+	if name == "/" || name == "." {
+		name = ""
+	}
+	blob, err := s.attachments.Put(c.Request().Context(), c.Request().Body, c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil {
+		return err
+	}
+	call := app.Call{Caller: caller, CorrelationID: c.Response().Header().Get(echo.HeaderXRequestID)}
+	a := domain.Attachment{SHA256: blob.SHA256, Size: blob.Size, ContentType: blob.ContentType, Filename: name}
+	if _, err := s.app.Attach(c.Request().Context(), call, id, a); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/registrations/"+id.String()+"/attachments/"+blob.SHA256)
+	return c.JSON(http.StatusCreated, a)
+}
+
+func (s *Server) downloadAttachment(c echo.Context) error {
+	id, err := registrationIDParam(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.app.Visible(callerOf(c), id)
+	if err != nil {
+		return err
+	}
+	sha := strings.ToLower(c.Param("sha256"))
+	var att *domain.Attachment
+	for i := range d.Attachments {
+		if d.Attachments[i].SHA256 == sha {
+			att = &d.Attachments[i]
+		}
+	}
+	if att == nil || s.attachments == nil {
+		return domain.Errorf(domain.ENOTFOUND, "attachment %s not found on registration %s", c.Param("sha256"), id)
+	}
+	f, blob, err := s.attachments.Open(sha)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, blob.ContentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Digest", "sha-256="+sha)
+	disp := "attachment"
+	if att.Filename != "" {
+		disp = mime.FormatMediaType("attachment", map[string]string{"filename": att.Filename})
+	}
+	h.Set(echo.HeaderContentDisposition, disp)
+	h.Set(echo.HeaderContentLength, strconv.FormatInt(blob.Size, 10))
+	c.Response().WriteHeader(http.StatusOK)
+	_, err = io.Copy(c.Response(), f)
+	return err
+}

@@ -1,0 +1,386 @@
+// Package app runs dealreg's commands against the ledger: it loads an
+// aggregate from its stream, lets the domain decide, and appends the
+// resulting events with optimistic concurrency and the caller's identity in
+// their metadata. It also runs what follows the ledger: the projections the
+// API reads, the duplicate checker that records a verdict on every
+// submission, and the scheduler of expiries and reminders.
+//
+// The HTTP API and the CLI (token create, partner add, demo) both go
+// through a Service, so the ledger is written in one way only.
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/projections"
+)
+
+// Config is what a Service needs.
+type Config struct {
+	Store  domain.EventStore
+	Clock  domain.Clock  // nil means the system clock
+	Policy domain.Policy // the zero Policy means domain.DefaultPolicy
+	Logger *slog.Logger
+	// TickEvery is how often the scheduler looks for expiries and
+	// reminders while running; 0 means one minute. Tests call RunDue.
+	TickEvery time.Duration
+}
+
+// Service executes commands and keeps the projections up to date.
+type Service struct {
+	store  domain.EventStore
+	clock  domain.Clock
+	policy domain.Policy
+	logger *slog.Logger
+	tick   time.Duration
+
+	// Registrations and Directory are the live projections the API reads.
+	Registrations *projections.Registrations
+	Directory     *projections.Directory
+
+	checker *checker
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a Service; Start brings it up to date and running.
+func New(cfg Config) *Service {
+	if cfg.Clock == nil {
+		cfg.Clock = domain.SystemClock{}
+	}
+	if cfg.Policy.Version == 0 {
+		cfg.Policy = domain.DefaultPolicy()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.TickEvery <= 0 {
+		cfg.TickEvery = time.Minute
+	}
+	s := &Service{
+		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery,
+		Directory: projections.NewDirectory(),
+	}
+	s.Registrations = projections.NewRegistrations(s.policyVersion)
+	s.checker = newChecker(s)
+	return s
+}
+
+// policyVersion resolves a policy version recorded in the ledger.
+func (s *Service) policyVersion(v int) (domain.Policy, bool) {
+	if v == s.policy.Version {
+		return s.policy, true
+	}
+	return projections.DefaultPolicies(v)
+}
+
+// Policy returns the policy new commands are decided under.
+func (s *Service) Policy() domain.Policy { return s.policy }
+
+// Clock returns the service's clock.
+func (s *Service) Clock() domain.Clock { return s.clock }
+
+// Start catches the projections and the duplicate checker up with the
+// ledger, then keeps them following it in the background; with schedule
+// set it also runs the expiry scheduler every TickEvery. Stop ends it all.
+func (s *Service) Start(ctx context.Context, schedule bool) error {
+	head, err := s.head(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range []interface {
+		CatchUp(context.Context, domain.EventStore, uint64) error
+	}{s.Registrations, directoryCatchUp{s.Directory}} {
+		if err := p.CatchUp(ctx, s.store, head); err != nil {
+			return err
+		}
+	}
+	if err := s.checker.catchUp(ctx, head); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	s.follow(runCtx, "registrations", s.Registrations)
+	s.follow(runCtx, "directory", s.Directory)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.retry(runCtx, "duplicate checker", s.checker.run)
+	}()
+	if schedule {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.schedule(runCtx)
+		}()
+	}
+	return nil
+}
+
+// follow keeps p applying the ledger until ctx ends.
+func (s *Service) follow(ctx context.Context, name string, p projections.Projection) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.retry(ctx, name+" projection", func(ctx context.Context) error { return projections.Run(ctx, s.store, p) })
+	}()
+}
+
+// retry runs fn until ctx ends, restarting it after a pause when it fails:
+// a projection that meets an event it cannot apply stays before it, logs,
+// and tries again rather than skip it.
+func (s *Service) retry(ctx context.Context, name string, fn func(context.Context) error) {
+	for {
+		err := fn(ctx)
+		if ctx.Err() != nil || errors.Is(err, domain.ErrClosed) {
+			return
+		}
+		s.logger.Error(name+" stopped; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// Stop ends the background work and waits for it.
+func (s *Service) Stop() {
+	s.mu.Lock()
+	cancel := s.cancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	s.wg.Wait()
+}
+
+// WaitFor waits until every projection has applied the event at pos.
+func (s *Service) WaitFor(ctx context.Context, pos uint64) error {
+	if err := s.Registrations.WaitFor(ctx, pos); err != nil {
+		return err
+	}
+	return s.Directory.WaitFor(ctx, pos)
+}
+
+// head returns the position after the newest stored event.
+func (s *Service) head(ctx context.Context) (uint64, error) {
+	if h, ok := s.store.(interface{ Head() uint64 }); ok {
+		return h.Head(), nil
+	}
+	last, err := s.store.ReadAll(ctx, domain.ReadAllOptions{Direction: domain.Backwards, FromEnd: true, Count: 1})
+	if err != nil || len(last) == 0 {
+		return 0, err
+	}
+	return last[0].Position + 1, nil
+}
+
+type directoryCatchUp struct{ d *projections.Directory }
+
+func (c directoryCatchUp) CatchUp(ctx context.Context, store domain.EventStore, upTo uint64) error {
+	return projections.CatchUpTo(ctx, store, c.d, upTo)
+}
+
+// Caller is who a command runs for: the authenticated actor and the name of
+// its token, for the audit trail.
+type Caller struct {
+	Actor domain.Actor
+	Name  string
+}
+
+// Call is one request: the caller, and what ties its events together.
+type Call struct {
+	Caller
+	// IdempotencyKey, when set, makes the request safe to retry: a retry
+	// returns the first result and appends nothing.
+	IdempotencyKey string
+	// RequestHash fingerprints the request's content (see HashRequest);
+	// reusing a key for a different request is refused.
+	RequestHash   string
+	CorrelationID string
+}
+
+// HashRequest fingerprints a request for idempotency: the operation and
+// its content.
+func HashRequest(op string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(op))
+	h.Write([]byte{0})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Result is what a command appended.
+type Result struct {
+	Stream   string
+	Position uint64 // of the last event appended (or of the first request's, when Replayed)
+	// Replayed is set when the request repeated an idempotency key: nothing
+	// was appended and the first request's outcome stands.
+	Replayed bool
+}
+
+// idNamespace derives deterministic event IDs from idempotency keys.
+var idNamespace = uuid.MustParse("a3d1f0a2-5b7c-4e0e-9f3a-6c2b8d4e1f70")
+
+// eventIDs returns the IDs of n events appended to stream by call: random
+// ones, or, with an idempotency key, ones derived from the caller, the key
+// and the stream, so that a concurrent retry collides with the first
+// request in the store's unique index instead of appending twice.
+func eventIDs(call Call, stream string, n int) []uuid.UUID {
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		if call.IdempotencyKey == "" {
+			ids[i] = uuid.New()
+			continue
+		}
+		ids[i] = uuid.NewSHA1(idNamespace, fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d", call.Actor.ID, call.IdempotencyKey, stream, i))
+	}
+	return ids
+}
+
+// metadata returns the JSON metadata of call's events.
+func metadata(call Call) []byte {
+	md := projections.Metadata{
+		ActorID:        call.Actor.ID,
+		ActorName:      call.Name,
+		Role:           call.Actor.Role,
+		PartnerID:      call.Actor.PartnerID,
+		CorrelationID:  call.CorrelationID,
+		IdempotencyKey: call.IdempotencyKey,
+		RequestHash:    call.RequestHash,
+	}
+	b, err := json.Marshal(md)
+	if err != nil {
+		panic(err) // a struct of strings always marshals
+	}
+	return b
+}
+
+// encode turns domain events into store events with call's identity.
+func encode(call Call, stream string, events []domain.Event, ids []uuid.UUID) ([]domain.EventData, error) {
+	md := metadata(call)
+	out := make([]domain.EventData, len(events))
+	for i, e := range events {
+		typ, version, data, err := domain.EncodeEvent(e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = domain.EventData{ID: ids[i], Type: typ, SchemaVersion: version, Data: data, Metadata: md}
+	}
+	return out, nil
+}
+
+// replayed returns the first request's result when call repeats an
+// idempotency key already recorded, after waiting for the projections to
+// reach the ledger's head (so a request that just committed is seen). It
+// is an ECONFLICT error to reuse a key for another request.
+func (s *Service) replayed(ctx context.Context, call Call) (Result, bool, error) {
+	if call.IdempotencyKey == "" {
+		return Result{}, false, nil
+	}
+	head, err := s.head(ctx)
+	if err != nil {
+		return Result{}, false, err
+	}
+	if head > 0 {
+		if err := s.Directory.WaitFor(ctx, head-1); err != nil {
+			return Result{}, false, err
+		}
+	}
+	first, ok := s.Directory.IdempotentRequest(call.Actor.ID, call.IdempotencyKey)
+	if !ok {
+		return Result{}, false, nil
+	}
+	if first.RequestHash != call.RequestHash {
+		return Result{}, false, &domain.Error{Code: domain.ECONFLICT,
+			Message: "the Idempotency-Key was already used for a different request; use a new key",
+			Fields:  []domain.FieldError{{Field: "Idempotency-Key", Code: domain.FieldDuplicate, Message: "already used for a different request"}}}
+	}
+	return Result{Stream: first.Stream, Position: first.Position, Replayed: true}, true, nil
+}
+
+// maxAttempts bounds how often a command is retried when another writer
+// appended to its stream between reading and appending.
+const maxAttempts = 5
+
+// execute runs a command on one stream: it reads the stream, lets decide
+// produce events from it (nil events when the stream does not exist),
+// appends them expecting the stream unchanged, and retries on a race. The
+// projections have applied the result when it returns.
+func (s *Service) execute(ctx context.Context, call Call, stream string, decide func(events []domain.Event) ([]domain.Event, error)) (Result, error) {
+	if res, ok, err := s.replayed(ctx, call); err != nil || ok {
+		return res, err
+	}
+	for attempt := 1; ; attempt++ {
+		stored, err := s.readStream(ctx, stream)
+		if err != nil {
+			return Result{}, err
+		}
+		events, err := decide(stored)
+		if err != nil {
+			// A retry that raced the first request lands here (its
+			// command no longer fits the state the first one left).
+			if res, ok, rerr := s.replayed(ctx, call); rerr == nil && ok {
+				return res, nil
+			}
+			return Result{}, err
+		}
+		if len(events) == 0 {
+			return Result{Stream: stream}, nil
+		}
+		expected := domain.NoStream()
+		if len(stored) > 0 {
+			expected = domain.Exact(uint64(len(stored) - 1))
+		}
+		data, err := encode(call, stream, events, eventIDs(call, stream, len(events)))
+		if err != nil {
+			return Result{}, err
+		}
+		res, err := s.store.Append(ctx, stream, expected, data...)
+		var wrong *domain.WrongExpectedRevisionError
+		if errors.As(err, &wrong) && attempt < maxAttempts {
+			continue
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		if err := s.WaitFor(ctx, res.Position); err != nil {
+			return Result{}, err
+		}
+		return Result{Stream: stream, Position: res.Position}, nil
+	}
+}
+
+// readStream returns the decoded events of stream, none if it does not
+// exist.
+func (s *Service) readStream(ctx context.Context, stream string) ([]domain.Event, error) {
+	recs, err := s.store.ReadStream(ctx, stream, domain.ReadStreamOptions{})
+	if errors.Is(err, domain.ErrStreamNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Event, len(recs))
+	for i, r := range recs {
+		if out[i], err = domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data); err != nil {
+			return nil, fmt.Errorf("stream %s revision %d: %w", stream, r.Revision, err)
+		}
+	}
+	return out, nil
+}

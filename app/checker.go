@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/dealreg/dealreg/domain"
+)
+
+// checker is the duplicate checker. It reads the ledger in global order
+// into a ClaimBook and, at each RegistrationSubmitted, decides the finding
+// from the book as it stood before that event (DESIGN §3), then records it
+// on the registration's stream. Its identity in metadata is "system:checker".
+//
+// Because the finding depends only on the events before the submission, a
+// restarted checker, reading the ledger from the start, decides the same
+// findings again; it records only those missing (the submission is still
+// the last event of its stream), and a finding's event ID is derived from
+// the registration and attempt, so two checkers never record one twice.
+type checker struct {
+	s    *Service
+	book *domain.ClaimBook
+	next uint64
+}
+
+func newChecker(s *Service) *checker {
+	return &checker{s: s, book: domain.NewClaimBook()}
+}
+
+// checkerCall is the identity the checker's events carry.
+var checkerCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:checker", Role: domain.RoleAdmin}, Name: "duplicate checker"}}
+
+// catchUp processes the stored events below upTo.
+func (c *checker) catchUp(ctx context.Context, upTo uint64) error {
+	for c.next < upTo {
+		events, err := c.s.store.ReadAll(ctx, domain.ReadAllOptions{From: c.next, Count: 512})
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		for _, e := range events {
+			if e.Position >= upTo {
+				return nil
+			}
+			if err := c.process(ctx, e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// run follows the ledger from where the checker is until ctx ends.
+func (c *checker) run(ctx context.Context) error {
+	sub, err := c.s.store.SubscribeAll(ctx, c.next)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	for {
+		e, err := sub.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if err := c.process(ctx, e); err != nil {
+			return err
+		}
+	}
+}
+
+// process applies one event, deciding first when it is a submission.
+func (c *checker) process(ctx context.Context, rec domain.RecordedEvent) error {
+	if rec.Position < c.next {
+		return nil
+	}
+	ev, ok, err := decodeForBook(rec)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if sub, isSub := ev.(domain.RegistrationSubmitted); isSub {
+			f := c.book.Check(sub, rec.RecordedAt)
+			if err := c.record(ctx, rec, sub, f); err != nil {
+				return err
+			}
+		}
+		c.book.Apply(ev, rec.Position)
+	}
+	c.next = rec.Position + 1
+	return nil
+}
+
+// decodeForBook decodes the events the claim book follows: registrations
+// and partners (territory grants).
+func decodeForBook(rec domain.RecordedEvent) (domain.Event, bool, error) {
+	if _, ok := RegistrationStreamID(rec.Stream); !ok && !isPartnerStream(rec.Stream) {
+		return nil, false, nil
+	}
+	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	if err != nil {
+		return nil, false, fmt.Errorf("duplicate checker at position %d: %w", rec.Position, err)
+	}
+	return ev, true, nil
+}
+
+func isPartnerStream(s string) bool {
+	return len(s) > len("partner-") && s[:len("partner-")] == "partner-"
+}
+
+// record appends finding f on submission sub (recorded as rec), unless the
+// registration has moved on since: its verdict is recorded already, or the
+// partner withdrew before the check ran.
+func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub domain.RegistrationSubmitted, f domain.Finding) error {
+	later, err := c.s.store.ReadStream(ctx, rec.Stream, domain.ReadStreamOptions{From: rec.Revision + 1, Count: 1})
+	if err != nil && !errors.Is(err, domain.ErrStreamNotFound) {
+		return err
+	}
+	if len(later) > 0 {
+		return nil
+	}
+	stored, err := c.s.readStream(ctx, rec.Stream)
+	if err != nil {
+		return err
+	}
+	r, err := domain.Rebuild(stored...)
+	if err != nil {
+		return err
+	}
+	// The finding's time is the submission's recorded time, so replaying
+	// decides the very same event.
+	events, err := r.RecordFinding(f, rec.RecordedAt)
+	if err != nil {
+		c.s.logger.Error("duplicate checker: finding refused", "registration", sub.RegistrationID, "err", err)
+		return nil
+	}
+	id := uuid.NewSHA1(idNamespace, fmt.Appendf(nil, "verdict\x00%s\x00%d", sub.RegistrationID, sub.Attempt))
+	data, err := encode(checkerCall, rec.Stream, events, []uuid.UUID{id})
+	if err != nil {
+		return err
+	}
+	_, err = c.s.store.Append(ctx, rec.Stream, domain.Exact(rec.Revision), data...)
+	var wrong *domain.WrongExpectedRevisionError
+	if errors.As(err, &wrong) {
+		return nil // the partner acted first (e.g. withdrew); nothing to decide
+	}
+	return err
+}

@@ -1,0 +1,283 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/projections"
+)
+
+// verdictWait bounds how long a submission waits for its verdict before
+// the call returns with the registration still "submitted".
+const verdictWait = 10 * time.Second
+
+// registrationID returns the ID of a new registration: random, or derived
+// from the idempotency key so that a concurrent retry targets the same
+// stream.
+func registrationID(call Call) uuid.UUID {
+	if call.IdempotencyKey == "" {
+		return uuid.New()
+	}
+	return uuid.NewSHA1(idNamespace, []byte("registration\x00"+call.Actor.ID+"\x00"+call.IdempotencyKey))
+}
+
+// RegistrationStreamID returns the registration ID of a registration
+// stream name.
+func RegistrationStreamID(stream string) (uuid.UUID, bool) {
+	rest, ok := strings.CutPrefix(stream, "registration-")
+	if !ok {
+		return uuid.Nil, false
+	}
+	id, err := uuid.Parse(rest)
+	return id, err == nil
+}
+
+// Create drafts a registration and, with submit, submits it in the same
+// append; a submission then waits for the duplicate check's verdict. It
+// returns the new registration's ID.
+func (s *Service) Create(ctx context.Context, call Call, typ domain.RegistrationType, d domain.Details, submit bool) (uuid.UUID, Result, error) {
+	id := registrationID(call)
+	stream := domain.RegistrationStream(id)
+	res, err := s.execute(ctx, call, stream, func(stored []domain.Event) ([]domain.Event, error) {
+		if len(stored) > 0 {
+			return nil, domain.Errorf(domain.ECONFLICT, "registration %s already exists", id)
+		}
+		now := s.clock.Now()
+		r, events, err := domain.NewRegistration(id, call.Actor, typ, d, now)
+		if err != nil || !submit {
+			return events, err
+		}
+		more, err := r.Submit(call.Actor, s.policy, now)
+		return append(events, more...), err
+	})
+	if err != nil {
+		return uuid.Nil, res, err
+	}
+	if res.Replayed {
+		if rid, ok := RegistrationStreamID(res.Stream); ok {
+			id = rid
+		}
+	}
+	if submit {
+		s.awaitVerdict(ctx, id)
+	}
+	return id, res, nil
+}
+
+// awaitVerdict waits, for at most verdictWait, until the registration is no
+// longer waiting for the duplicate check.
+func (s *Service) awaitVerdict(ctx context.Context, id uuid.UUID) {
+	ctx, cancel := context.WithTimeout(ctx, verdictWait)
+	defer cancel()
+	_, err := s.Registrations.WaitUntil(ctx, id, func(v projections.RegistrationView) bool {
+		return v.Status != domain.StatusSubmitted
+	})
+	if err != nil {
+		s.logger.Warn("no verdict yet; the call returns without it", "registration", id, "err", err)
+	}
+}
+
+// update runs a command on registration id.
+func (s *Service) update(ctx context.Context, call Call, id uuid.UUID, decide func(r *domain.Registration, now time.Time) ([]domain.Event, error)) (Result, error) {
+	return s.execute(ctx, call, domain.RegistrationStream(id), func(stored []domain.Event) ([]domain.Event, error) {
+		var r *domain.Registration
+		if len(stored) > 0 {
+			var err error
+			if r, err = domain.Rebuild(stored...); err != nil {
+				return nil, err
+			}
+		}
+		return decide(r, s.clock.Now())
+	})
+}
+
+// Amend replaces the details of a draft or returned registration.
+func (s *Service) Amend(ctx context.Context, call Call, id uuid.UUID, d domain.Details) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.Amend(call.Actor, d, now)
+	})
+}
+
+// Submit submits (or resubmits) a registration and waits for the verdict.
+func (s *Service) Submit(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
+	res, err := s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.Submit(call.Actor, s.policy, now)
+	})
+	if err == nil {
+		s.awaitVerdict(ctx, id)
+	}
+	return res, err
+}
+
+// StartReview assigns the registration to the calling reviewer.
+func (s *Service) StartReview(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.StartReview(call.Actor, now)
+	})
+}
+
+// Approve approves under the current policy.
+func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.Approve(call.Actor, s.policy, now)
+	})
+}
+
+// Reject rejects with a reason code, an explanation and guidance.
+func (s *Service) Reject(ctx context.Context, call Call, id uuid.UUID, reason domain.RejectReason, explanation, guidance string) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.Reject(call.Actor, reason, explanation, guidance, now)
+	})
+}
+
+// Return sends the registration back to the partner for more information.
+func (s *Service) Return(ctx context.Context, call Call, id uuid.UUID, message string, fields []string) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.Return(call.Actor, message, fields, now)
+	})
+}
+
+// Progress records a stage update of a protected registration.
+func (s *Service) Progress(ctx context.Context, call Call, id uuid.UUID, u domain.ProgressUpdate) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.Progress(call.Actor, u, now)
+	})
+}
+
+// RequestExtension asks for more protection time.
+func (s *Service) RequestExtension(ctx context.Context, call Call, id uuid.UUID, reason string) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.RequestExtension(call.Actor, reason, now)
+	})
+}
+
+// pendingExtension checks that n names the pending extension request: the
+// number the next grant would get.
+func pendingExtension(r *domain.Registration, n int) error {
+	if r == nil || r.Status() != domain.StatusExtensionRequested {
+		return nil // the command reports the state
+	}
+	if want := r.ExtensionsGranted() + 1; n != want {
+		return domain.Errorf(domain.ENOTFOUND, "no pending extension request %d (the pending one is %d)", n, want)
+	}
+	return nil
+}
+
+// GrantExtension grants pending extension request n.
+func (s *Service) GrantExtension(ctx context.Context, call Call, id uuid.UUID, n int) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		if err := pendingExtension(r, n); err != nil {
+			return nil, err
+		}
+		return r.GrantExtension(call.Actor, now)
+	})
+}
+
+// DenyExtension denies pending extension request n.
+func (s *Service) DenyExtension(ctx context.Context, call Call, id uuid.UUID, n int, reason string) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		if err := pendingExtension(r, n); err != nil {
+			return nil, err
+		}
+		return r.DenyExtension(call.Actor, reason, now)
+	})
+}
+
+// Renew renews a named-account registration under the current policy.
+func (s *Service) Renew(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.Renew(call.Actor, s.policy, now)
+	})
+}
+
+// CloseWon closes the registration as won.
+func (s *Service) CloseWon(ctx context.Context, call Call, id uuid.UUID, value domain.Money, note string) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.CloseWon(call.Actor, value, note, now)
+	})
+}
+
+// CloseLost closes the registration as lost.
+func (s *Service) CloseLost(ctx context.Context, call Call, id uuid.UUID, reason string) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.CloseLost(call.Actor, reason, now)
+	})
+}
+
+// Withdraw withdraws the registration.
+func (s *Service) Withdraw(ctx context.Context, call Call, id uuid.UUID, reason string) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.Withdraw(call.Actor, reason, now)
+	})
+}
+
+// Attach records a stored document on the registration.
+func (s *Service) Attach(ctx context.Context, call Call, id uuid.UUID, a domain.Attachment) (Result, error) {
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		return r.AddAttachment(call.Actor, a, now)
+	})
+}
+
+// Visible returns the detail of registration id if caller may read it: a
+// partner only its own (anyone else's is ENOTFOUND, as if it did not
+// exist), vendor staff and auditors all; direct sales none.
+func (s *Service) Visible(caller Caller, id uuid.UUID) (projections.RegistrationDetail, error) {
+	if err := mayRead(caller); err != nil {
+		return projections.RegistrationDetail{}, err
+	}
+	d, ok := s.Registrations.Detail(id)
+	if !ok || (caller.Actor.Role == domain.RolePartner && d.PartnerID != caller.Actor.PartnerID) {
+		return projections.RegistrationDetail{}, domain.Errorf(domain.ENOTFOUND, "registration %s not found", id)
+	}
+	return d, nil
+}
+
+// mayRead checks that caller may read registrations at all.
+func mayRead(caller Caller) error {
+	if err := caller.Actor.Validate(); err != nil {
+		return err
+	}
+	if caller.Actor.Role == domain.RoleDirectSales {
+		return domain.Errorf(domain.EFORBIDDEN, "direct sales may not read partner registrations")
+	}
+	return nil
+}
+
+// List lists the registrations caller may see; a partner's filter is
+// always narrowed to its own.
+func (s *Service) List(caller Caller, f projections.ListFilter, cursor string, limit int) ([]projections.RegistrationView, string, error) {
+	if err := mayRead(caller); err != nil {
+		return nil, "", err
+	}
+	if caller.Actor.Role == domain.RolePartner {
+		if f.PartnerID != "" && f.PartnerID != caller.Actor.PartnerID {
+			return []projections.RegistrationView{}, "", nil
+		}
+		f.PartnerID = caller.Actor.PartnerID
+	}
+	items, next, err := s.Registrations.List(f, cursor, limit)
+	if items == nil {
+		items = []projections.RegistrationView{}
+	}
+	return items, next, err
+}
+
+// ReviewQueue returns the registrations awaiting a decision, for vendor
+// staff and auditors.
+func (s *Service) ReviewQueue(caller Caller, limit int) ([]projections.ReviewItem, error) {
+	if err := caller.Actor.Validate(); err != nil {
+		return nil, err
+	}
+	if !caller.Actor.Role.Reviewer() && caller.Actor.Role != domain.RoleAuditor {
+		return nil, domain.Errorf(domain.EFORBIDDEN, "role %q may not read the review queue", caller.Actor.Role)
+	}
+	items, err := s.Registrations.ReviewQueue(limit)
+	if items == nil {
+		items = []projections.ReviewItem{}
+	}
+	return items, err
+}

@@ -1,0 +1,218 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dealreg/dealreg/domain"
+)
+
+// PartnerView is a partner as the directory knows it.
+type PartnerView struct {
+	domain.Partner
+	Grants  []GrantView `json:"grants"`
+	AddedAt time.Time   `json:"added_at"`
+}
+
+// GrantView is a territory grant with its ID.
+type GrantView struct {
+	ID uuid.UUID `json:"id"`
+	domain.TerritoryGrant
+	GrantedAt time.Time `json:"granted_at"`
+}
+
+// TokenView is an API token without its secret.
+type TokenView struct {
+	ID        uuid.UUID   `json:"id"`
+	Name      string      `json:"name"`
+	Role      domain.Role `json:"role"`
+	PartnerID string      `json:"partner_id,omitempty"`
+	IssuedAt  time.Time   `json:"issued_at"`
+	Revoked   bool        `json:"revoked"`
+	hash      string
+}
+
+// IdempotentRequest is the first request made with an idempotency key: its
+// fingerprint and the stream and position of the events it appended.
+type IdempotentRequest struct {
+	RequestHash string
+	Stream      string
+	Position    uint64
+}
+
+// Directory is the projection of who is who: partners and their territory
+// grants, API tokens (by the SHA-256 of their secret) and the idempotency
+// keys used by each caller. It is safe for concurrent use.
+type Directory struct {
+	mu       sync.RWMutex
+	next     uint64
+	applied  chan struct{}
+	partners map[string]*PartnerView
+	order    []string // partner IDs in the order they were added
+	tokens   map[uuid.UUID]*TokenView
+	byHash   map[string]*TokenView
+	keys     map[string]IdempotentRequest
+}
+
+var _ Projection = (*Directory)(nil)
+
+// NewDirectory returns an empty directory at checkpoint 0.
+func NewDirectory() *Directory {
+	return &Directory{
+		applied:  make(chan struct{}),
+		partners: make(map[string]*PartnerView),
+		tokens:   make(map[uuid.UUID]*TokenView),
+		byHash:   make(map[string]*TokenView),
+		keys:     make(map[string]IdempotentRequest),
+	}
+}
+
+func idempotencyKey(actorID, key string) string { return actorID + "\x00" + key }
+
+// Apply folds one recorded event into the directory; see
+// Registrations.Apply for the ordering rules. Events of streams it does not
+// follow only move the checkpoint, except that the idempotency keys in the
+// metadata of every event are recorded.
+func (d *Directory) Apply(rec domain.RecordedEvent) error {
+	var ev domain.Event
+	if strings.HasPrefix(rec.Stream, "partner-") || strings.HasPrefix(rec.Stream, "token-") {
+		var err error
+		ev, err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+		if errors.Is(err, domain.ErrUnknownEvent) {
+			return badEvent(rec, "this version of dealreg does not know the event; upgrade it")
+		}
+		if err != nil {
+			return badEvent(rec, err.Error())
+		}
+	}
+	md, _ := ParseMetadata(rec.Metadata)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if rec.Position < d.next {
+		return nil
+	}
+	if md.IdempotencyKey != "" && md.ActorID != "" {
+		k := idempotencyKey(md.ActorID, md.IdempotencyKey)
+		if _, seen := d.keys[k]; !seen {
+			d.keys[k] = IdempotentRequest{RequestHash: md.RequestHash, Stream: rec.Stream, Position: rec.Position}
+		}
+	}
+	switch e := ev.(type) {
+	case domain.PartnerAdded:
+		if _, ok := d.partners[e.ID]; !ok {
+			d.order = append(d.order, e.ID)
+		}
+		d.partners[e.ID] = &PartnerView{Partner: e.Partner, Grants: []GrantView{}, AddedAt: rec.RecordedAt}
+	case domain.PartnerUpdated:
+		if p, ok := d.partners[e.ID]; ok {
+			p.Partner = e.Partner
+		}
+	case domain.TerritoryGranted:
+		if p, ok := d.partners[e.Grant.PartnerID]; ok {
+			p.Grants = append(p.Grants, GrantView{ID: e.GrantID, TerritoryGrant: e.Grant, GrantedAt: rec.RecordedAt})
+		}
+	case domain.TokenIssued:
+		t := &TokenView{ID: e.TokenID, Name: e.Name, Role: e.Role, PartnerID: e.PartnerID, IssuedAt: rec.RecordedAt, hash: e.SecretSHA256}
+		d.tokens[e.TokenID] = t
+		d.byHash[e.SecretSHA256] = t
+	case domain.TokenRevoked:
+		if t, ok := d.tokens[e.TokenID]; ok {
+			t.Revoked = true
+			delete(d.byHash, t.hash)
+		}
+	}
+	d.next = rec.Position + 1
+	close(d.applied)
+	d.applied = make(chan struct{})
+	return nil
+}
+
+// Checkpoint returns the next global position to apply.
+func (d *Directory) Checkpoint() uint64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.next
+}
+
+// WaitFor blocks until the event at pos has been applied or ctx is done.
+func (d *Directory) WaitFor(ctx context.Context, pos uint64) error {
+	for {
+		d.mu.RLock()
+		done, applied := d.next > pos, d.applied
+		d.mu.RUnlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-applied:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// TokenBySecretHash returns the live (not revoked) token whose secret has
+// this SHA-256 (lower-case hex).
+func (d *Directory) TokenBySecretHash(hash string) (TokenView, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	t, ok := d.byHash[hash]
+	if !ok {
+		return TokenView{}, false
+	}
+	return *t, true
+}
+
+// Token returns token id, revoked or not.
+func (d *Directory) Token(id uuid.UUID) (TokenView, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	t, ok := d.tokens[id]
+	if !ok {
+		return TokenView{}, false
+	}
+	return *t, true
+}
+
+// Partner returns partner id and whether it exists.
+func (d *Directory) Partner(id string) (PartnerView, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	p, ok := d.partners[id]
+	if !ok {
+		return PartnerView{}, false
+	}
+	return clonePartner(p), true
+}
+
+// Partners returns every partner in the order they were added.
+func (d *Directory) Partners() []PartnerView {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]PartnerView, 0, len(d.order))
+	for _, id := range d.order {
+		out = append(out, clonePartner(d.partners[id]))
+	}
+	return out
+}
+
+func clonePartner(p *PartnerView) PartnerView {
+	c := *p
+	c.Regions = slices.Clone(p.Regions)
+	c.Grants = slices.Clone(p.Grants)
+	return c
+}
+
+// IdempotentRequest returns the first request actorID made with key.
+func (d *Directory) IdempotentRequest(actorID, key string) (IdempotentRequest, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	r, ok := d.keys[idempotencyKey(actorID, key)]
+	return r, ok
+}
