@@ -96,6 +96,11 @@ func (h *harness) do(tb testing.TB, who, method, path string, body any, header .
 		require.NoError(tb, err)
 		r = bytes.NewReader(raw)
 	}
+	var sent []byte
+	if r != nil {
+		sent, _ = io.ReadAll(r)
+		r = bytes.NewReader(sent)
+	}
 	req, err := http.NewRequest(method, h.srv.URL+path, r)
 	require.NoError(tb, err)
 	if body != nil {
@@ -112,8 +117,15 @@ func (h *harness) do(tb testing.TB, who, method, path string, body any, header .
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(tb, err)
+	if checkExchange != nil {
+		checkExchange(tb, req, sent, res, raw)
+	}
 	return res.StatusCode, raw, res.Header
 }
+
+// checkExchange, when set (see openapi_test.go), checks every request the
+// harness sends and every response it gets against the OpenAPI document.
+var checkExchange func(tb testing.TB, req *http.Request, reqBody []byte, res *http.Response, resBody []byte)
 
 // mustDo is do that requires status and decodes the body into out.
 func (h *harness) mustDo(tb testing.TB, who, method, path string, body any, status int, out any, header ...string) []byte {
