@@ -48,7 +48,7 @@ func seedLedger(t *testing.T, dir string, n int) {
 	store, err := eventstore.OpenSQLite(ledgerPath(dir), eventstore.Options{})
 	require.NoError(t, err)
 	for i := range n {
-		_, err := store.Append(context.Background(), fmt.Sprintf("registration-%d", i%4), domain.Any(), domain.EventData{
+		_, err := store.Append(context.Background(), fmt.Sprintf("seed-%d", i%4), domain.Any(), domain.EventData{
 			ID: uuid.New(), Type: "RegistrationSubmitted", SchemaVersion: 1,
 			Data:     json.RawMessage(fmt.Sprintf(`{"company":"Empresa %d S.A.","value":"150000.00"}`, i)),
 			Metadata: json.RawMessage(`{"actor":"seed"}`),
@@ -212,4 +212,55 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCLI(t, "", "demo", "--data", dir)
+	require.Equal(t, 0, code, errOut)
+	for _, status := range []string{"draft", "cleared", "duplicate", "possible_duplicate", "under_review", "returned",
+		"active", "extension_requested", "rejected", "expired", "closed_won", "closed_lost", "withdrawn"} {
+		require.Regexp(t, regexp.MustCompile(`(?m)^  `+status+` +\d+$`), out, "the demo has a registration %s", status)
+	}
+	code, _, errOut = runCLI(t, "", "verify", "--data", dir)
+	require.Equal(t, 0, code, errOut)
+	code, _, errOut = runCLI(t, "", "demo", "--data", dir)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "only an empty one")
+}
+
+func TestTokenAndPartnerCommands(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "", "token", "create", "--data", dir, "--role", "partner", "--partner", "acme")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "partner_id: no such partner")
+
+	code, out, errOut := runCLI(t, "", "partner", "add", "--data", dir, "--id", "acme", "--name", "Acme Integradores", "--tier", "gold", "--regions", "Northeast,Bajío")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, `"tier": "gold"`)
+	code, _, errOut = runCLI(t, "", "partner", "add", "--data", dir, "--id", "acme", "--name", "Again")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "already exists")
+
+	code, out, errOut = runCLI(t, "", "token", "create", "--data", dir, "--role", "partner", "--partner", "acme", "--name", "lucia@acme")
+	require.Equal(t, 0, code, errOut)
+	secret := strings.TrimSpace(out)
+	require.Regexp(t, `^drt_[A-Za-z0-9_-]{43}$`, secret)
+	require.Contains(t, errOut, "shown only once")
+
+	// Only the hash is in the ledger.
+	store, err := eventstore.OpenSQLite(ledgerPath(dir), eventstore.Options{})
+	require.NoError(t, err)
+	defer store.Close()
+	events, err := store.ReadAll(context.Background(), domain.ReadAllOptions{})
+	require.NoError(t, err)
+	var issued int
+	for _, e := range events {
+		require.NotContains(t, string(e.Data), secret)
+		if e.Type == "TokenIssued" {
+			issued++
+			require.Contains(t, string(e.Metadata), `"role":"admin"`)
+		}
+	}
+	require.Equal(t, 1, issued)
 }
