@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -44,7 +45,11 @@ func newHarness(tb testing.TB) *harness {
 	store, err := eventstore.OpenSQLite(filepath.Join(dir, "ledger.db"), eventstore.Options{Clock: clock})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { store.Close() })
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logOut io.Writer = io.Discard
+	if os.Getenv("DEALREG_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
 	svc := app.New(app.Config{Store: store, Clock: clock, Logger: logger})
 	require.NoError(tb, svc.Start(context.Background(), false))
 	tb.Cleanup(svc.Stop)
