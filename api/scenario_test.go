@@ -225,3 +225,28 @@ func TestScenario_IdempotentSubmit(t *testing.T) {
 		require.Equal(t, ids[0], id)
 	}
 }
+
+// A territory grant: the holder is covered; another partner registering an
+// account in it goes to a reviewer.
+func TestScenario_TerritoryGrant(t *testing.T) {
+	h := newHarness(t)
+	grant := map[string]any{"country": "MX", "region": "Northeast", "vertical": "Healthcare",
+		"valid_from": t0.Add(-domain.Day), "valid_to": t0.Add(365 * domain.Day)}
+	h.problem(t, "manager", http.MethodPost, "/v1/partners/acme/grants", grant, http.StatusForbidden, domain.EFORBIDDEN)
+	h.problem(t, "director", http.MethodPost, "/v1/partners/nobody/grants", grant, http.StatusBadRequest, domain.EINVALID)
+	var g projections.GrantView
+	h.mustDo(t, "director", http.MethodPost, "/v1/partners/acme/grants", grant, http.StatusCreated, &g)
+	var p projections.PartnerView
+	h.mustDo(t, "acme", http.MethodGet, "/v1/partners/acme", nil, http.StatusOK, &p)
+	require.Len(t, p.Grants, 1)
+	h.problem(t, "globex", http.MethodGet, "/v1/partners/acme", nil, http.StatusNotFound, domain.ENOTFOUND)
+
+	own := h.register(t, "acme", "Hospital San Ángel", "hsa.example", http.StatusCreated)
+	require.Equal(t, domain.StatusCleared, own.Status)
+	require.Equal(t, g.ID, h.get(t, "manager", own.ID).Finding.CoveredByGrant)
+
+	other := h.register(t, "globex", "Clínica del Norte", "cdn.example", http.StatusCreated)
+	require.Equal(t, domain.StatusPossibleDuplicate, other.Status)
+	require.Equal(t, "The account may already be claimed. A channel manager will review your registration.", other.Notice)
+	require.Equal(t, []uuid.UUID{g.ID}, h.get(t, "manager", other.ID).Finding.GrantConflicts)
+}
