@@ -60,6 +60,11 @@ var eventRegistry = buildRegistry(
 	codecFor[TerritoryGranted](1),
 	codecFor[TokenIssued](1),
 	codecFor[TokenRevoked](1),
+	codecFor[DirectOpportunityRecorded](1),
+	codecFor[DirectOpportunityUpdated](1),
+	codecFor[DirectOpportunityClosed](1),
+	codecFor[AccountMatchDecided](1),
+	codecFor[SubsidiaryLinked](1),
 )
 
 type namedCodec struct {

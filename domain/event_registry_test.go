@@ -54,6 +54,11 @@ func sampleEvents() []domain.Event {
 		domain.TerritoryGranted{GrantID: id, Grant: domain.TerritoryGrant{PartnerID: "acme", Country: "US", Region: "Northeast", Vertical: "Healthcare", ValidFrom: at, ValidTo: end}, GrantedBy: "dir", At: at},
 		domain.TokenIssued{TokenID: id, Name: "ci", Role: domain.RolePartner, PartnerID: "acme", SecretSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", IssuedBy: "admin", At: at},
 		domain.TokenRevoked{TokenID: id, RevokedBy: "admin", At: at},
+		domain.DirectOpportunityRecorded{OpportunityID: id, Opportunity: domain.DirectOpportunity{Account: d.Account, ProductLines: []string{"HR"}, EstimatedValue: domain.Money{Amount: decimal.RequireFromString("1000"), Currency: "USD"}, BuyingStage: domain.StageDiscovery, FirstContactDate: at, Owner: "rep@vendor", CRMID: "OPP-1"}, RecordedBy: "ds", At: at},
+		domain.DirectOpportunityUpdated{OpportunityID: id, Opportunity: domain.DirectOpportunity{Account: d.Account, Owner: "rep@vendor"}, UpdatedBy: "ds", At: at},
+		domain.DirectOpportunityClosed{OpportunityID: id, Outcome: domain.DirectCeded, Reason: "conflict", ClosedBy: "cm", At: at},
+		domain.AccountMatchDecided{A: "IBM", B: "International Business Machines", Same: true, Note: "n", DecidedBy: "cm", At: at},
+		domain.SubsidiaryLinked{Parent: "Grupo XYZ", Subsidiary: "XYZ Norte", Note: "n", LinkedBy: "cm", At: at},
 	}
 }
 
