@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 GO      ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build run test bench lint fuzz deps clean
+.PHONY: build run test bench eval lint fuzz deps clean
 
 build: ## build bin/dealreg
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/dealreg ./cmd/dealreg
@@ -22,6 +22,10 @@ bench: ## append/fsync, read-all and duplicate-check benchmarks (a few minutes)
 	$(GO) test -run '^$$' -bench 'ReadAll' -benchtime 3x -count 3 -timeout 30m ./eventstore/
 	$(GO) test -run '^$$' -bench 'DuplicateCheck' -cpu 1 -benchtime 3000x -timeout 20m ./domain/match/
 
+PAIRS ?= ../shared/testdata/company-names/dev.csv
+eval: ## the account matcher's precision and recall on labelled pairs (PAIRS=file.csv)
+	$(GO) run ./cmd/dealreg match eval --pairs $(PAIRS)
+
 lint: ## go vet, gofmt and staticcheck
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo "gofmt: files above need formatting" && exit 1)
@@ -30,6 +34,7 @@ lint: ## go vet, gofmt and staticcheck
 fuzz: ## run each fuzzer for a while
 	$(GO) test -run '^$$' -fuzz FuzzImport -fuzztime 60s ./eventstore/
 	$(GO) test -run '^$$' -fuzz FuzzLedgerQuery -fuzztime 60s ./api/
+	$(GO) test -run '^$$' -fuzz FuzzRegistrationBody -fuzztime 60s ./api/
 	$(GO) test -run '^$$' -fuzz FuzzRegistrationValidate -fuzztime 60s ./domain/
 	$(GO) test -run '^$$' -fuzz FuzzCompare -fuzztime 60s ./domain/match/
 	$(GO) test -run '^$$' -fuzz FuzzNormalise -fuzztime 60s ./domain/match/

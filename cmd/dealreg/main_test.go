@@ -264,3 +264,33 @@ func TestTokenAndPartnerCommands(t *testing.T) {
 	}
 	require.Equal(t, 1, issued)
 }
+
+func TestMatchEval(t *testing.T) {
+	pairs := filepath.Join(t.TempDir(), "pairs.csv")
+	require.NoError(t, os.WriteFile(pairs, []byte("name_a,name_b,same,source,kind\n"+
+		"Telefónica S.A.,TELEFONICA,1,t,pos_variant\n"+
+		"IBM,International Business Machines,1,t,pos_acronym\n"+
+		"Acme Corp,acme.com,1,t,pos_domain\n"+
+		"Acme Corp,Globex Corp,0,t,neg_shared_word\n"), 0o600))
+	code, out, errOut := runCLI(t, "", "match", "eval", "--pairs", pairs, "--json")
+	require.Equal(t, 0, code, errOut)
+	var report struct {
+		Duplicate, Possible struct {
+			Precision, Recall float64
+			ByKind            map[string]json.RawMessage `json:"by_kind"`
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &report))
+	require.Equal(t, 1.0, report.Possible.Recall, out)
+	require.Equal(t, 1.0, report.Possible.Precision, out)
+	require.Contains(t, report.Duplicate.ByKind, "pos_acronym")
+
+	code, out, _ = runCLI(t, "", "match", "eval", "--pairs", pairs)
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "4 pairs")
+
+	require.NoError(t, os.WriteFile(pairs, []byte("a,b\n"), 0o600))
+	code, _, errOut = runCLI(t, "", "match", "eval", "--pairs", pairs)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "missing column")
+}
