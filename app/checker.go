@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -89,16 +90,17 @@ func (c *checker) process(ctx context.Context, rec domain.RecordedEvent) error {
 				return err
 			}
 		}
-		c.book.Apply(ev, rec.Position)
+		c.book.ApplyAt(ev, rec.Position, rec.RecordedAt)
 	}
 	c.next = rec.Position + 1
 	return nil
 }
 
-// decodeForBook decodes the events the claim book follows: registrations
-// and partners (territory grants).
+// decodeForBook decodes the events the claim book follows: registrations,
+// partners (tiers, territory grants), direct-sales opportunities and the
+// reviewers' account decisions.
 func decodeForBook(rec domain.RecordedEvent) (domain.Event, bool, error) {
-	if _, ok := RegistrationStreamID(rec.Stream); !ok && !isPartnerStream(rec.Stream) {
+	if _, ok := RegistrationStreamID(rec.Stream); !ok && !bookStream(rec.Stream) {
 		return nil, false, nil
 	}
 	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
@@ -108,8 +110,8 @@ func decodeForBook(rec domain.RecordedEvent) (domain.Event, bool, error) {
 	return ev, true, nil
 }
 
-func isPartnerStream(s string) bool {
-	return len(s) > len("partner-") && s[:len("partner-")] == "partner-"
+func bookStream(s string) bool {
+	return s == domain.AccountsStream || strings.HasPrefix(s, "partner-") || strings.HasPrefix(s, "direct-")
 }
 
 // record appends finding f on submission sub (recorded as rec), unless the

@@ -411,6 +411,10 @@ type Finding struct {
 	// account; GrantConflicts are other partners' grants covering it.
 	CoveredByGrant uuid.UUID
 	GrantConflicts []uuid.UUID
+	// DirectMatches are open direct-sales opportunities matched.
+	DirectMatches []uuid.UUID
+	// Explanations say, per match, which signals made it.
+	Explanations []MatchExplanation
 }
 
 // RecordVerdict records the duplicate check's verdict on submission attempt
@@ -438,7 +442,7 @@ func (r *Registration) RecordFinding(f Finding, now time.Time) ([]Event, error) 
 	var v validator
 	switch f.Verdict {
 	case VerdictClear:
-		if len(f.Matches) > 0 || len(f.GrantConflicts) > 0 {
+		if len(f.Matches) > 0 || len(f.GrantConflicts) > 0 || len(f.DirectMatches) > 0 {
 			v.add("matches", FieldInvalid, "a clear verdict has no matches")
 		}
 	case VerdictDuplicate:
@@ -446,7 +450,7 @@ func (r *Registration) RecordFinding(f Finding, now time.Time) ([]Event, error) 
 			v.add("matches", FieldRequired, "name the earlier registrations matched")
 		}
 	case VerdictPossibleDuplicate:
-		if len(f.Matches) == 0 && len(f.GrantConflicts) == 0 {
+		if len(f.Matches) == 0 && len(f.GrantConflicts) == 0 && len(f.DirectMatches) == 0 {
 			v.add("matches", FieldRequired, "name the earlier registrations or the grants matched")
 		}
 	default:
@@ -482,6 +486,8 @@ func (r *Registration) RecordFinding(f Finding, now time.Time) ([]Event, error) 
 		OwnClaim:       f.OwnClaim,
 		CoveredByGrant: f.CoveredByGrant,
 		GrantConflicts: slices.Clone(f.GrantConflicts),
+		DirectMatches:  slices.Clone(f.DirectMatches),
+		Explanations:   slices.Clone(f.Explanations),
 		At:             canonicalTime(now),
 	}}, nil
 }

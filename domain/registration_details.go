@@ -14,6 +14,7 @@ import (
 const (
 	MaxCompanyNameLen  = 200
 	MaxDomainLen       = 253
+	MaxTaxIDLen        = 50
 	MaxRegionLen       = 100
 	MaxIndustryLen     = 100
 	MaxProductLines    = 20
@@ -173,6 +174,9 @@ type Account struct {
 	CompanyName string `json:"company_name"`
 	// Domain is the prospect's website domain, such as "example.com".
 	Domain string `json:"domain,omitempty"`
+	// TaxID is the prospect's tax identifier (VAT, EIN, RFC, CNPJ...),
+	// optional; when both sides of a comparison have one it is decisive.
+	TaxID string `json:"tax_id,omitempty"`
 	// Country is the ISO 3166-1 alpha-2 code of the main place of business.
 	Country string `json:"country"`
 	// Region is a free-form region within the country ("Northeast",
@@ -246,6 +250,7 @@ func (d Details) Normalize() Details {
 	d = d.Clone()
 	a := &d.Account
 	a.CompanyName = strings.TrimSpace(a.CompanyName)
+	a.TaxID = strings.TrimSpace(a.TaxID)
 	a.Domain = normalizeDomain(a.Domain)
 	a.Country = strings.ToUpper(strings.TrimSpace(a.Country))
 	a.Region = strings.TrimSpace(a.Region)
@@ -352,6 +357,7 @@ func (d Details) ValidateSubmission(t RegistrationType, now time.Time, p Policy)
 func (d Details) validateShape(v *validator) {
 	a := d.Account
 	v.text("account.company_name", a.CompanyName, MaxCompanyNameLen, false)
+	v.text("account.tax_id", a.TaxID, MaxTaxIDLen, false)
 	if a.Domain != "" && !ValidDomain(a.Domain) {
 		if len(a.Domain) > MaxDomainLen {
 			v.add("account.domain", FieldTooLong, fmt.Sprintf("must be at most %d characters", MaxDomainLen))

@@ -85,7 +85,11 @@ type RegistrationVerdictRecorded struct {
 	// grants that do.
 	CoveredByGrant uuid.UUID   `json:"covered_by_grant,omitzero"`
 	GrantConflicts []uuid.UUID `json:"grant_conflicts,omitempty"`
-	At             time.Time   `json:"at"`
+	// DirectMatches are open direct-sales opportunities on the account.
+	DirectMatches []uuid.UUID `json:"direct_matches,omitempty"`
+	// Explanations say why each match matched, for reviewers.
+	Explanations []MatchExplanation `json:"explanations,omitempty"`
+	At           time.Time          `json:"at"`
 }
 
 // RegistrationReviewStarted records that a reviewer took the registration.
