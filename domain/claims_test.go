@@ -222,3 +222,55 @@ func TestClaimBook_TerritoryGrants(t *testing.T) {
 	f = l.book.Check(submission("b", domain.TypeOpportunity, "Empresa XYZ", "xyz.example", "HR"), t0.Add(400*domain.Day))
 	require.Equal(t, domain.VerdictClear, f.Verdict, "an expired grant covers nothing")
 }
+
+func TestClaimBook_LearnsAndLooksFurther(t *testing.T) {
+	opp := domain.TypeOpportunity
+	direct := func(company, site string) domain.DirectOpportunityRecorded {
+		return domain.DirectOpportunityRecorded{OpportunityID: uuid.New(), Opportunity: domain.DirectOpportunity{
+			Account: domain.Account{CompanyName: company, Domain: site, Country: "MX"}, ProductLines: []string{"HR"}, Owner: "rep",
+		}}
+	}
+	t.Run("open direct opportunity: possible duplicate, partner vs direct", func(t *testing.T) {
+		l := &bookLedger{book: domain.NewClaimBook()}
+		d := direct("Empresa XYZ", "xyz.example")
+		l.apply(d)
+		f := l.book.Check(submission("a", opp, "Empresa XYZ SA", "xyz.example", "HR"), t0)
+		require.Equal(t, domain.VerdictPossibleDuplicate, f.Verdict)
+		require.Equal(t, []uuid.UUID{d.OpportunityID}, f.DirectMatches)
+		require.NotEmpty(t, f.Explanations[0].Signals, "every match is explained")
+		l.apply(domain.DirectOpportunityClosed{OpportunityID: d.OpportunityID, Outcome: domain.DirectLost})
+		require.Equal(t, domain.VerdictClear, l.book.Check(submission("a", opp, "Empresa XYZ SA", "xyz.example", "HR"), t0).Verdict, "a closed direct deal blocks nothing")
+	})
+	t.Run("reviewer alias makes dissimilar names one account", func(t *testing.T) {
+		l := &bookLedger{book: domain.NewClaimBook()}
+		first := submission("a", opp, "Industria de Diseño Textil", "", "HR")
+		l.apply(first)
+		later := submission("b", opp, "Zeta Moda Global", "", "HR")
+		require.Equal(t, domain.VerdictClear, l.book.Check(later, t0).Verdict)
+		l.apply(domain.AccountMatchDecided{A: "Zeta Moda Global", B: "Industria de Diseño Textil", Same: true})
+		f := l.book.Check(later, t0)
+		require.NotEqual(t, domain.VerdictClear, f.Verdict)
+		require.Equal(t, []uuid.UUID{first.RegistrationID}, f.Matches)
+	})
+	t.Run("reviewer decision that two names differ", func(t *testing.T) {
+		l := &bookLedger{book: domain.NewClaimBook()}
+		l.apply(submission("a", opp, "Acme Logistics", "", "HR"))
+		later := submission("b", opp, "Acme Logística", "", "HR")
+		require.NotEqual(t, domain.VerdictClear, l.book.Check(later, t0).Verdict)
+		l.apply(domain.AccountMatchDecided{A: "Acme Logistics", B: "Acme Logística", Same: false})
+		require.Equal(t, domain.VerdictClear, l.book.Check(later, t0).Verdict)
+	})
+	t.Run("headquarters named account covers a subsidiary", func(t *testing.T) {
+		l := &bookLedger{book: domain.NewClaimBook()}
+		hq := submission("a", domain.TypeNamedAccount, "Grupo Bimbo", "grupobimbo.example")
+		l.apply(hq, domain.SubsidiaryLinked{Parent: "Grupo Bimbo", Subsidiary: "Barcel"})
+		f := l.book.Check(submission("b", opp, "Barcel", "barcel.example", "HR"), t0)
+		require.Equal(t, domain.VerdictDuplicate, f.Verdict)
+		require.Equal(t, "headquarters named account", f.Explanations[0].Via)
+	})
+	t.Run("headquarters opportunity does not cover a subsidiary", func(t *testing.T) {
+		l := &bookLedger{book: domain.NewClaimBook()}
+		l.apply(submission("a", opp, "Grupo Bimbo", "grupobimbo.example", "HR"), domain.SubsidiaryLinked{Parent: "Grupo Bimbo", Subsidiary: "Barcel"})
+		require.Equal(t, domain.VerdictClear, l.book.Check(submission("b", opp, "Barcel", "barcel.example", "HR"), t0).Verdict)
+	})
+}
