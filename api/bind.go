@@ -130,3 +130,16 @@ func callFor(c echo.Context, body []byte) (app.Call, error) {
 	call.RequestHash = app.HashRequest(c.Request().Method+" "+c.Request().URL.Path, body)
 	return call, nil
 }
+
+// bindCall reads and strictly decodes a JSON body into v and builds the
+// call of the write request.
+func bindCall(c echo.Context, v any) (app.Call, error) {
+	body, err := readBody(c)
+	if err != nil {
+		return app.Call{}, err
+	}
+	if err := decodeJSON(body, v, false); err != nil {
+		return app.Call{}, err
+	}
+	return callFor(c, body)
+}

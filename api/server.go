@@ -76,6 +76,7 @@ func NewServer(cfg Config) *Server {
 	v1.GET("/ledger/events", s.ledgerEvents)
 	s.registrationRoutes(v1)
 	s.directoryRoutes(v1)
+	s.pipelineRoutes(v1)
 	return s
 }
 
@@ -145,4 +146,5 @@ type router struct {
 func (r router) GET(path string, h echo.HandlerFunc)    { r.g.GET(path, h, r.mw...) }
 func (r router) POST(path string, h echo.HandlerFunc)   { r.g.POST(path, h, r.mw...) }
 func (r router) PATCH(path string, h echo.HandlerFunc)  { r.g.PATCH(path, h, r.mw...) }
+func (r router) PUT(path string, h echo.HandlerFunc)    { r.g.PUT(path, h, r.mw...) }
 func (r router) DELETE(path string, h echo.HandlerFunc) { r.g.DELETE(path, h, r.mw...) }

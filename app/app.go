@@ -45,9 +45,11 @@ type Service struct {
 	logger *slog.Logger
 	tick   time.Duration
 
-	// Registrations and Directory are the live projections the API reads.
+	// Registrations, Directory and Pipeline are the live projections the
+	// API reads.
 	Registrations *projections.Registrations
 	Directory     *projections.Directory
+	Pipeline      *projections.Pipeline
 
 	checker *checker
 
@@ -73,6 +75,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery,
 		Directory: projections.NewDirectory(),
+		Pipeline:  projections.NewPipeline(),
 	}
 	s.Registrations = projections.NewRegistrations(s.policyVersion)
 	s.checker = newChecker(s)
@@ -101,11 +104,9 @@ func (s *Service) Start(ctx context.Context, schedule bool) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range []interface {
-		CatchUp(context.Context, domain.EventStore, uint64) error
-	}{s.Registrations, directoryCatchUp{s.Directory}} {
-		if err := p.CatchUp(ctx, s.store, head); err != nil {
-			return err
+	for _, p := range s.projections() {
+		if err := projections.CatchUpTo(ctx, s.store, p.p, head); err != nil {
+			return fmt.Errorf("%s projection: %w", p.name, err)
 		}
 	}
 	if err := s.checker.catchUp(ctx, head); err != nil {
@@ -115,8 +116,9 @@ func (s *Service) Start(ctx context.Context, schedule bool) error {
 	s.mu.Lock()
 	s.cancel = cancel
 	s.mu.Unlock()
-	s.follow(runCtx, "registrations", s.Registrations)
-	s.follow(runCtx, "directory", s.Directory)
+	for _, p := range s.projections() {
+		s.follow(runCtx, p.name, p.p)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -170,12 +172,27 @@ func (s *Service) Stop() {
 	s.wg.Wait()
 }
 
+type namedProjection struct {
+	name string
+	p    interface {
+		projections.Projection
+		WaitFor(context.Context, uint64) error
+	}
+}
+
+// projections lists the live projections.
+func (s *Service) projections() []namedProjection {
+	return []namedProjection{{"registrations", s.Registrations}, {"directory", s.Directory}, {"pipeline", s.Pipeline}}
+}
+
 // WaitFor waits until every projection has applied the event at pos.
 func (s *Service) WaitFor(ctx context.Context, pos uint64) error {
-	if err := s.Registrations.WaitFor(ctx, pos); err != nil {
-		return err
+	for _, p := range s.projections() {
+		if err := p.p.WaitFor(ctx, pos); err != nil {
+			return err
+		}
 	}
-	return s.Directory.WaitFor(ctx, pos)
+	return nil
 }
 
 // head returns the position after the newest stored event.
@@ -188,12 +205,6 @@ func (s *Service) head(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	return last[0].Position + 1, nil
-}
-
-type directoryCatchUp struct{ d *projections.Directory }
-
-func (c directoryCatchUp) CatchUp(ctx context.Context, store domain.EventStore, upTo uint64) error {
-	return projections.CatchUpTo(ctx, store, c.d, upTo)
 }
 
 // Caller is who a command runs for: the authenticated actor and the name of

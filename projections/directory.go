@@ -1,11 +1,9 @@
 package projections
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,9 +48,7 @@ type IdempotentRequest struct {
 // grants, API tokens (by the SHA-256 of their secret) and the idempotency
 // keys used by each caller. It is safe for concurrent use.
 type Directory struct {
-	mu       sync.RWMutex
-	next     uint64
-	applied  chan struct{}
+	tracker
 	partners map[string]*PartnerView
 	order    []string // partner IDs in the order they were added
 	tokens   map[uuid.UUID]*TokenView
@@ -65,7 +61,7 @@ var _ Projection = (*Directory)(nil)
 // NewDirectory returns an empty directory at checkpoint 0.
 func NewDirectory() *Directory {
 	return &Directory{
-		applied:  make(chan struct{}),
+		tracker:  newTracker(),
 		partners: make(map[string]*PartnerView),
 		tokens:   make(map[uuid.UUID]*TokenView),
 		byHash:   make(map[string]*TokenView),
@@ -127,34 +123,8 @@ func (d *Directory) Apply(rec domain.RecordedEvent) error {
 			delete(d.byHash, t.hash)
 		}
 	}
-	d.next = rec.Position + 1
-	close(d.applied)
-	d.applied = make(chan struct{})
+	d.advance(rec.Position)
 	return nil
-}
-
-// Checkpoint returns the next global position to apply.
-func (d *Directory) Checkpoint() uint64 {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.next
-}
-
-// WaitFor blocks until the event at pos has been applied or ctx is done.
-func (d *Directory) WaitFor(ctx context.Context, pos uint64) error {
-	for {
-		d.mu.RLock()
-		done, applied := d.next > pos, d.applied
-		d.mu.RUnlock()
-		if done {
-			return nil
-		}
-		select {
-		case <-applied:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }
 
 // TokenBySecretHash returns the live (not revoked) token whose secret has

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
 
@@ -30,12 +29,8 @@ func DefaultPolicies(version int) (domain.Policy, bool) {
 type Registrations struct {
 	policies PolicyLookup
 
-	mu   sync.RWMutex
-	next uint64 // the checkpoint: the next global position to apply
-	// applied is closed and replaced whenever next moves, waking WaitFor
-	// without polling.
-	applied chan struct{}
-	byID    map[uuid.UUID]*registration
+	tracker
+	byID map[uuid.UUID]*registration
 	// ordered holds the registrations by creation position. Events arrive
 	// in global order, so appending keeps it sorted.
 	ordered []*registration
@@ -50,7 +45,7 @@ func NewRegistrations(policies PolicyLookup) *Registrations {
 	}
 	return &Registrations{
 		policies: policies,
-		applied:  make(chan struct{}),
+		tracker:  newTracker(),
 		byID:     make(map[uuid.UUID]*registration),
 	}
 }
@@ -83,9 +78,7 @@ func (p *Registrations) Apply(rec domain.RecordedEvent) error {
 			return err
 		}
 	}
-	p.next = rec.Position + 1
-	close(p.applied)
-	p.applied = make(chan struct{})
+	p.advance(rec.Position)
 	return nil
 }
 
@@ -170,34 +163,6 @@ func historyEntry(rec domain.RecordedEvent, ev domain.Event) HistoryEntry {
 		Role:       md.Role,
 		Summary:    summary,
 		Data:       slices.Clone(rec.Data),
-	}
-}
-
-// Checkpoint returns the next global position to apply: every event below
-// it has been applied. Pass it to EventStore.SubscribeAll to resume.
-func (p *Registrations) Checkpoint() uint64 {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return p.next
-}
-
-// WaitFor blocks until the event at global position pos has been applied
-// (the checkpoint is past pos) or ctx is done, in which case it returns
-// ctx's error. A request handler that appended at pos calls it before
-// reading, so the caller sees its own write.
-func (p *Registrations) WaitFor(ctx context.Context, pos uint64) error {
-	for {
-		p.mu.RLock()
-		done, applied := p.next > pos, p.applied
-		p.mu.RUnlock()
-		if done {
-			return nil
-		}
-		select {
-		case <-applied:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
 	}
 }
 
