@@ -173,6 +173,15 @@ func (b *ClaimBook) ApplyAt(e Event, position uint64, recordedAt time.Time) {
 		c.status = StatusWithdrawn
 	case RegistrationAttachmentAdded:
 		c.hasProof = true
+	case RegistrationConflictDecided:
+		if e.Result == ConflictLost {
+			c.status = StatusRejected
+		} else {
+			if e.Terms != nil {
+				c.protectionEnd, c.extension = e.Terms.ProtectionEnd, e.Terms.ExtensionLength
+			}
+			c.status = StatusActive
+		}
 	}
 	b.reindex(c)
 }

@@ -55,6 +55,7 @@ var eventRegistry = buildRegistry(
 	codecFor[RegistrationClosedLost](1),
 	codecFor[RegistrationWithdrawn](1),
 	codecFor[RegistrationAttachmentAdded](1),
+	codecFor[RegistrationConflictDecided](1),
 	codecFor[PartnerAdded](1),
 	codecFor[PartnerUpdated](1),
 	codecFor[TerritoryGranted](1),

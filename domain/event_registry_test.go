@@ -49,6 +49,7 @@ func sampleEvents() []domain.Event {
 		domain.RegistrationClosedLost{RegistrationID: id, ClosedBy: "u1", Reason: "r", At: at},
 		domain.RegistrationWithdrawn{RegistrationID: id, WithdrawnBy: "u1", Reason: "r", At: at},
 		domain.RegistrationAttachmentAdded{RegistrationID: id, Attachment: domain.Attachment{SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 12, ContentType: "application/pdf", Filename: "intro.pdf"}, AddedBy: "u1", At: at},
+		domain.RegistrationConflictDecided{RegistrationID: id, ConflictID: earlierID, Result: domain.ConflictCoRegistered, SharePercent: decimal.RequireFromString("60"), Responsibilities: "implementation", Rationale: "both proved work", PolicyClause: "co-registration 5.1", DecidedBy: "dir", Terms: &terms, At: at},
 		domain.PartnerAdded{Partner: domain.Partner{ID: "acme", Name: "Acme", Tier: domain.TierGold, Regions: []string{"EMEA"}}, AddedBy: "admin", At: at},
 		domain.PartnerUpdated{Partner: domain.Partner{ID: "acme", Name: "Acme Ltd", Tier: domain.TierPlatinum}, UpdatedBy: "admin", At: at},
 		domain.TerritoryGranted{GrantID: id, Grant: domain.TerritoryGrant{PartnerID: "acme", Country: "US", Region: "Northeast", Vertical: "Healthcare", ValidFrom: at, ValidTo: end}, GrantedBy: "dir", At: at},

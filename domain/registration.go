@@ -141,6 +141,7 @@ type Registration struct {
 	reminderSentFor  time.Time
 	rejectReason     RejectReason
 	attachments      []Attachment
+	conflictResult   ConflictResult
 	createdAt        time.Time
 	updatedAt        time.Time
 	version          int
@@ -292,6 +293,8 @@ func (r *Registration) Apply(e Event) error {
 		r.status = StatusWithdrawn
 	case RegistrationAttachmentAdded:
 		r.attachments = append(r.attachments, e.Attachment)
+	case RegistrationConflictDecided:
+		r.applyConflictDecided(e)
 	default:
 		return Errorf(EINTERNAL, "apply: unknown registration event %s", e.EventType())
 	}

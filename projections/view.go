@@ -253,6 +253,14 @@ func describe(e domain.Event) (summary, actor string) {
 		return "Closed lost", e.ClosedBy
 	case domain.RegistrationWithdrawn:
 		return "Withdrawn", e.WithdrawnBy
+	case domain.RegistrationConflictDecided:
+		switch e.Result {
+		case domain.ConflictWon:
+			return "Conflict decided: this registration won (" + e.PolicyClause + ")", e.DecidedBy
+		case domain.ConflictCoRegistered:
+			return fmt.Sprintf("Conflict decided: co-registered, %s%% share (%s)", e.SharePercent.String(), e.PolicyClause), e.DecidedBy
+		}
+		return "Conflict decided: this registration lost (" + e.PolicyClause + ")", e.DecidedBy
 	case domain.RegistrationAttachmentAdded:
 		return fmt.Sprintf("Attached %s (%s, sha256 %s)", orUnnamedFile(e.Attachment.Filename), e.Attachment.ContentType, e.Attachment.SHA256), e.AddedBy
 	}
