@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		os.Exit(crashChild(path))
 	}
+	if path := os.Getenv(appendChildEnv); path != "" {
+		os.Exit(appendChild(path))
+	}
 	code := m.Run()
 	if readAllFixture.path != "" {
 		os.RemoveAll(filepath.Dir(readAllFixture.path))

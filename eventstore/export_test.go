@@ -7,3 +7,9 @@ func WithoutMerkle(o Options) Options { o.noMerkle = true; return o }
 
 // WithMaxPageCount caps the file size in pages, to simulate a full disk.
 func WithMaxPageCount(o Options, pages int) Options { o.maxPageCount = pages; return o }
+
+// BatchStats returns how many group commits succeeded and how many requests
+// they carried.
+func BatchStats(s *SQLite) (commits, requests uint64) {
+	return s.commits.Load(), s.committedReqs.Load()
+}

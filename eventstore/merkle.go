@@ -62,6 +62,9 @@ func (c *hashCache) get(i int64) (tlog.Hash, bool) {
 	return c.ring[i%c.size], true
 }
 
+// reset empties the cache.
+func (c *hashCache) reset() { c.next, c.held = 0, 0 }
+
 // put records hashes stored at consecutive indexes starting at first. Hashes
 // must be put in index order; a gap resets the cache.
 func (c *hashCache) put(first int64, hashes []tlog.Hash) {

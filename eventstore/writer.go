@@ -2,9 +2,10 @@ package eventstore
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"time"
@@ -18,8 +19,30 @@ import (
 // writer is the single goroutine that writes. It takes the first queued
 // request, then every request queued meanwhile (no linger: whatever arrived
 // while the previous commit ran), and commits them in one transaction.
-func (s *SQLite) writer() {
+func (s *SQLite) writer(ready chan<- error) {
 	defer s.wg.Done()
+	started := false
+	err := s.conn.Raw(func(dc any) error {
+		w, err := prepareWriterConn(context.Background(), dc)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		s.w = w
+		if err := s.loadState(); err != nil {
+			return err
+		}
+		started = true
+		ready <- nil
+		s.writeLoop()
+		return nil
+	})
+	if !started {
+		ready <- err
+	}
+}
+
+func (s *SQLite) writeLoop() {
 	batch := make([]*writeReq, 0, maxBatch)
 	take := func() {
 		for len(batch) < maxBatch {
@@ -31,8 +54,15 @@ func (s *SQLite) writer() {
 			}
 		}
 	}
+	// Another handle or process may append to the same file: poll for its
+	// commits, so that Head and subscriptions see them without a local
+	// append (begin catches them before every local commit regardless).
+	poll := time.NewTicker(pollInterval)
+	defer poll.Stop()
 	for {
 		select {
+		case <-poll.C:
+			s.poll()
 		case r := <-s.reqs:
 			batch = append(batch[:0], r)
 			// Writers woken by the previous commit are runnable but may not
@@ -58,7 +88,6 @@ func (s *SQLite) writer() {
 // batch is the state of one group-commit transaction.
 type batch struct {
 	s        *SQLite
-	ctx      context.Context
 	nextPos  uint64
 	lastTime int64
 	// revisions are the stream revisions written in this batch, merged into
@@ -91,11 +120,11 @@ func (s *SQLite) commit(reqs []*writeReq) {
 		}
 	}
 	if err == nil {
-		_, err = s.stmts.commit.ExecContext(b.ctx)
+		err = s.w.exec(s.w.commit)
 	}
 	if err != nil {
 		if b != nil {
-			s.stmts.rollback.ExecContext(b.ctx) // fails harmlessly if SQLite already rolled back
+			s.w.exec(s.w.rollback) // fails harmlessly if SQLite already rolled back
 		}
 		err = describeWriteError(err)
 		if !errors.Is(err, domain.ErrStorageFull) {
@@ -111,12 +140,67 @@ func (s *SQLite) commit(reqs []*writeReq) {
 		s.cache.put(b.treeFirst, b.pending)
 	}
 	s.revisions.merge(b.revisions)
-	s.committed.Store(b.nextPos)
-	s.signal()
+	s.commits.Add(1)
+	s.committedReqs.Add(uint64(len(reqs)))
+	s.publish(b.nextPos)
 
 	for i, r := range reqs {
 		r.done <- results[i]
 	}
+}
+
+// publish raises the committed head to n (never lowers it) and wakes the
+// subscriptions.
+func (s *SQLite) publish(n uint64) {
+	for {
+		cur := s.committed.Load()
+		if n <= cur {
+			return
+		}
+		if s.committed.CompareAndSwap(cur, n) {
+			s.signal()
+			return
+		}
+	}
+}
+
+// pollInterval is how often the writer looks for commits made by other
+// connections to the same file (a local commit looks too, in begin).
+const pollInterval = 200 * time.Millisecond
+
+// poll, outside any transaction, reads the writer connection's data_version
+// and, if another connection committed since, reloads the writer's state and
+// publishes the new head. A failure is only logged: the next poll or append
+// tries again.
+func (s *SQLite) poll() {
+	if err := s.refresh(); err != nil {
+		s.logger.Warn("ledger: looking for commits by other processes failed", "err", err)
+	}
+}
+
+// refresh makes the writer's state current if another connection committed
+// since it was last read: the next position and last recorded time come
+// from the file again, and the stream revisions and tree hashes cached from
+// before are dropped. Inside a write transaction it sees the final state,
+// since the transaction holds SQLite's write lock. data_version is per
+// connection and ignores the connection's own commits, so this costs one
+// pragma when nothing changed.
+func (s *SQLite) refresh() error {
+	v, err := s.readDataVersion()
+	if err != nil {
+		return err
+	}
+	if v == s.dataVersion {
+		return nil
+	}
+	if err := s.readLast(); err != nil {
+		return err
+	}
+	s.revisions.reset()
+	s.cache.reset()
+	s.dataVersion = v
+	s.publish(s.nextPos)
+	return nil
 }
 
 // signal wakes every subscription waiting for new events.
@@ -157,35 +241,35 @@ func describeWriteError(err error) error {
 }
 
 func (s *SQLite) begin() (*batch, error) {
-	ctx := context.Background()
-	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
+	if err := s.w.exec(s.w.begin); err != nil {
+		return nil, err
+	}
+	if err := s.refresh(); err != nil {
+		s.w.exec(s.w.rollback)
 		return nil, err
 	}
 	now := s.clock.Now().UnixNano()
 	b := &batch{
 		s:         s,
-		ctx:       ctx,
 		nextPos:   s.nextPos,
 		lastTime:  max(now, s.lastTime),
 		revisions: make(map[string]uint64),
 		treeFirst: tlog.StoredHashCount(int64(s.nextPos)),
 	}
-	b.reader = overlayReader{pendingFirst: b.treeFirst, cache: s.cache, load: s.loadHash(ctx, s.stmts.hashesAt)}
+	b.reader = overlayReader{pendingFirst: b.treeFirst, cache: s.cache, load: s.loadHash}
 	return b, nil
 }
 
-// loadHash returns a function reading the stored tree hash at index idx.
-// Each event row holds the hashes its append completed (see LeafData and
-// docs/ledger-format.md): level L of that event's tlog.StoredHashes.
-func (s *SQLite) loadHash(ctx context.Context, stmt *sql.Stmt) func(idx int64) (tlog.Hash, error) {
-	return func(idx int64) (tlog.Hash, error) {
-		pos, level := hashOwner(idx)
-		var hashes []byte
-		if err := stmt.QueryRowContext(ctx, pos).Scan(&hashes); err != nil {
-			return tlog.Hash{}, err
-		}
-		return hashAtLevel(hashes, level)
+// loadHash reads the stored tree hash at index idx. Each event row holds
+// the hashes its append completed (see LeafData and docs/ledger.md): level
+// L of that event's tlog.StoredHashes.
+func (s *SQLite) loadHash(idx int64) (tlog.Hash, error) {
+	pos, level := hashOwner(idx)
+	hashes, err := s.hashesAt(pos)
+	if err != nil {
+		return tlog.Hash{}, err
 	}
+	return hashAtLevel(hashes, level)
 }
 
 // hashOwner returns the position of the event that stored tree hash idx,
@@ -212,31 +296,36 @@ func (b *batch) currentRevision(stream string) (uint64, bool, error) {
 	if r, ok := b.s.revisions.get(stream); ok {
 		return r.revision, r.exists, nil
 	}
-	var cur sql.NullInt64
-	if err := b.s.stmts.streamRev.QueryRowContext(b.ctx, stream).Scan(&cur); err != nil {
+	row, _, err := b.s.w.queryRow(b.s.w.streamRev, stream)
+	if err != nil {
 		return 0, false, err
 	}
-	b.s.revisions.put(stream, uint64(cur.Int64), cur.Valid)
-	return uint64(cur.Int64), cur.Valid, nil
+	var cur int64
+	var exists bool
+	if row != nil { // max() of no rows is one NULL
+		if cur, exists, err = int64Value(row[0]); err != nil {
+			return 0, false, err
+		}
+	}
+	b.s.revisions.put(stream, uint64(cur), exists)
+	return uint64(cur), exists, nil
 }
 
 // append applies one append request inside the batch. Every check happens
 // before the first insert, so a request that fails writes nothing.
 func (b *batch) append(r *writeReq) (domain.AppendResult, error) {
-	ctx := b.ctx
 	if len(r.events) > 1 {
 		// A multi-event append must not fail halfway on a known ID.
 		if res, found, err := b.idempotent(r); err != nil || found {
 			return res, err
 		}
 		for _, e := range r.events[1:] {
-			var pos int64
-			err := b.s.stmts.positionByID.QueryRowContext(ctx, e.ID[:]).Scan(&pos)
-			if err == nil {
-				return domain.AppendResult{}, domain.ErrDuplicateEventID
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
+			_, found, err := b.s.w.queryRow(b.s.w.positionByID, e.ID[:])
+			if err != nil {
 				return domain.AppendResult{}, err
+			}
+			if found {
+				return domain.AppendResult{}, domain.ErrDuplicateEventID
 			}
 		}
 	}
@@ -296,35 +385,38 @@ func isEventIDConflict(err error) bool {
 // idempotent reports whether r's events are already stored, in order, in r's
 // stream: then the append is a retry and its original result is returned.
 func (b *batch) idempotent(r *writeReq) (domain.AppendResult, bool, error) {
-	var pos int64
-	err := b.s.stmts.positionByID.QueryRowContext(b.ctx, r.events[0].ID[:]).Scan(&pos)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.AppendResult{}, false, nil
+	row, found, err := b.s.w.queryRow(b.s.w.positionByID, r.events[0].ID[:])
+	if err != nil || !found {
+		return domain.AppendResult{}, false, err
 	}
+	pos, _, err := int64Value(row[0])
 	if err != nil {
 		return domain.AppendResult{}, false, err
 	}
 	last := pos + int64(len(r.events)) - 1
-	rows, err := b.s.stmts.eventsRange.QueryContext(b.ctx, pos, last)
+	rows, err := b.s.w.query(b.s.w.eventsRange, pos, last)
 	if err != nil {
 		return domain.AppendResult{}, false, err
 	}
 	defer rows.Close()
 	i := 0
 	var rev int64
-	for rows.Next() {
-		var id []byte
-		var st string
-		if err := rows.Scan(&id, &st, &rev); err != nil {
+	vals := make([]driver.Value, 3)
+	for {
+		if err := rows.Next(vals); err == io.EOF {
+			break
+		} else if err != nil {
+			return domain.AppendResult{}, false, err
+		}
+		id, _ := vals[0].([]byte)
+		st, _ := textValue(vals[1])
+		if rev, _, err = int64Value(vals[2]); err != nil {
 			return domain.AppendResult{}, false, err
 		}
 		if i >= len(r.events) || st != r.stream || string(id) != string(r.events[i].ID[:]) {
 			return domain.AppendResult{}, false, domain.ErrDuplicateEventID
 		}
 		i++
-	}
-	if err := rows.Err(); err != nil {
-		return domain.AppendResult{}, false, err
 	}
 	if i != len(r.events) {
 		return domain.AppendResult{}, false, domain.ErrDuplicateEventID
@@ -354,8 +446,8 @@ func (b *batch) insert(e domain.RecordedEvent) error {
 			b.scratch = append(b.scratch, h[:]...)
 		}
 	}
-	_, err := b.s.stmts.insEvent.ExecContext(b.ctx, int64(e.Position), e.ID[:], e.Stream, int64(e.Revision), e.Type,
-		e.SchemaVersion, string(e.Data), string(e.Metadata), e.RecordedAt.UnixNano(), b.scratch)
+	err := b.s.w.exec(b.s.w.insEvent, int64(e.Position), e.ID[:], e.Stream, int64(e.Revision), e.Type,
+		int64(e.SchemaVersion), string(e.Data), string(e.Metadata), e.RecordedAt.UnixNano(), b.scratch)
 	if err != nil {
 		return fmt.Errorf("insert event %d: %w", e.Position, err)
 	}
@@ -392,6 +484,8 @@ func (c *revisionCache) put(stream string, rev uint64, exists bool) {
 	}
 	c.m[stream] = streamRevision{revision: rev, exists: exists}
 }
+
+func (c *revisionCache) reset() { clear(c.m) }
 
 func (c *revisionCache) merge(revs map[string]uint64) {
 	for s, r := range revs {

@@ -123,5 +123,24 @@ func importLedger(cmd *cobra.Command, dataDir string, r io.Reader) (eventstore.T
 		removeTmp()
 		return eventstore.TreeHead{}, err
 	}
+	// The rename is durable only once the directory entry is on disk: until
+	// then a crash could leave no ledger, or the temporary file, behind.
+	if err := syncDir(dataDir); err != nil {
+		return eventstore.TreeHead{}, fmt.Errorf("import: make the ledger's name durable: %w", err)
+	}
 	return head, nil
+}
+
+// syncDir flushes a directory, making the creations, renames and removals
+// of names in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
 }
