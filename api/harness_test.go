@@ -70,12 +70,13 @@ func newHarness(tb testing.TB) *harness {
 		h.mustDo(tb, "admin", http.MethodPost, "/v1/partners", p, http.StatusCreated, nil)
 	}
 	for name, req := range map[string]map[string]string{
-		"manager":  {"role": "channel_manager"},
-		"director": {"role": "channel_director"},
-		"auditor":  {"role": "auditor"},
-		"sales":    {"role": "direct_sales"},
-		"acme":     {"role": "partner", "partner_id": "acme"},
-		"globex":   {"role": "partner", "partner_id": "globex"},
+		"manager":   {"role": "channel_manager"},
+		"director":  {"role": "channel_director"},
+		"executive": {"role": "executive"},
+		"auditor":   {"role": "auditor"},
+		"sales":     {"role": "direct_sales"},
+		"acme":      {"role": "partner", "partner_id": "acme"},
+		"globex":    {"role": "partner", "partner_id": "globex"},
 	} {
 		req["name"] = name
 		var tok struct {

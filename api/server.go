@@ -77,6 +77,7 @@ func NewServer(cfg Config) *Server {
 	s.registrationRoutes(v1)
 	s.directoryRoutes(v1)
 	s.pipelineRoutes(v1)
+	s.conflictRoutes(v1)
 	return s
 }
 

@@ -50,8 +50,10 @@ type Service struct {
 	Registrations *projections.Registrations
 	Directory     *projections.Directory
 	Pipeline      *projections.Pipeline
+	Conflicts     *projections.Conflicts
 
-	checker *checker
+	checker  *checker
+	resolver *resolver
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -76,9 +78,11 @@ func New(cfg Config) *Service {
 		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery,
 		Directory: projections.NewDirectory(),
 		Pipeline:  projections.NewPipeline(),
+		Conflicts: projections.NewConflicts(),
 	}
 	s.Registrations = projections.NewRegistrations(s.policyVersion)
 	s.checker = newChecker(s)
+	s.resolver = newResolver(s)
 	return s
 }
 
@@ -112,6 +116,9 @@ func (s *Service) Start(ctx context.Context, schedule bool) error {
 	if err := s.checker.catchUp(ctx, head); err != nil {
 		return err
 	}
+	if err := s.resolver.catchUp(ctx, head); err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
 	s.cancel = cancel
@@ -123,6 +130,11 @@ func (s *Service) Start(ctx context.Context, schedule bool) error {
 	go func() {
 		defer s.wg.Done()
 		s.retry(runCtx, "duplicate checker", s.checker.run)
+	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.retry(runCtx, "conflict resolver", s.resolver.run)
 	}()
 	if schedule {
 		s.wg.Add(1)
@@ -182,7 +194,7 @@ type namedProjection struct {
 
 // projections lists the live projections.
 func (s *Service) projections() []namedProjection {
-	return []namedProjection{{"registrations", s.Registrations}, {"directory", s.Directory}, {"pipeline", s.Pipeline}}
+	return []namedProjection{{"registrations", s.Registrations}, {"directory", s.Directory}, {"pipeline", s.Pipeline}, {"conflicts", s.Conflicts}}
 }
 
 // WaitFor waits until every projection has applied the event at pos.
@@ -309,7 +321,9 @@ func (s *Service) replayed(ctx context.Context, call Call) (Result, bool, error)
 		return Result{}, false, err
 	}
 	if head > 0 {
-		if err := s.Directory.WaitFor(ctx, head-1); err != nil {
+		// Every projection, not only the directory: the answer is read
+		// from them.
+		if err := s.WaitFor(ctx, head-1); err != nil {
 			return Result{}, false, err
 		}
 	}

@@ -24,11 +24,11 @@ import (
 type checker struct {
 	s    *Service
 	book *domain.ClaimBook
-	next uint64
+	progress
 }
 
 func newChecker(s *Service) *checker {
-	return &checker{s: s, book: domain.NewClaimBook()}
+	return &checker{s: s, book: domain.NewClaimBook(), progress: newProgress()}
 }
 
 // checkerCall is the identity the checker's events carry.
@@ -36,8 +36,8 @@ var checkerCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:checker", 
 
 // catchUp processes the stored events below upTo.
 func (c *checker) catchUp(ctx context.Context, upTo uint64) error {
-	for c.next < upTo {
-		events, err := c.s.store.ReadAll(ctx, domain.ReadAllOptions{From: c.next, Count: 512})
+	for c.position() < upTo {
+		events, err := c.s.store.ReadAll(ctx, domain.ReadAllOptions{From: c.position(), Count: 512})
 		if err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func (c *checker) catchUp(ctx context.Context, upTo uint64) error {
 
 // run follows the ledger from where the checker is until ctx ends.
 func (c *checker) run(ctx context.Context) error {
-	sub, err := c.s.store.SubscribeAll(ctx, c.next)
+	sub, err := c.s.store.SubscribeAll(ctx, c.position())
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (c *checker) run(ctx context.Context) error {
 
 // process applies one event, deciding first when it is a submission.
 func (c *checker) process(ctx context.Context, rec domain.RecordedEvent) error {
-	if rec.Position < c.next {
+	if rec.Position < c.position() {
 		return nil
 	}
 	ev, ok, err := decodeForBook(rec)
@@ -84,15 +84,23 @@ func (c *checker) process(ctx context.Context, rec domain.RecordedEvent) error {
 		return err
 	}
 	if ok {
-		if sub, isSub := ev.(domain.RegistrationSubmitted); isSub {
-			f := c.book.Check(sub, rec.RecordedAt)
-			if err := c.record(ctx, rec, sub, f); err != nil {
+		sub, isSub := ev.(domain.RegistrationSubmitted)
+		var f domain.Finding
+		recorded := false
+		if isSub {
+			f = c.book.Check(sub, rec.RecordedAt)
+			if recorded, err = c.record(ctx, rec, sub, f); err != nil {
 				return err
 			}
 		}
 		c.book.ApplyAt(ev, rec.Position, rec.RecordedAt)
+		if recorded {
+			if err := c.openAutomatic(ctx, rec, sub, f); err != nil {
+				return err
+			}
+		}
 	}
-	c.next = rec.Position + 1
+	c.done(rec.Position)
 	return nil
 }
 
@@ -116,39 +124,43 @@ func bookStream(s string) bool {
 
 // record appends finding f on submission sub (recorded as rec), unless the
 // registration has moved on since: its verdict is recorded already, or the
-// partner withdrew before the check ran.
-func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub domain.RegistrationSubmitted, f domain.Finding) error {
+// partner withdrew before the check ran. It reports whether the ledger holds
+// this finding as the submission's verdict (appended now or before).
+func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub domain.RegistrationSubmitted, f domain.Finding) (bool, error) {
 	later, err := c.s.store.ReadStream(ctx, rec.Stream, domain.ReadStreamOptions{From: rec.Revision + 1, Count: 1})
 	if err != nil && !errors.Is(err, domain.ErrStreamNotFound) {
-		return err
+		return false, err
 	}
 	if len(later) > 0 {
-		return nil
+		return later[0].Type == (domain.RegistrationVerdictRecorded{}).EventType(), nil
 	}
 	stored, err := c.s.readStream(ctx, rec.Stream)
 	if err != nil {
-		return err
+		return false, err
 	}
 	r, err := domain.Rebuild(stored...)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// The finding's time is the submission's recorded time, so replaying
 	// decides the very same event.
 	events, err := r.RecordFinding(f, rec.RecordedAt)
 	if err != nil {
 		c.s.logger.Error("duplicate checker: finding refused", "registration", sub.RegistrationID, "err", err)
-		return nil
+		return false, nil
 	}
 	id := uuid.NewSHA1(idNamespace, fmt.Appendf(nil, "verdict\x00%s\x00%d", sub.RegistrationID, sub.Attempt))
 	data, err := encode(checkerCall, rec.Stream, events, []uuid.UUID{id})
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, err = c.s.store.Append(ctx, rec.Stream, domain.Exact(rec.Revision), data...)
 	var wrong *domain.WrongExpectedRevisionError
 	if errors.As(err, &wrong) {
-		return nil // the partner acted first (e.g. withdrew); nothing to decide
+		// The partner acted first (e.g. withdrew), or another checker
+		// recorded it: it counts only if it is this verdict.
+		again, rerr := c.s.store.ReadStream(ctx, rec.Stream, domain.ReadStreamOptions{From: rec.Revision + 1, Count: 1})
+		return rerr == nil && len(again) == 1 && again[0].ID == id, rerr
 	}
-	return err
+	return err == nil, err
 }

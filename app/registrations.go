@@ -62,22 +62,27 @@ func (s *Service) Create(ctx context.Context, call Call, typ domain.Registration
 			id = rid
 		}
 	}
-	if submit {
-		s.awaitVerdict(ctx, id)
+	if submit && !res.Replayed {
+		s.awaitVerdict(ctx, res.Position)
 	}
 	return id, res, nil
 }
 
-// awaitVerdict waits, for at most verdictWait, until the registration is no
-// longer waiting for the duplicate check.
-func (s *Service) awaitVerdict(ctx context.Context, id uuid.UUID) {
+// awaitVerdict waits, for at most verdictWait, until the duplicate checker
+// has processed the submission at pos (its verdict, and a conflict case if
+// one opens, are then in the ledger) and the projections show them.
+func (s *Service) awaitVerdict(ctx context.Context, pos uint64) {
 	ctx, cancel := context.WithTimeout(ctx, verdictWait)
 	defer cancel()
-	_, err := s.Registrations.WaitUntil(ctx, id, func(v projections.RegistrationView) bool {
-		return v.Status != domain.StatusSubmitted
-	})
+	err := s.checker.WaitFor(ctx, pos)
+	if err == nil {
+		var head uint64
+		if head, err = s.head(ctx); err == nil && head > 0 {
+			err = s.WaitFor(ctx, head-1)
+		}
+	}
 	if err != nil {
-		s.logger.Warn("no verdict yet; the call returns without it", "registration", id, "err", err)
+		s.logger.Warn("no verdict yet; the call returns without it", "position", pos, "err", err)
 	}
 }
 
@@ -107,8 +112,8 @@ func (s *Service) Submit(ctx context.Context, call Call, id uuid.UUID) (Result, 
 	res, err := s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
 		return r.Submit(call.Actor, s.policy, now)
 	})
-	if err == nil {
-		s.awaitVerdict(ctx, id)
+	if err == nil && !res.Replayed {
+		s.awaitVerdict(ctx, res.Position)
 	}
 	return res, err
 }

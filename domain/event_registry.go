@@ -66,6 +66,11 @@ var eventRegistry = buildRegistry(
 	codecFor[DirectOpportunityClosed](1),
 	codecFor[AccountMatchDecided](1),
 	codecFor[SubsidiaryLinked](1),
+	codecFor[ConflictOpened](1),
+	codecFor[ConflictEvidenceRequested](1),
+	codecFor[ConflictEvidenceSubmitted](1),
+	codecFor[ConflictEscalated](1),
+	codecFor[ConflictDecided](1),
 )
 
 type namedCodec struct {

@@ -60,6 +60,14 @@ func sampleEvents() []domain.Event {
 		domain.DirectOpportunityClosed{OpportunityID: id, Outcome: domain.DirectCeded, Reason: "conflict", ClosedBy: "cm", At: at},
 		domain.AccountMatchDecided{A: "IBM", B: "International Business Machines", Same: true, Note: "n", DecidedBy: "cm", At: at},
 		domain.SubsidiaryLinked{Parent: "Grupo XYZ", Subsidiary: "XYZ Norte", Note: "n", LinkedBy: "cm", At: at},
+		domain.ConflictOpened{ConflictID: id, Kind: domain.ConflictPartnerVsDirect, Parties: []domain.Party{
+			{Key: domain.PartyKeyRegistration(id), Kind: domain.PartyPartner, PartnerID: "acme", RegistrationID: id, ClaimPosition: 7, ClaimedAt: at, FirstContact: at.Add(-domain.Day), HasProof: true, Tier: domain.TierGold},
+			{Key: domain.PartyKeyDirect(earlierID), Kind: domain.PartyDirect, DirectOpportunityID: earlierID, Owner: "rep@vendor", ClaimPosition: 9, ClaimedAt: at},
+		}, Account: d.Account, Value: domain.Money{Amount: decimal.RequireFromString("300000.5"), Currency: "USD"}, Reason: "same domain", Automatic: true, Level: 2, DueAt: end, PolicyVersion: 1, EscalationReasons: []string{domain.EscalationHighValue}, OpenedBy: "system", At: at},
+		domain.ConflictEvidenceRequested{ConflictID: id, PartyKey: domain.PartyKeyDirect(earlierID), Request: "CRM notes", RequestedBy: "cm", At: at},
+		domain.ConflictEvidenceSubmitted{ConflictID: id, PartyKey: domain.PartyKeyRegistration(id), Evidence: domain.Evidence{Statement: "we met first", FirstContact: at.Add(-2 * domain.Day), Timeline: []domain.Activity{{Kind: domain.ActivityDemo, Date: at}}, Documents: []domain.Attachment{{SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 12, ContentType: "application/pdf", Filename: "nda.pdf"}}}, SubmittedBy: "u1", At: at},
+		domain.ConflictEscalated{ConflictID: id, FromLevel: 2, ToLevel: 3, Reason: "partner relationship at risk", DueAt: end, EscalatedBy: "dir", At: at},
+		domain.ConflictDecided{ConflictID: id, Outcome: domain.OutcomeCoRegister, Shares: []domain.Share{{PartyKey: "registration:a", Percent: decimal.RequireFromString("60"), Responsibilities: "implementation"}, {PartyKey: "registration:b", Percent: decimal.RequireFromString("40"), Responsibilities: "licences"}}, Rationale: "both proved work", PolicyClause: "co-registration 5.1", Level: 3, DecidedBy: "exec", Recommended: domain.PartyKeyRegistration(id), RecommendedClause: domain.ClausePartnerFirst, Overrode: true, At: at},
 	}
 }
 

@@ -3,6 +3,8 @@ package domain
 import (
 	"fmt"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Day is 24 hours. Policy periods are exact durations, not calendar
@@ -67,6 +69,21 @@ type Policy struct {
 	// MaxCloseHorizon is how far after submission the expected close date
 	// may lie.
 	MaxCloseHorizon time.Duration `json:"max_close_horizon_ns"`
+	// ConflictSLA is how long each conflict-resolution level has to decide
+	// (or escalate) a conflict: index 0 is level 1 (channel manager), 1 is
+	// level 2 (channel director), 2 is level 3 (executive). Empty means
+	// DefaultConflictSLA, so that policies written before conflicts existed
+	// stay valid; otherwise it holds exactly ConflictLevels durations.
+	ConflictSLA []time.Duration `json:"conflict_sla_ns"`
+	// EscalationValue is the conflict value from which a conflict starts at
+	// level 2 instead of level 1. Amounts are compared as they are,
+	// regardless of currency: the policy has no exchange rates, so one
+	// threshold is read in every currency. Zero disables the rule (like a
+	// zero ReminderBefore disables reminders).
+	EscalationValue decimal.Decimal `json:"escalation_value"`
+	// StrategicTiers are the partner tiers whose involvement makes a
+	// conflict start at level 2.
+	StrategicTiers []PartnerTier `json:"strategic_tiers"`
 }
 
 // DefaultPolicy returns policy version 1 with the program's published
@@ -74,7 +91,9 @@ type Policy struct {
 // opportunity and 12 months for a named account, at most 2 extensions of 30
 // days, a 48-hour review SLA and a reminder 14 days before expiry. The
 // renewal window (60 days before, 30 days after the end) and the 3-year close
-// horizon are dealreg's own choices.
+// horizon are dealreg's own choices. Conflicts: 48 hours at level 1, 5 days
+// at level 2 and 10 days at level 3; a conflict worth 250000 or more, or
+// involving a platinum partner, starts at level 2.
 func DefaultPolicy() Policy {
 	return Policy{
 		Version:               1,
@@ -88,6 +107,9 @@ func DefaultPolicy() Policy {
 		RenewalWindow:         60 * Day,
 		RenewalGrace:          30 * Day,
 		MaxCloseHorizon:       3 * 365 * Day,
+		ConflictSLA:           DefaultConflictSLA(),
+		EscalationValue:       decimal.NewFromInt(250000),
+		StrategicTiers:        []PartnerTier{TierPlatinum},
 	}
 }
 
@@ -120,6 +142,7 @@ func (p Policy) Validate() error {
 		v.add("policy.renewal_grace_ns", FieldOutOfRange, "must be between 0 and 180 days")
 	}
 	v.durationIn("policy.max_close_horizon_ns", p.MaxCloseHorizon, 30*Day, 10*365*Day)
+	p.validateConflicts(&v)
 	return v.err("the policy is invalid")
 }
 

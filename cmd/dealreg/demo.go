@@ -206,6 +206,45 @@ func (d *demoRun) script() {
 	withdrawn := d.register(umbrella, domain.TypeOpportunity, d.deal("Constructora Del Valle", "delvalle.example", "MX", "Centro", "Construction", "Payroll", "90000"), true)
 	d.check(s.Withdraw(d.ctx, umbrella, withdrawn, "The project was cancelled by the customer"))
 
+	// The direct-sales team was already talking to Cementos del Bajío: a
+	// partner registering it opens a partner-vs-direct case, left open.
+	sales := app.Call{Caller: app.Caller{Actor: domain.Actor{ID: "demo:carlos", Role: domain.RoleDirectSales}, Name: "Carlos (direct sales)"}}
+	cem := d.deal("Cementos del Bajío", "cementosbajio.example", "MX", "Bajío", "Construction", "Payroll", "260000")
+	if _, err := s.RecordDirect(d.ctx, sales, domain.DirectOpportunity{
+		Account: cem.Account, ProductLines: cem.Opportunity.ProductLines, EstimatedValue: cem.Opportunity.EstimatedValue,
+		BuyingStage: domain.StageDiscovery, FirstContactDate: d.clock.Now().Add(-45 * domain.Day), Owner: "carlos@vendor.example", CRMID: "OPP-20417",
+	}); err != nil && d.err == nil {
+		d.err = err
+	}
+	d.days(3)
+	d.register(globex, domain.TypeOpportunity, cem, true)
+
+	// Two partners worked the same customer under slightly different
+	// names: the desk co-registers them 60/40.
+	d.days(2)
+	aw := d.register(acme, domain.TypeOpportunity, d.deal("Adventure Works Cycles", "", "MX", "Centro", "Retail", "Analytics", "180000"), true)
+	d.days(1)
+	aw2 := d.register(umbrella, domain.TypeOpportunity, d.deal("Adventure Works", "", "MX", "Centro", "Retail", "Analytics", "175000"), true)
+	if cases := s.Conflicts.Queue(projections.QueueFilter{Status: "open"}); d.err == nil && len(cases) > 0 {
+		for _, c := range cases {
+			if c.Kind != domain.ConflictPartnerVsPartner {
+				continue
+			}
+			d.check(app.Result{}, s.SubmitEvidence(d.ctx, umbrella, c.ID, "", domain.Evidence{
+				Statement: "We delivered the analytics workshop for their stores team.", FirstContact: d.clock.Now().Add(-30 * domain.Day),
+			}))
+			d.check(app.Result{}, s.DecideConflict(d.ctx, demoManager, c.ID, domain.ConflictDecision{
+				Outcome: domain.OutcomeCoRegister,
+				Shares: []domain.Share{
+					{PartyKey: domain.PartyKeyRegistration(aw), Percent: decimal.RequireFromString("60"), Responsibilities: "Licences and first-line support"},
+					{PartyKey: domain.PartyKeyRegistration(aw2), Percent: decimal.RequireFromString("40"), Responsibilities: "Store analytics implementation"},
+				},
+				Rationale:    "Both partners show documented work with different buying centres.",
+				PolicyClause: "co-registration",
+			}))
+		}
+	}
+
 	// Recent activity: a deal back with the partner, one under review,
 	// one cleared and waiting, an active one with an extension pending,
 	// a possible conflict with another partner's territory, and a draft.

@@ -1,0 +1,317 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dealreg/dealreg/domain"
+)
+
+// conflictID returns the ID of the conflict the checker opens on a
+// submission: derived from it, so that a re-run opens the same one.
+func autoConflictID(registrationID uuid.UUID, attempt int) uuid.UUID {
+	return uuid.NewSHA1(idNamespace, fmt.Appendf(nil, "conflict\x00%s\x00%d", registrationID, attempt))
+}
+
+// partyOf turns what the claim book knows of a claim into a conflict party.
+func partyOf(c domain.ClaimInfo) domain.Party {
+	if c.Direct {
+		return domain.Party{
+			Key: domain.PartyKeyDirect(c.ID), Kind: domain.PartyDirect, DirectOpportunityID: c.ID, Owner: c.Owner,
+			ClaimPosition: c.Position, ClaimedAt: c.ClaimedAt, FirstContact: c.FirstContact, HasProof: c.HasProof,
+		}
+	}
+	return domain.Party{
+		Key: domain.PartyKeyRegistration(c.ID), Kind: domain.PartyPartner, PartnerID: c.PartnerID, RegistrationID: c.ID,
+		ClaimPosition: c.Position, ClaimedAt: c.ClaimedAt, FirstContact: c.FirstContact, HasProof: c.HasProof, Tier: c.Tier,
+	}
+}
+
+// openAutomatic opens the conflict case of a possible-duplicate finding on
+// submission sub (recorded as rec): the submission against the claims it
+// matched. Grant clashes alone open no case (the reviewer sees them on the
+// registration). The book already holds the submission.
+func (c *checker) openAutomatic(ctx context.Context, rec domain.RecordedEvent, sub domain.RegistrationSubmitted, f domain.Finding) error {
+	if f.Verdict != domain.VerdictPossibleDuplicate || (len(f.Matches) == 0 && len(f.DirectMatches) == 0) {
+		return nil
+	}
+	self, ok := c.book.Claim(sub.RegistrationID)
+	if !ok {
+		return nil
+	}
+	parties := []domain.Party{partyOf(self)}
+	kind := domain.ConflictPartnerVsPartner
+	for i, id := range f.DirectMatches {
+		if i > 0 {
+			break // one direct party per case: the earliest
+		}
+		if d, ok := c.book.Claim(id); ok {
+			parties = append(parties, partyOf(d))
+			kind = domain.ConflictPartnerVsDirect
+		}
+	}
+	for _, id := range f.Matches {
+		if m, ok := c.book.Claim(id); ok {
+			parties = append(parties, partyOf(m))
+		}
+	}
+	if len(parties) < 2 {
+		return nil
+	}
+	value := self.Value
+	for _, p := range parties[1:] {
+		if m, ok := c.book.Claim(claimIDOf(p)); ok && m.Value.Currency == value.Currency && m.Value.Amount.GreaterThan(value.Amount) {
+			value = m.Value
+		}
+	}
+	id := autoConflictID(sub.RegistrationID, sub.Attempt)
+	events, err := domain.OpenConflict(checkerCall.Actor, domain.ConflictOpening{
+		ID: id, Kind: kind, Parties: parties, Account: sub.Details.Account, Value: value, Reason: f.Reason, Automatic: true,
+	}, c.s.policy, rec.RecordedAt)
+	if err != nil {
+		c.s.logger.Error("duplicate checker: conflict not opened", "registration", sub.RegistrationID, "err", err)
+		return nil
+	}
+	stream := domain.ConflictStream(id)
+	eid := uuid.NewSHA1(idNamespace, []byte("opened\x00"+id.String()))
+	data, err := encode(checkerCall, stream, events, []uuid.UUID{eid})
+	if err != nil {
+		return err
+	}
+	_, err = c.s.store.Append(ctx, stream, domain.NoStream(), data...)
+	var wrong *domain.WrongExpectedRevisionError
+	if errors.As(err, &wrong) {
+		return nil // opened before this run
+	}
+	return err
+}
+
+func claimIDOf(p domain.Party) uuid.UUID {
+	if p.Kind == domain.PartyDirect {
+		return p.DirectOpportunityID
+	}
+	return p.RegistrationID
+}
+
+// updateConflict runs a command on conflict id.
+func (s *Service) updateConflict(ctx context.Context, call Call, id uuid.UUID, decide func(c *domain.Conflict) ([]domain.Event, error)) (Result, error) {
+	return s.execute(ctx, call, domain.ConflictStream(id), func(stored []domain.Event) ([]domain.Event, error) {
+		if len(stored) == 0 {
+			return nil, domain.Errorf(domain.ENOTFOUND, "conflict %s not found", id)
+		}
+		c, err := domain.RebuildConflict(stored...)
+		if err != nil {
+			return nil, err
+		}
+		return decide(c)
+	})
+}
+
+// OpenConflict opens a conflict case by hand between registrations and at
+// most one direct-sales opportunity.
+func (s *Service) OpenConflict(ctx context.Context, call Call, registrations, direct []uuid.UUID, reason string) (uuid.UUID, error) {
+	id := uuid.New()
+	if call.IdempotencyKey != "" {
+		id = uuid.NewSHA1(idNamespace, []byte("conflict\x00"+call.Actor.ID+"\x00"+call.IdempotencyKey))
+	}
+	var parties []domain.Party
+	kind := domain.ConflictPartnerVsPartner
+	var value domain.Money
+	for _, rid := range registrations {
+		d, ok := s.Registrations.Detail(rid)
+		if !ok || !d.Submitted {
+			return uuid.Nil, &domain.Error{Code: domain.EINVALID, Message: "the conflict is invalid", Fields: []domain.FieldError{
+				{Field: "registrations", Code: domain.FieldInvalid, Message: fmt.Sprintf("no submitted registration %s", rid)},
+			}}
+		}
+		p, _ := s.Directory.Partner(d.PartnerID)
+		parties = append(parties, domain.Party{
+			Key: domain.PartyKeyRegistration(rid), Kind: domain.PartyPartner, PartnerID: d.PartnerID, RegistrationID: rid,
+			ClaimPosition: d.SubmittedPosition, ClaimedAt: d.SubmittedAt, FirstContact: d.Details.Relationship.FirstContactDate,
+			HasProof: len(d.Details.Proof) > 0 || len(d.Attachments) > 0, Tier: p.Tier,
+		})
+		if v := d.Details.Opportunity.EstimatedValue; value.IsZero() || (v.Currency == value.Currency && v.Amount.GreaterThan(value.Amount)) {
+			value = v
+		}
+	}
+	for _, did := range direct {
+		v, ok := s.Pipeline.Get(did)
+		if !ok {
+			return uuid.Nil, &domain.Error{Code: domain.EINVALID, Message: "the conflict is invalid", Fields: []domain.FieldError{
+				{Field: "direct_opportunities", Code: domain.FieldInvalid, Message: fmt.Sprintf("no direct opportunity %s", did)},
+			}}
+		}
+		kind = domain.ConflictPartnerVsDirect
+		parties = append(parties, domain.Party{
+			Key: domain.PartyKeyDirect(did), Kind: domain.PartyDirect, DirectOpportunityID: did, Owner: v.Owner,
+			ClaimPosition: v.Position, ClaimedAt: v.RecordedAt, FirstContact: v.FirstContactDate,
+		})
+	}
+	var account domain.Account
+	if len(registrations) > 0 {
+		d, _ := s.Registrations.Detail(registrations[0])
+		account = d.Details.Account
+	}
+	_, err := s.execute(ctx, call, domain.ConflictStream(id), func(stored []domain.Event) ([]domain.Event, error) {
+		if len(stored) > 0 {
+			return nil, domain.Errorf(domain.ECONFLICT, "conflict %s already exists", id)
+		}
+		return domain.OpenConflict(call.Actor, domain.ConflictOpening{
+			ID: id, Kind: kind, Parties: parties, Account: account, Value: value, Reason: reason,
+		}, s.policy, s.clock.Now())
+	})
+	return id, err
+}
+
+// RequestEvidence asks a party of conflict id for evidence.
+func (s *Service) RequestEvidence(ctx context.Context, call Call, id uuid.UUID, partyKey, request string) error {
+	_, err := s.updateConflict(ctx, call, id, func(c *domain.Conflict) ([]domain.Event, error) {
+		return c.RequestEvidence(call.Actor, partyKey, request, s.clock.Now())
+	})
+	return err
+}
+
+// SubmitEvidence records a party's evidence. A partner may leave partyKey
+// empty: its own party is meant.
+func (s *Service) SubmitEvidence(ctx context.Context, call Call, id uuid.UUID, partyKey string, ev domain.Evidence) error {
+	_, err := s.updateConflict(ctx, call, id, func(c *domain.Conflict) ([]domain.Event, error) {
+		key := partyKey
+		if key == "" && call.Actor.Role == domain.RolePartner {
+			for _, p := range c.Parties() {
+				if p.PartnerID == call.Actor.PartnerID {
+					key = p.Key
+					break
+				}
+			}
+		}
+		if key == "" && call.Actor.Role == domain.RoleDirectSales {
+			for _, p := range c.Parties() {
+				if p.Kind == domain.PartyDirect {
+					key = p.Key
+				}
+			}
+		}
+		return c.SubmitEvidence(call.Actor, key, ev, s.clock.Now())
+	})
+	return err
+}
+
+// EscalateConflict moves conflict id one level up.
+func (s *Service) EscalateConflict(ctx context.Context, call Call, id uuid.UUID, reason string) error {
+	_, err := s.updateConflict(ctx, call, id, func(c *domain.Conflict) ([]domain.Event, error) {
+		return c.Escalate(call.Actor, reason, s.policy, s.clock.Now())
+	})
+	return err
+}
+
+// DecideConflict decides conflict id. The resolver then carries the
+// decision over to the parties' registrations (and the direct deal); the
+// call waits until it has.
+func (s *Service) DecideConflict(ctx context.Context, call Call, id uuid.UUID, d domain.ConflictDecision) error {
+	res, err := s.updateConflict(ctx, call, id, func(c *domain.Conflict) ([]domain.Event, error) {
+		return c.Decide(call.Actor, d, s.policy, s.clock.Now())
+	})
+	if err != nil {
+		return err
+	}
+	return s.resolver.WaitFor(ctx, res.Position)
+}
+
+// resolverCall is the identity of the events the resolver appends.
+var resolverCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:resolver", Role: domain.RoleAdmin}, Name: "conflict resolver"}}
+
+// resolve carries the decision of conflict c over to its parties: winners
+// and co-registered partners are protected, losers rejected, a direct deal
+// lost to a partner is ceded. Each party's event is derived from the
+// conflict and the party, and skipped when the party's stream already has
+// it, so re-running appends nothing.
+func (s *Service) resolve(ctx context.Context, c *domain.Conflict, decided domain.ConflictDecided, at time.Time) error {
+	results := map[string]domain.ConflictResult{}
+	shares := map[string]domain.ConflictShare{}
+	for _, p := range c.Parties() {
+		switch decided.Outcome {
+		case domain.OutcomeAward:
+			results[p.Key] = domain.ConflictLost
+			if p.Key == decided.Winner {
+				results[p.Key] = domain.ConflictWon
+			}
+		case domain.OutcomeCoRegister:
+			results[p.Key] = domain.ConflictLost
+			for _, sh := range decided.Shares {
+				if sh.PartyKey == p.Key {
+					results[p.Key] = domain.ConflictCoRegistered
+					shares[p.Key] = domain.ConflictShare{Percent: sh.Percent, Responsibilities: sh.Responsibilities}
+				}
+			}
+		default:
+			results[p.Key] = domain.ConflictLost
+		}
+	}
+	var errs []error
+	for _, p := range c.Parties() {
+		result := results[p.Key]
+		eid := uuid.NewSHA1(idNamespace, []byte("resolve\x00"+c.ID().String()+"\x00"+p.Key))
+		call := resolverCall
+		call.Name = "conflict resolver for " + decided.DecidedBy
+		if p.Kind == domain.PartyDirect {
+			if result == domain.ConflictLost && decided.Outcome != domain.OutcomeRejectAll {
+				errs = append(errs, s.resolveStream(ctx, call, domain.DirectStream(p.DirectOpportunityID), eid, func(stored []domain.Event) ([]domain.Event, error) {
+					d, err := domain.RebuildDirect(stored...)
+					if err != nil {
+						return nil, err
+					}
+					return d.Cede(decided.DecidedBy, "conflict "+c.ID().String()+": "+decided.PolicyClause, at)
+				}))
+			}
+			continue
+		}
+		errs = append(errs, s.resolveStream(ctx, call, domain.RegistrationStream(p.RegistrationID), eid, func(stored []domain.Event) ([]domain.Event, error) {
+			r, err := domain.Rebuild(stored...)
+			if err != nil {
+				return nil, err
+			}
+			return r.ApplyConflictDecision(decided.DecidedBy, c.ID(), result, shares[p.Key], decided.Rationale, decided.PolicyClause, s.policy, at)
+		}))
+	}
+	return errors.Join(errs...)
+}
+
+// resolveStream appends what decide returns to stream under event ID eid,
+// unless the stream already holds eid.
+func (s *Service) resolveStream(ctx context.Context, call Call, stream string, eid uuid.UUID, decide func([]domain.Event) ([]domain.Event, error)) error {
+	for attempt := 1; ; attempt++ {
+		recs, err := s.store.ReadStream(ctx, stream, domain.ReadStreamOptions{})
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(recs, func(r domain.RecordedEvent) bool { return r.ID == eid }) {
+			return nil
+		}
+		stored, err := s.readStream(ctx, stream)
+		if err != nil {
+			return err
+		}
+		events, err := decide(stored)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		data, err := encode(call, stream, events, []uuid.UUID{eid})
+		if err != nil {
+			return err
+		}
+		res, err := s.store.Append(ctx, stream, domain.Exact(uint64(len(recs)-1)), data...)
+		var wrong *domain.WrongExpectedRevisionError
+		if errors.As(err, &wrong) && attempt < maxAttempts {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return s.WaitFor(ctx, res.Position)
+	}
+}

@@ -1,0 +1,218 @@
+package projections
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dealreg/dealreg/domain"
+)
+
+// ConflictView is a conflict case as of the projection's checkpoint: its
+// parties, what each submitted, the escalations and the decision.
+type ConflictView struct {
+	ID       uuid.UUID           `json:"id"`
+	Kind     domain.ConflictKind `json:"kind"`
+	Status   string              `json:"status"`
+	Level    int                 `json:"level"`
+	DueAt    time.Time           `json:"due_at"`
+	Overdue  bool                `json:"overdue,omitempty"` // set by readers who know the time
+	Account  domain.Account      `json:"account"`
+	Value    domain.Money        `json:"value,omitzero"`
+	Parties  []domain.Party      `json:"parties"`
+	Requests []EvidenceRequest   `json:"evidence_requests"`
+	Evidence []EvidenceEntry     `json:"evidence"`
+	// Recommendation is the policy default (partner-first for partner vs
+	// direct, first-to-register otherwise), for the decider.
+	Recommendation *Recommendation         `json:"recommendation,omitempty"`
+	Decision       *domain.ConflictDecided `json:"decision,omitempty"`
+	OpenedAt       time.Time               `json:"opened_at"`
+	UpdatedAt      time.Time               `json:"updated_at"`
+	Position       uint64                  `json:"position"`
+	History        []HistoryEntry          `json:"history,omitempty"`
+}
+
+// Recommendation is the party the policy's default rule favours.
+type Recommendation struct {
+	Winner string `json:"winner"`
+	Clause string `json:"clause"`
+}
+
+// EvidenceRequest is a reviewer's request to one party.
+type EvidenceRequest struct {
+	PartyKey    string    `json:"party_key"`
+	Request     string    `json:"request"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+// EvidenceEntry is evidence one party submitted.
+type EvidenceEntry struct {
+	PartyKey    string          `json:"party_key"`
+	Evidence    domain.Evidence `json:"evidence"`
+	SubmittedAt time.Time       `json:"submitted_at"`
+}
+
+type conflictState struct {
+	agg  *domain.Conflict
+	view ConflictView
+}
+
+// Conflicts is the projection of conflict cases: the desk's queue and each
+// case's record. It is safe for concurrent use.
+type Conflicts struct {
+	tracker
+	byID  map[uuid.UUID]*conflictState
+	order []*conflictState
+}
+
+var _ Projection = (*Conflicts)(nil)
+
+// NewConflicts returns an empty projection at checkpoint 0.
+func NewConflicts() *Conflicts {
+	return &Conflicts{tracker: newTracker(), byID: make(map[uuid.UUID]*conflictState)}
+}
+
+// Apply folds one recorded event; see Registrations.Apply.
+func (p *Conflicts) Apply(rec domain.RecordedEvent) error {
+	rest, ok := strings.CutPrefix(rec.Stream, "conflict-")
+	var ev domain.Event
+	var id uuid.UUID
+	if ok {
+		var err error
+		if id, err = uuid.Parse(rest); err != nil {
+			return badEvent(rec, "the stream name holds no conflict ID")
+		}
+		ev, err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+		if errors.Is(err, domain.ErrUnknownEvent) {
+			return badEvent(rec, "this version of dealreg does not know the event; upgrade it")
+		}
+		if err != nil {
+			return badEvent(rec, err.Error())
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if rec.Position < p.next {
+		return nil
+	}
+	if ev != nil {
+		st, known := p.byID[id]
+		if !known {
+			st = &conflictState{agg: &domain.Conflict{}}
+		}
+		if rec.Revision != uint64(st.agg.Version()) {
+			return badEvent(rec, "unexpected stream revision")
+		}
+		if err := st.agg.Apply(ev); err != nil {
+			return badEvent(rec, err.Error())
+		}
+		st.observe(rec, ev)
+		if !known {
+			st.view.Position, st.view.OpenedAt = rec.Position, rec.RecordedAt
+			p.byID[id] = st
+			p.order = append(p.order, st)
+		}
+		st.build(rec.RecordedAt)
+	}
+	p.advance(rec.Position)
+	return nil
+}
+
+// observe keeps what the aggregate does not: requests, evidence, history.
+func (st *conflictState) observe(rec domain.RecordedEvent, ev domain.Event) {
+	switch e := ev.(type) {
+	case domain.ConflictEvidenceRequested:
+		st.view.Requests = append(st.view.Requests, EvidenceRequest{PartyKey: e.PartyKey, Request: e.Request, RequestedAt: rec.RecordedAt})
+	case domain.ConflictEvidenceSubmitted:
+		st.view.Evidence = append(st.view.Evidence, EvidenceEntry{PartyKey: e.PartyKey, Evidence: e.Evidence, SubmittedAt: rec.RecordedAt})
+	}
+	md, _ := ParseMetadata(rec.Metadata)
+	st.view.History = append(st.view.History, HistoryEntry{
+		EventID: rec.ID, Position: rec.Position, Revision: rec.Revision, Type: rec.Type, RecordedAt: rec.RecordedAt,
+		ActorID: md.ActorID, ActorName: md.ActorName, Role: md.Role, Summary: rec.Type, Data: slices.Clone(rec.Data),
+	})
+}
+
+// build refreshes the view from the aggregate.
+func (st *conflictState) build(at time.Time) {
+	a := st.agg
+	v := &st.view
+	v.ID, v.Kind, v.Status, v.Level, v.DueAt = a.ID(), a.Kind(), string(a.Status()), a.Level(), a.DueAt()
+	v.Account, v.Value, v.Parties, v.UpdatedAt = a.Account(), a.Value(), a.Parties(), at
+	v.Recommendation = nil
+	if w, clause, ok := a.Recommendation(); ok {
+		v.Recommendation = &Recommendation{Winner: w, Clause: clause}
+	}
+	v.Decision = nil
+	if d, ok := a.Decision(); ok {
+		v.Decision = &d
+	}
+}
+
+func (v ConflictView) clone() ConflictView {
+	v.Parties = slices.Clone(v.Parties)
+	v.Requests = slices.Clone(v.Requests)
+	v.Evidence = slices.Clone(v.Evidence)
+	v.History = slices.Clone(v.History)
+	if v.Decision != nil {
+		d := *v.Decision
+		v.Decision = &d
+	}
+	return v
+}
+
+// Get returns conflict id.
+func (p *Conflicts) Get(id uuid.UUID) (ConflictView, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	st, ok := p.byID[id]
+	if !ok {
+		return ConflictView{}, false
+	}
+	return st.view.clone(), true
+}
+
+// QueueFilter selects conflicts for Queue. Zero fields match everything.
+type QueueFilter struct {
+	Level     int    // only this level
+	Status    string // "open" or "decided"
+	PartnerID string // only conflicts where this partner is a party
+}
+
+// Queue returns the conflicts matching f: open ones by SLA due time
+// (soonest first), then decided ones by opening order.
+func (p *Conflicts) Queue(f QueueFilter) []ConflictView {
+	p.mu.RLock()
+	var out []ConflictView
+	for _, st := range p.order {
+		v := &st.view
+		if (f.Level != 0 && v.Level != f.Level) || (f.Status != "" && v.Status != f.Status) {
+			continue
+		}
+		if f.PartnerID != "" && !slices.ContainsFunc(v.Parties, func(pt domain.Party) bool { return pt.PartnerID == f.PartnerID }) {
+			continue
+		}
+		out = append(out, v.clone())
+	}
+	p.mu.RUnlock()
+	slices.SortStableFunc(out, func(a, b ConflictView) int {
+		ao, bo := a.Status == "open", b.Status == "open"
+		switch {
+		case ao && !bo:
+			return -1
+		case bo && !ao:
+			return 1
+		case ao:
+			return a.DueAt.Compare(b.DueAt)
+		}
+		return cmp.Compare(a.Position, b.Position)
+	})
+	if out == nil {
+		out = []ConflictView{}
+	}
+	return out
+}
