@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dealreg/dealreg/api"
+	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/domain"
 	"github.com/dealreg/dealreg/projections"
 )
@@ -218,6 +221,20 @@ func TestConflict_PartnerVsPartnerOutcomes(t *testing.T) {
 				require.Equal(t, domain.StatusRejected, ra.Status)
 				require.Equal(t, domain.StatusRejected, rb.Status)
 			}
+			// Replaying the ledger reproduces every verdict and decision: a
+			// restarted service decides the same and appends nothing, and
+			// its projections show the same case.
+			head := h.eventCount()
+			again := app.New(app.Config{Store: h.store, Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			require.NoError(t, again.Start(t.Context(), false))
+			again.Stop()
+			require.Equal(t, head, h.eventCount())
+			replayed, ok := again.Conflicts.Get(c.ID)
+			require.True(t, ok)
+			live := h.conflict(t, "manager", c.ID)
+			require.Equal(t, live.Decision, replayed.Decision)
+			require.Equal(t, live.Level, replayed.Level)
+
 			// The losing partner learns the outcome, not who won.
 			if outcome == "award" {
 				lost := h.conflict(t, "acme", c.ID)
@@ -229,3 +246,29 @@ func TestConflict_PartnerVsPartnerOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// Reviewers teach the matcher: an alias makes a later submission under the
+// other name a duplicate; a "not the same" decision frees it; a subsidiary
+// falls under its headquarters' named account.
+func TestAccountsThatLearn(t *testing.T) {
+	h := newHarness(t)
+	first := h.register(t, "acme", "Industria de Diseño Textil", "", http.StatusCreated)
+	h.problem(t, "acme", http.MethodPost, "/v1/accounts/decisions", map[string]any{"a": "x", "b": "y", "same": true}, http.StatusForbidden, domain.EFORBIDDEN)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/accounts/decisions", map[string]any{
+		"a": "Zeta Moda Global", "b": "Industria de Diseño Textil", "same": true, "note": "Zeta Moda is the group's trading name",
+	}, http.StatusCreated, nil)
+	later := h.register(t, "globex", "Zeta Moda Global", "", http.StatusCreated)
+	require.NotEqual(t, domain.StatusCleared, later.Status)
+	require.Equal(t, first.ID, h.get(t, "manager", later.ID).Finding.Matches[0])
+
+	var named api.Registration
+	det := h.details("Grupo Bimbo", "grupobimbo.example")
+	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations", map[string]any{"type": "named_account", "details": det, "submit": true}, http.StatusCreated, &named)
+	require.Equal(t, domain.StatusCleared, named.Status)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/accounts/subsidiaries", map[string]any{"parent": "Grupo Bimbo", "subsidiary": "Barcel"}, http.StatusCreated, nil)
+	sub := h.register(t, "globex", "Barcel", "barcel.example", http.StatusCreated)
+	require.Equal(t, domain.StatusDuplicate, sub.Status)
+	require.Equal(t, partnerDuplicateNotice, sub.Notice)
+}
+
+const partnerDuplicateNotice = "This opportunity is already registered. Your registration cannot proceed."
