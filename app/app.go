@@ -260,6 +260,17 @@ type Result struct {
 // idNamespace derives deterministic event IDs from idempotency keys.
 var idNamespace = uuid.MustParse("a3d1f0a2-5b7c-4e0e-9f3a-6c2b8d4e1f70")
 
+// newID returns a new random ID that sorts by creation time (UUID version 7),
+// so that consecutive events land on neighbouring pages of the ledger's
+// event-ID index instead of a random page each.
+func newID() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
+}
+
 // eventIDs returns the IDs of n events appended to stream by call: random
 // ones, or, with an idempotency key, ones derived from the caller, the key
 // and the stream, so that a concurrent retry collides with the first
@@ -268,7 +279,7 @@ func eventIDs(call Call, stream string, n int) []uuid.UUID {
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
 		if call.IdempotencyKey == "" {
-			ids[i] = uuid.New()
+			ids[i] = newID()
 			continue
 		}
 		ids[i] = uuid.NewSHA1(idNamespace, fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d", call.Actor.ID, call.IdempotencyKey, stream, i))

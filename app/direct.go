@@ -12,7 +12,7 @@ import (
 // from the idempotency key.
 func directID(call Call) uuid.UUID {
 	if call.IdempotencyKey == "" {
-		return uuid.New()
+		return newID()
 	}
 	return uuid.NewSHA1(idNamespace, []byte("direct\x00"+call.Actor.ID+"\x00"+call.IdempotencyKey))
 }

@@ -20,7 +20,7 @@ const verdictWait = 10 * time.Second
 // stream.
 func registrationID(call Call) uuid.UUID {
 	if call.IdempotencyKey == "" {
-		return uuid.New()
+		return newID()
 	}
 	return uuid.NewSHA1(idNamespace, []byte("registration\x00"+call.Actor.ID+"\x00"+call.IdempotencyKey))
 }
