@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -32,7 +33,25 @@ func readBody(c echo.Context) ([]byte, error) {
 	if err != nil {
 		return nil, domain.Errorf(domain.EINVALID, "the request body could not be read")
 	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := requireJSON(c.Request().Header.Get(echo.HeaderContentType)); err != nil {
+			return nil, err
+		}
+	}
 	return body, nil
+}
+
+// requireJSON refuses a body that is declared as anything but JSON (a
+// missing Content-Type is taken as JSON).
+func requireJSON(contentType string) error {
+	if contentType == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err == nil && (mt == "application/json" || mt == "application/merge-patch+json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json")
 }
 
 // decodeJSON decodes body into v strictly: one JSON object, no unknown

@@ -41,6 +41,8 @@ func TestBadInput_AppendsNothing(t *testing.T) {
 		{"bad extension number", http.MethodPost, path + "/extensions/x/grant", nil, 404, domain.ENOTFOUND, ""},
 		{"not a registration id", http.MethodGet, "/v1/registrations/../../etc", nil, 404, domain.ENOTFOUND, ""},
 		{"bad idempotency key", http.MethodPost, path + "/withdraw", []byte(`{}`), 400, domain.EINVALID, "Idempotency-Key"},
+		{"not JSON content", http.MethodPost, path + "/withdraw", []byte(`reason=x`), 415, "unsupported_media_type", ""},
+		{"unknown status filter", http.MethodGet, "/v1/registrations?status=active,bogus", nil, 400, domain.EINVALID, "status"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			who := "acme"
@@ -50,6 +52,9 @@ func TestBadInput_AppendsNothing(t *testing.T) {
 			var header []string
 			if tc.field == "Idempotency-Key" {
 				header = []string{"Idempotency-Key", "bad key with spaces"}
+			}
+			if tc.code == "unsupported_media_type" {
+				header = []string{"Content-Type", "application/x-www-form-urlencoded"}
 			}
 			head := h.eventCount()
 			var body any

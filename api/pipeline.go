@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -136,6 +137,7 @@ func (s *Server) decideAccounts(c echo.Context) error {
 	if err := s.app.DecideAccountMatch(c.Request().Context(), call, req.A, req.B, req.Same, req.Note); err != nil {
 		return err
 	}
+	req.A, req.B = strings.TrimSpace(req.A), strings.TrimSpace(req.B)
 	return c.JSON(http.StatusCreated, req)
 }
 
@@ -148,5 +150,6 @@ func (s *Server) linkSubsidiary(c echo.Context) error {
 	if err := s.app.LinkSubsidiary(c.Request().Context(), call, req.Parent, req.Subsidiary, req.Note); err != nil {
 		return err
 	}
+	req.Parent, req.Subsidiary = strings.TrimSpace(req.Parent), strings.TrimSpace(req.Subsidiary)
 	return c.JSON(http.StatusCreated, req)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -171,6 +172,10 @@ func (s *Server) listRegistrations(c echo.Context) error {
 	}
 	for _, st := range q["status"] {
 		for part := range strings.SplitSeq(st, ",") {
+			if !knownStatus(domain.Status(part)) {
+				fields = append(fields, domain.FieldError{Field: "status", Code: domain.FieldInvalid, Message: fmt.Sprintf("%q is not a registration status", part)})
+				continue
+			}
 			f.Status = append(f.Status, domain.Status(part))
 		}
 	}
@@ -193,6 +198,16 @@ func (s *Server) listRegistrations(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, RegistrationList{Items: items, Next: next})
+}
+
+func knownStatus(s domain.Status) bool {
+	switch s {
+	case domain.StatusDraft, domain.StatusSubmitted, domain.StatusCleared, domain.StatusPossibleDuplicate, domain.StatusUnderReview,
+		domain.StatusReturned, domain.StatusActive, domain.StatusExtensionRequested, domain.StatusRejected, domain.StatusDuplicate,
+		domain.StatusExpired, domain.StatusClosedWon, domain.StatusClosedLost, domain.StatusWithdrawn:
+		return true
+	}
+	return false
 }
 
 func (s *Server) getRegistration(c echo.Context) error {

@@ -102,7 +102,7 @@ func (p *Conflicts) Apply(rec domain.RecordedEvent) error {
 	if ev != nil {
 		st, known := p.byID[id]
 		if !known {
-			st = &conflictState{agg: &domain.Conflict{}}
+			st = &conflictState{agg: &domain.Conflict{}, view: ConflictView{Requests: []EvidenceRequest{}, Evidence: []EvidenceEntry{}}}
 		}
 		if rec.Revision != uint64(st.agg.Version()) {
 			return badEvent(rec, "unexpected stream revision")
