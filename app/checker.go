@@ -24,55 +24,17 @@ import (
 type checker struct {
 	s    *Service
 	book *domain.ClaimBook
-	progress
+	follower
 }
 
 func newChecker(s *Service) *checker {
-	return &checker{s: s, book: domain.NewClaimBook(), progress: newProgress()}
+	c := &checker{s: s, book: domain.NewClaimBook(), follower: newFollower(s.store)}
+	c.follower.process = c.process
+	return c
 }
 
 // checkerCall is the identity the checker's events carry.
 var checkerCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:checker", Role: domain.RoleAdmin}, Name: "duplicate checker"}}
-
-// catchUp processes the stored events below upTo.
-func (c *checker) catchUp(ctx context.Context, upTo uint64) error {
-	for c.position() < upTo {
-		events, err := c.s.store.ReadAll(ctx, domain.ReadAllOptions{From: c.position(), Count: 512})
-		if err != nil {
-			return err
-		}
-		if len(events) == 0 {
-			return nil
-		}
-		for _, e := range events {
-			if e.Position >= upTo {
-				return nil
-			}
-			if err := c.process(ctx, e); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// run follows the ledger from where the checker is until ctx ends.
-func (c *checker) run(ctx context.Context) error {
-	sub, err := c.s.store.SubscribeAll(ctx, c.position())
-	if err != nil {
-		return err
-	}
-	defer sub.Close()
-	for {
-		e, err := sub.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if err := c.process(ctx, e); err != nil {
-			return err
-		}
-	}
-}
 
 // process applies one event, deciding first when it is a submission.
 func (c *checker) process(ctx context.Context, rec domain.RecordedEvent) error {

@@ -124,7 +124,8 @@ func (s *Service) GrantTerritory(ctx context.Context, call Call, g domain.Territ
 			return gv, nil
 		}
 	}
-	return projections.GrantView{ID: id, TerritoryGrant: g}, nil
+	// execute waited for the directory to apply the grant.
+	return projections.GrantView{}, domain.Errorf(domain.EINTERNAL, "grant %s missing from the directory after it was recorded", id)
 }
 
 // Partners lists the partners: all of them for vendor staff and auditors,

@@ -13,47 +13,13 @@ import (
 // streams then already hold.
 type resolver struct {
 	s *Service
-	progress
+	follower
 }
 
-func newResolver(s *Service) *resolver { return &resolver{s: s, progress: newProgress()} }
-
-func (r *resolver) catchUp(ctx context.Context, upTo uint64) error {
-	for r.position() < upTo {
-		events, err := r.s.store.ReadAll(ctx, domain.ReadAllOptions{From: r.position(), Count: 512})
-		if err != nil {
-			return err
-		}
-		if len(events) == 0 {
-			return nil
-		}
-		for _, e := range events {
-			if e.Position >= upTo {
-				return nil
-			}
-			if err := r.process(ctx, e); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (r *resolver) run(ctx context.Context) error {
-	sub, err := r.s.store.SubscribeAll(ctx, r.position())
-	if err != nil {
-		return err
-	}
-	defer sub.Close()
-	for {
-		e, err := sub.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if err := r.process(ctx, e); err != nil {
-			return err
-		}
-	}
+func newResolver(s *Service) *resolver {
+	r := &resolver{s: s, follower: newFollower(s.store)}
+	r.follower.process = r.process
+	return r
 }
 
 func (r *resolver) process(ctx context.Context, rec domain.RecordedEvent) error {
