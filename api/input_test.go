@@ -173,4 +173,23 @@ func TestAttachments(t *testing.T) {
 	h.problem(t, "acme", http.MethodPost, path, pdf, http.StatusConflict, domain.ECONFLICT, "Content-Type", "application/pdf")
 	require.Equal(t, head, h.eventCount())
 	h.problem(t, "globex", http.MethodGet, path+"/"+hash, nil, http.StatusNotFound, domain.ENOTFOUND)
+
+	// With an Idempotency-Key, a retried upload answers as the first did
+	// and records the document once; the key cannot be reused for another
+	// document, and a bad key is refused before anything is recorded.
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00")
+	var first, retry domain.Attachment
+	h.mustDo(t, "acme", http.MethodPost, path+"?filename=org-chart.png", png, http.StatusCreated, &first,
+		"Content-Type", "image/png", "Idempotency-Key", "upload-org-chart")
+	head = h.eventCount()
+	h.mustDo(t, "acme", http.MethodPost, path+"?filename=org-chart.png", png, http.StatusCreated, &retry,
+		"Content-Type", "image/png", "Idempotency-Key", "upload-org-chart")
+	require.Equal(t, first, retry)
+	require.Equal(t, head, h.eventCount(), "the retry appends nothing")
+	require.Len(t, h.get(t, "acme", r.ID).Attachments, 2)
+	h.problem(t, "acme", http.MethodPost, path+"?filename=other.pdf", pdf, http.StatusConflict, domain.ECONFLICT,
+		"Content-Type", "application/pdf", "Idempotency-Key", "upload-org-chart")
+	h.problem(t, "acme", http.MethodPost, path, []byte("%PDF-1.7\nnew\n%%EOF\n"), http.StatusBadRequest, domain.EINVALID,
+		"Content-Type", "application/pdf", "Idempotency-Key", "bad key")
+	require.Equal(t, head, h.eventCount())
 }

@@ -407,13 +407,20 @@ func (s *Server) reviewQueue(c echo.Context) error {
 
 // uploadAttachment stores the request body as a proof document and records
 // it on the registration. The document's name comes from the filename
-// query parameter or the Content-Disposition header.
+// query parameter or the Content-Disposition header. With an
+// Idempotency-Key, a retry of the same upload answers as the first did.
 func (s *Server) uploadAttachment(c echo.Context) error {
 	id, err := registrationIDParam(c)
 	if err != nil {
 		return err
 	}
-	caller := callerOf(c)
+	// The Idempotency-Key is validated here; what the request asks (the
+	// document and its name) is fingerprinted once the document is stored.
+	call, err := callFor(c, nil)
+	if err != nil {
+		return err
+	}
+	caller := call.Caller
 	// Check visibility and the role before storing anything.
 	if _, err := s.app.Visible(caller, id); err != nil {
 		return err
@@ -438,8 +445,14 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	call := app.Call{Caller: caller, CorrelationID: c.Response().Header().Get(echo.HeaderXRequestID)}
 	a := domain.Attachment{SHA256: blob.SHA256, Size: blob.Size, ContentType: blob.ContentType, Filename: name}
+	if call.IdempotencyKey != "" {
+		// A retry sends the same bytes under the same name: it gets the
+		// first answer and records nothing more (storing the document
+		// again was a no-op, it is content-addressed).
+		call.RequestHash = app.HashRequest(c.Request().Method+" "+c.Request().URL.Path,
+			[]byte(a.SHA256+"\x00"+a.ContentType+"\x00"+a.Filename))
+	}
 	if _, err := s.app.Attach(c.Request().Context(), call, id, a); err != nil {
 		return err
 	}
