@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -58,6 +57,7 @@ type SQLite struct {
 	path   string
 	wdb    *sql.DB
 	rdb    *sql.DB
+	raw    *rawPool // the read path's connections (rawread.go)
 	clock  domain.Clock
 	logger *slog.Logger
 	opts   Options
@@ -229,6 +229,7 @@ func (s *SQLite) open() error {
 	rdb.SetMaxOpenConns(readers)
 	rdb.SetMaxIdleConns(readers)
 
+	s.raw = newRawPool(s.path, readers)
 	s.conn, err = wdb.Conn(ctx)
 	return err
 }
@@ -394,6 +395,9 @@ func (s *SQLite) closeDBs() error {
 	// The writer finalized its statements when it stopped: closing the
 	// last connection then checkpoints the WAL and removes it.
 	var errs []error
+	if s.raw != nil {
+		s.raw.close()
+	}
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}
@@ -514,11 +518,9 @@ const (
 	selectEvents       = `SELECT ` + eventColumns + ` FROM events`
 	selectEventsHashes = `SELECT ` + eventColumns + `, hashes FROM events`
 
-	// selectRead is selectEvents for the read path (see query): data and
-	// metadata come as BLOBs, which the driver hands over as the []byte a
-	// RecordedEvent holds, rather than as strings to copy again.
-	selectRead  = `SELECT position, event_id, stream, revision, type, schema_version, CAST(data AS BLOB), CAST(metadata AS BLOB), recorded_at FROM events`
-	readColumns = 9
+	// selectRead is selectEvents for the read path (see query and
+	// rawread.go).
+	selectRead = `SELECT ` + rawColumns + ` FROM events`
 )
 
 func limit(count int) int64 {
@@ -544,107 +546,25 @@ func (s *SQLite) readError(err error) error {
 	return err
 }
 
-// query runs a selectRead query. It talks to the driver directly, inside
-// database/sql's Conn.Raw: database/sql's per-row work (locking, Scan's
-// reflection, conversions and second copies of every value) was about 40%
-// of a ReadAll (BenchmarkReadAll: ≈207k → ≈340k events/s without it). Only
-// the driver's public interfaces are used, no unsafe and no C memory.
+// query runs a selectRead query on a raw read connection (see rawread.go).
 func (s *SQLite) query(ctx context.Context, q string, args ...any) ([]domain.RecordedEvent, error) {
-	conn, err := s.rdb.Conn(ctx)
+	c, err := s.raw.get(ctx)
 	if err != nil {
 		return nil, s.readError(err)
 	}
-	defer conn.Close()
-	var out []domain.RecordedEvent
+	capacity := 0
 	if n, ok := args[len(args)-1].(int64); ok && n > 0 {
-		out = make([]domain.RecordedEvent, 0, min(n, 4096))
+		capacity = int(min(n, 4096))
 	}
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	var decodeErr error
-	err = conn.Raw(func(dc any) error {
-		qc, ok := dc.(driver.QueryerContext)
-		if !ok {
-			return fmt.Errorf("the SQLite driver (%T) cannot query", dc)
-		}
-		rows, err := qc.QueryContext(ctx, q, named)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		dest := make([]driver.Value, readColumns)
-		for {
-			if err := rows.Next(dest); err != nil {
-				if err == io.EOF {
-					return nil
-				}
-				return err
-			}
-			e, err := eventFromValues(dest)
-			if err != nil {
-				decodeErr = err
-				return nil
-			}
-			out = append(out, e)
-		}
-	})
-	if decodeErr != nil {
-		return nil, decodeErr
-	}
+	events, err := c.readEvents(ctx, q, args, capacity)
+	s.raw.put(c)
 	if err != nil {
 		return nil, s.readError(err)
 	}
-	return out, nil
+	return events, nil
 }
 
-// eventFromValues decodes a row of selectRead. A value of an unexpected type
-// (only a file edited by hand can hold one) is an error, never a panic.
-func eventFromValues(v []driver.Value) (domain.RecordedEvent, error) {
-	var e domain.RecordedEvent
-	pos, ok := v[0].(int64)
-	if !ok {
-		return e, fmt.Errorf("event with a position of type %T", v[0])
-	}
-	bad := func(column string) (domain.RecordedEvent, error) {
-		return domain.RecordedEvent{}, fmt.Errorf("event at position %d: %s has an unexpected type", pos, column)
-	}
-	var rev, sv, at int64
-	var id []byte
-	if id, ok = v[1].([]byte); !ok {
-		return bad("event_id")
-	}
-	if e.Stream, ok = textValue(v[2]); !ok {
-		return bad("stream")
-	}
-	if rev, ok = v[3].(int64); !ok {
-		return bad("revision")
-	}
-	if e.Type, ok = textValue(v[4]); !ok {
-		return bad("type")
-	}
-	if sv, ok = v[5].(int64); !ok {
-		return bad("schema_version")
-	}
-	if e.Data, ok = blobValue(v[6]); !ok {
-		return bad("data")
-	}
-	if e.Metadata, ok = blobValue(v[7]); !ok {
-		return bad("metadata")
-	}
-	if at, ok = v[8].(int64); !ok {
-		return bad("recorded_at")
-	}
-	var err error
-	if e.ID, err = uuid.FromBytes(id); err != nil {
-		return e, fmt.Errorf("event at position %d: bad event ID: %w", pos, err)
-	}
-	e.Position, e.Revision, e.SchemaVersion = uint64(pos), uint64(rev), int(sv)
-	e.RecordedAt = time.Unix(0, at).UTC()
-	return e, nil
-}
-
+// textValue reads a TEXT column as the driver returns it.
 func textValue(v driver.Value) (string, bool) {
 	switch v := v.(type) {
 	case string:
@@ -653,16 +573,6 @@ func textValue(v driver.Value) (string, bool) {
 		return string(v), true
 	}
 	return "", false
-}
-
-func blobValue(v driver.Value) ([]byte, bool) {
-	switch v := v.(type) {
-	case []byte:
-		return v, true
-	case nil:
-		return nil, true
-	}
-	return nil, false
 }
 
 type scanner interface{ Scan(dest ...any) error }

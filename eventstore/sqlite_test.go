@@ -99,3 +99,56 @@ func TestSQLite_CloseWhileAppending(t *testing.T) {
 	require.Equal(t, acked, len(all))
 	require.Positive(t, acked)
 }
+
+// TestSQLite_ManyReadersThenClose: more concurrent reads than there are
+// read connections all succeed, each sees a prefix of the log with no gap,
+// and reads racing Close end with ErrClosed, never another error.
+func TestSQLite_ManyReadersThenClose(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpenStore(t)
+	for i := range 50 {
+		_, err := s.Append(ctx, fmt.Sprintf("s-%d", i%5), domain.Any(), storetest.Event("E", i))
+		require.NoError(t, err)
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				events, err := s.ReadAll(ctx, domain.ReadAllOptions{})
+				if err != nil {
+					errs <- err
+					return
+				}
+				for i, e := range events {
+					if e.Position != uint64(i) || len(e.Data) == 0 {
+						errs <- fmt.Errorf("event %d at index %d", e.Position, i)
+						return
+					}
+				}
+				if _, err := s.ReadStream(ctx, "s-3", domain.ReadStreamOptions{Direction: domain.Backwards, FromEnd: true, Count: 2}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, s.Close())
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.ErrorIs(t, err, domain.ErrClosed)
+	}
+	_, err := s.ReadAll(ctx, domain.ReadAllOptions{})
+	require.ErrorIs(t, err, domain.ErrClosed)
+}
