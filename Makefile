@@ -33,6 +33,7 @@ lint: ## go vet, gofmt and staticcheck
 
 fuzz: ## run each fuzzer for a while
 	$(GO) test -run '^$$' -fuzz FuzzImport -fuzztime 60s ./eventstore/
+	$(GO) test -run '^$$' -fuzz FuzzReadStream -fuzztime 60s ./eventstore/
 	$(GO) test -run '^$$' -fuzz FuzzLedgerQuery -fuzztime 60s ./api/
 	$(GO) test -run '^$$' -fuzz FuzzRegistrationBody -fuzztime 60s ./api/
 	$(GO) test -run '^$$' -fuzz FuzzPut -fuzztime 60s ./eventstore/attachments/

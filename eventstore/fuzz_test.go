@@ -3,9 +3,11 @@ package eventstore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
+	"github.com/dealreg/dealreg/domain"
 	"github.com/dealreg/dealreg/eventstore"
 	"github.com/stretchr/testify/require"
 )
@@ -37,5 +39,43 @@ func FuzzImport(f *testing.F) {
 		verified, err := s.Verify(context.Background())
 		require.NoError(t, err, "an accepted import verifies")
 		require.Equal(t, head, verified)
+	})
+}
+
+// FuzzReadStream reads arbitrary stream names (NUL bytes, invalid UTF-8,
+// SQL) and positions from a small ledger: a read never panics, returns only
+// events of the stream asked for, in order, or ErrStreamNotFound.
+func FuzzReadStream(f *testing.F) {
+	s, err := eventstore.OpenSQLite(filepath.Join(f.TempDir(), "ledger.db"), eventstore.Options{})
+	require.NoError(f, err)
+	defer s.Close()
+	fill(f, s, 20) // streams registration-0 … registration-6
+	f.Add("registration-3", uint64(0), false, 0)
+	f.Add("registration-3\x00", uint64(1), true, 2)
+	f.Add("' OR 1=1 --", uint64(0), false, -1)
+	f.Add("\xff\xfe", uint64(1<<63), true, 1)
+
+	f.Fuzz(func(t *testing.T, stream string, from uint64, backwards bool, count int) {
+		ctx := context.Background()
+		opts := domain.ReadStreamOptions{From: from, Count: count}
+		if backwards {
+			opts.Direction = domain.Backwards
+		}
+		events, err := s.ReadStream(ctx, stream, opts)
+		if errors.Is(err, domain.ErrStreamNotFound) {
+			return
+		}
+		require.NoError(t, err)
+		for i, e := range events {
+			require.Equal(t, stream, e.Stream)
+			if i > 0 && !backwards {
+				require.Equal(t, events[i-1].Revision+1, e.Revision)
+			}
+		}
+		all, err := s.ReadAll(ctx, domain.ReadAllOptions{From: from % 25, Count: count})
+		require.NoError(t, err)
+		for i, e := range all {
+			require.Equal(t, from%25+uint64(i), e.Position)
+		}
 	})
 }
