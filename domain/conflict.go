@@ -176,13 +176,22 @@ func (p Policy) ConflictSLAFor(level int) time.Duration {
 	return sla[min(max(level, 1), ConflictLevels)-1]
 }
 
+// EscalationValueFor returns the threshold that applies to a conflict
+// value in currency: its own in p.EscalationValues, else p.EscalationValue.
+func (p Policy) EscalationValueFor(currency string) decimal.Decimal {
+	if v, ok := p.EscalationValues[currency]; ok {
+		return v
+	}
+	return p.EscalationValue
+}
+
 // StartLevel returns the level a conflict of value, among parties, starts
 // at under p and why it starts above level 1: a value amount at or above
-// p.EscalationValue (when that is positive; currencies are not converted),
-// or a partner party whose tier is one of p.StrategicTiers.
+// the threshold for its currency (EscalationValueFor; when that is
+// positive), or a partner party whose tier is one of p.StrategicTiers.
 func (p Policy) StartLevel(value Money, parties []Party) (int, []string) {
 	var reasons []string
-	if p.EscalationValue.IsPositive() && value.Amount.GreaterThanOrEqual(p.EscalationValue) {
+	if limit := p.EscalationValueFor(value.Currency); limit.IsPositive() && value.Amount.GreaterThanOrEqual(limit) {
 		reasons = append(reasons, EscalationHighValue)
 	}
 	for _, party := range parties {
@@ -208,6 +217,14 @@ func (p Policy) validateConflicts(v *validator) {
 	}
 	if p.EscalationValue.IsNegative() {
 		v.add("policy.escalation_value", FieldOutOfRange, "must be 0 or more")
+	}
+	for _, currency := range slices.Sorted(maps.Keys(p.EscalationValues)) {
+		field := fmt.Sprintf("policy.escalation_values.%s", currency)
+		if !ValidCurrency(currency) {
+			v.add(field, FieldInvalid, "must be an ISO 4217 currency code in upper case")
+		} else if p.EscalationValues[currency].IsNegative() {
+			v.add(field, FieldOutOfRange, "must be 0 or more")
+		}
 	}
 	for i, t := range p.StrategicTiers {
 		field := fmt.Sprintf("policy.strategic_tiers[%d]", i)

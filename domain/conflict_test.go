@@ -143,6 +143,20 @@ func TestConflict_OpenLevel(t *testing.T) {
 		{"JustBelowThreshold", func() domain.ConflictOpening { o := cfPvP(); o.Value = cfMoney("249999.99", "USD"); return o }(), nil, 1, nil},
 		{"AtThreshold", func() domain.ConflictOpening { o := cfPvP(); o.Value = cfMoney("250000", "USD"); return o }(), nil, 2, []string{domain.EscalationHighValue}},
 		{"OtherCurrencySameAmount", func() domain.ConflictOpening { o := cfPvP(); o.Value = cfMoney("250000", "EUR"); return o }(), nil, 2, []string{domain.EscalationHighValue}},
+		{"CurrencyWithItsOwnThreshold", func() domain.ConflictOpening { o := cfPvP(); o.Value = cfMoney("1000000", "MXN"); return o }(),
+			func(p *domain.Policy) {
+				p.EscalationValues = map[string]decimal.Decimal{"MXN": decimal.NewFromInt(5000000)}
+			}, 1, nil},
+		{"AtItsOwnThreshold", func() domain.ConflictOpening { o := cfPvP(); o.Value = cfMoney("5000000", "MXN"); return o }(),
+			func(p *domain.Policy) {
+				p.EscalationValues = map[string]decimal.Decimal{"MXN": decimal.NewFromInt(5000000)}
+			}, 2, []string{domain.EscalationHighValue}},
+		{"OtherCurrenciesKeepTheDefault", func() domain.ConflictOpening { o := cfPvP(); o.Value = cfMoney("250000", "USD"); return o }(),
+			func(p *domain.Policy) {
+				p.EscalationValues = map[string]decimal.Decimal{"MXN": decimal.NewFromInt(5000000)}
+			}, 2, []string{domain.EscalationHighValue}},
+		{"ZeroForOneCurrencyDisablesItThere", func() domain.ConflictOpening { o := cfPvP(); o.Value = cfMoney("900000000", "JPY"); return o }(),
+			func(p *domain.Policy) { p.EscalationValues = map[string]decimal.Decimal{"JPY": decimal.Zero} }, 1, nil},
 		{"NoValue", func() domain.ConflictOpening { o := cfPvP(); o.Value = domain.Money{}; return o }(), nil, 1, nil},
 		{"PlatinumPartner", platinum(cfPvP()), nil, 2, []string{domain.EscalationStrategicTier}},
 		{"HighValueAndPlatinum", func() domain.ConflictOpening { o := platinum(cfPvP()); o.Value = cfMoney("1000000", "USD"); return o }(), nil,
@@ -919,6 +933,12 @@ func TestPolicy_ConflictFields(t *testing.T) {
 			[]string{"policy.conflict_sla_ns[0]:out_of_range", "policy.conflict_sla_ns[2]:out_of_range"}},
 		{"NegativeValue", func(p *domain.Policy) { p.EscalationValue = decimal.NewFromInt(-1) }, []string{"policy.escalation_value:out_of_range"}},
 		{"ZeroValue", func(p *domain.Policy) { p.EscalationValue = decimal.Zero }, nil},
+		{"PerCurrencyValues", func(p *domain.Policy) {
+			p.EscalationValues = map[string]decimal.Decimal{"MXN": decimal.NewFromInt(5000000), "EUR": decimal.Zero}
+		}, nil},
+		{"BadPerCurrencyValues", func(p *domain.Policy) {
+			p.EscalationValues = map[string]decimal.Decimal{"usd": decimal.NewFromInt(1), "XXX": decimal.NewFromInt(1), "EUR": decimal.NewFromInt(-5)}
+		}, []string{"policy.escalation_values.EUR:out_of_range", "policy.escalation_values.XXX:invalid", "policy.escalation_values.usd:invalid"}},
 		{"BadTiers", func(p *domain.Policy) {
 			p.StrategicTiers = []domain.PartnerTier{domain.TierGold, "diamond", domain.TierGold}
 		}, []string{"policy.strategic_tiers[1]:invalid", "policy.strategic_tiers[2]:duplicate"}},

@@ -76,11 +76,16 @@ type Policy struct {
 	// stay valid; otherwise it holds exactly ConflictLevels durations.
 	ConflictSLA []time.Duration `json:"conflict_sla_ns"`
 	// EscalationValue is the conflict value from which a conflict starts at
-	// level 2 instead of level 1. Amounts are compared as they are,
-	// regardless of currency: the policy has no exchange rates, so one
-	// threshold is read in every currency. Zero disables the rule (like a
-	// zero ReminderBefore disables reminders).
+	// level 2 instead of level 1, for a value in a currency that
+	// EscalationValues does not list. Zero disables the rule for those
+	// currencies (like a zero ReminderBefore disables reminders).
 	EscalationValue decimal.Decimal `json:"escalation_value"`
+	// EscalationValues sets the threshold per currency (ISO 4217 code →
+	// amount in that currency), so that a program selling in several
+	// currencies escalates the same deal size in each: the policy carries
+	// amounts, not exchange rates, so a replay decides exactly as the
+	// first run did. Zero disables the rule for that currency.
+	EscalationValues map[string]decimal.Decimal `json:"escalation_values,omitempty"`
 	// StrategicTiers are the partner tiers whose involvement makes a
 	// conflict start at level 2.
 	StrategicTiers []PartnerTier `json:"strategic_tiers"`
