@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
 	"time"
 
@@ -115,7 +116,7 @@ func openRawConn(path string) (*rawConn, error) {
 		return nil, err
 	}
 	defer libc.Xfree(c.tls, cpath)
-	out := libc.Xmalloc(c.tls, 8)
+	out := libc.Xmalloc(c.tls, pointerSize)
 	if out == 0 {
 		c.tls.Close()
 		return nil, errors.New("sqlite: out of memory")
@@ -138,10 +139,18 @@ func openRawConn(path string) (*rawConn, error) {
 	return c, nil
 }
 
-// readPointer reads the pointer SQLite stored at p (an out parameter).
+// readPointer reads the pointer SQLite stored at p (an out parameter of
+// pointerSize bytes, allocated by the caller).
 func readPointer(p uintptr) uintptr {
-	return uintptr(binary.NativeEndian.Uint64(libc.GoBytes(p, 8)))
+	b := libc.GoBytes(p, pointerSize)
+	if pointerSize == 4 {
+		return uintptr(binary.NativeEndian.Uint32(b))
+	}
+	return uintptr(binary.NativeEndian.Uint64(b))
 }
+
+// pointerSize is the size of a C pointer (a uintptr) on this platform.
+const pointerSize = bits.UintSize / 8
 
 func (c *rawConn) close() {
 	for _, st := range c.stmts {
@@ -188,7 +197,7 @@ func (c *rawConn) prepare(q string) (uintptr, error) {
 		return 0, err
 	}
 	defer libc.Xfree(c.tls, cq)
-	out := libc.Xmalloc(c.tls, 8)
+	out := libc.Xmalloc(c.tls, pointerSize)
 	if out == 0 {
 		return 0, errors.New("sqlite: out of memory")
 	}
