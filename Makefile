@@ -3,12 +3,13 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 DATA    ?= ./data
 ADDR    ?= 127.0.0.1:8080
 GO      ?= go
+BIN     ?= bin/dealreg
 STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: build run test bench eval lint fuzz deps clean
 
-build: ## build bin/dealreg
-	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/dealreg ./cmd/dealreg
+build: ## build bin/dealreg, statically linked (CGO_ENABLED=0: the SQLite driver is pure Go)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/dealreg
 
 run: build ## serve the API on the embedded ledger in $(DATA); Ctrl-C stops it gracefully
 	exec bin/dealreg serve --data $(DATA) --addr $(ADDR)
@@ -22,8 +23,8 @@ bench: ## append/fsync, read-all and duplicate-check benchmarks (a few minutes)
 	$(GO) test -run '^$$' -bench 'ReadAll' -benchtime 3x -count 3 -timeout 30m ./eventstore/
 	$(GO) test -run '^$$' -bench 'DuplicateCheck' -cpu 1 -benchtime 3000x -timeout 20m ./domain/match/
 
-PAIRS ?= ../shared/testdata/company-names/dev.csv
-eval: ## the account matcher's precision and recall on labelled pairs (PAIRS=file.csv)
+PAIRS ?= testdata/company-names/dev.csv,testdata/company-names/dev-negatives.csv
+eval: ## the account matcher's precision and recall on labelled pairs (PAIRS=a.csv,b.csv; default: the dev set with its hard negatives)
 	$(GO) run ./cmd/dealreg match eval --pairs $(PAIRS)
 
 lint: ## go vet, gofmt and staticcheck

@@ -13,28 +13,24 @@ import (
 
 func newMatchCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "match", Short: "Account matching tools"}
-	var pairs string
+	var pairs []string
 	var asJSON bool
 	eval := &cobra.Command{
 		Use:   "eval",
 		Short: "Report the matcher's precision and recall on labelled pairs",
 		Long: `eval reads labelled pairs (CSV with the header name_a,name_b,same,source,kind,
-as ../shared/testdata/company-names/dev.csv) and reports precision and recall
+as testdata/company-names/dev.csv) and reports precision and recall
 at the duplicate threshold (the partner is told at once) and at the possible
 duplicate threshold (a reviewer looks), overall and per kind of pair.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := os.Open(pairs)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			ps, err := match.ReadPairs(f)
-			if err != nil {
-				return err
-			}
-			if len(ps) == 0 {
-				return fmt.Errorf("%s holds no pairs", pairs)
+			var ps []match.Pair
+			for _, name := range pairs {
+				got, err := readPairs(name)
+				if err != nil {
+					return err
+				}
+				ps = append(ps, got...)
 			}
 			report := match.Evaluate(ps)
 			if asJSON {
@@ -44,11 +40,28 @@ duplicate threshold (a reviewer looks), overall and per kind of pair.`,
 			return nil
 		},
 	}
-	eval.Flags().StringVar(&pairs, "pairs", "", "CSV file of labelled pairs")
+	eval.Flags().StringSliceVar(&pairs, "pairs", nil, "CSV file of labelled pairs (repeat, or separate with commas, to evaluate several together)")
 	eval.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON (keys duplicate and possible)")
 	_ = eval.MarkFlagRequired("pairs")
 	cmd.AddCommand(eval)
 	return cmd
+}
+
+// readPairs reads one CSV file of labelled pairs; a file with none is an error.
+func readPairs(name string) ([]match.Pair, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ps, err := match.ReadPairs(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("%s holds no pairs", name)
+	}
+	return ps, nil
 }
 
 func printReport(w io.Writer, n int, r match.Report) {

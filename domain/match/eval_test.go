@@ -13,15 +13,15 @@ import (
 	"github.com/dealreg/dealreg/domain/match"
 )
 
-// devSet is the labelled development set, kept beside the repository.
-const devSet = "../../../shared/testdata/company-names/dev.csv"
+// devSet is the labelled development set the repository carries.
+const devSet = "../../testdata/company-names/dev.csv"
 
 func loadDevSet(t *testing.T) []match.Pair {
 	t.Helper()
 	f, err := os.Open(devSet)
 	if err != nil {
 		abs, _ := filepath.Abs(devSet)
-		t.Fatalf("labelled dev set not found at %s (%v): clone the shared testdata beside the repository", abs, err)
+		t.Fatalf("labelled dev set not found at %s (%v): it is part of the repository", abs, err)
 	}
 	defer f.Close()
 	pairs, err := match.ReadPairs(f)
