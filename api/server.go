@@ -20,8 +20,8 @@ type Config struct {
 	// Addr is the host:port to listen on; ":0" picks a free port.
 	Addr  string
 	Store domain.EventStore
-	// App runs commands and holds the projections the API reads; it must
-	// be started.
+	// App runs commands and holds the views the API reads; routes answer
+	// 503 until it is ready (app.Service.Begin).
 	App *app.Service
 	// Attachments stores proof documents; nil disables uploads.
 	Attachments *attachments.Store
@@ -66,13 +66,14 @@ func NewServer(cfg Config) *Server {
 	s.echo = e
 
 	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
 	e.GET("/v1/openapi.json", s.openAPI)
 	// Everything else under /v1 is the versioned API; every request
 	// carries a bearer token.
 	//
 	// The middleware is attached per route, not with Group.Use, which would
 	// turn a wrong method on a known path into 404 instead of 405.
-	v1 := router{g: e.Group("/v1"), mw: []echo.MiddlewareFunc{s.authenticate}}
+	v1 := router{g: e.Group("/v1"), mw: []echo.MiddlewareFunc{s.requireReady, s.authenticate}}
 	v1.GET("/ledger/events", s.ledgerEvents)
 	s.registrationRoutes(v1)
 	s.directoryRoutes(v1)

@@ -32,21 +32,26 @@ type Config struct {
 	Clock  domain.Clock  // nil means the system clock
 	Policy domain.Policy // the zero Policy means domain.DefaultPolicy
 	Logger *slog.Logger
+	// StatePath is the state database of the read side (views.db beside
+	// the ledger); "" keeps it in memory, rebuilt from the ledger at
+	// every start.
+	StatePath string
 	// TickEvery is how often the scheduler looks for expiries and
 	// reminders while running; 0 means one minute. Tests call RunDue.
 	TickEvery time.Duration
 }
 
-// Service executes commands and keeps the projections up to date.
+// Service executes commands and keeps the read side up to date.
 type Service struct {
-	store  domain.EventStore
-	clock  domain.Clock
-	policy domain.Policy
-	logger *slog.Logger
-	tick   time.Duration
+	store     domain.EventStore
+	clock     domain.Clock
+	policy    domain.Policy
+	logger    *slog.Logger
+	tick      time.Duration
+	statePath string
 
-	// Registrations, Directory and Pipeline are the live projections the
-	// API reads.
+	// Registrations, Directory, Pipeline and Conflicts are the live views
+	// the API reads.
 	Registrations *projections.Registrations
 	Directory     *projections.Directory
 	Pipeline      *projections.Pipeline
@@ -54,13 +59,17 @@ type Service struct {
 
 	checker  *checker
 	resolver *resolver
+	state    *projections.State
+	follower *projections.Follower
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	readyCh chan struct{}
+	runErr  error
 }
 
-// New returns a Service; Start brings it up to date and running.
+// New returns a Service; Start (or Begin) brings it up to date and running.
 func New(cfg Config) *Service {
 	if cfg.Clock == nil {
 		cfg.Clock = domain.SystemClock{}
@@ -75,12 +84,13 @@ func New(cfg Config) *Service {
 		cfg.TickEvery = time.Minute
 	}
 	s := &Service{
-		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery,
+		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery, statePath: cfg.StatePath,
 		Directory: projections.NewDirectory(),
 		Pipeline:  projections.NewPipeline(),
-		Conflicts: projections.NewConflicts(),
+		Conflicts: projections.NewConflicts(cfg.Store),
+		readyCh:   make(chan struct{}),
 	}
-	s.Registrations = projections.NewRegistrations(s.policyVersion)
+	s.Registrations = projections.NewRegistrations(s.policyVersion, cfg.Store)
 	s.checker = newChecker(s)
 	s.resolver = newResolver(s)
 	return s
@@ -100,63 +110,125 @@ func (s *Service) Policy() domain.Policy { return s.policy }
 // Clock returns the service's clock.
 func (s *Service) Clock() domain.Clock { return s.clock }
 
-// Start catches the projections and the duplicate checker up with the
-// ledger, then keeps them following it in the background; with schedule
-// set it also runs the expiry scheduler every TickEvery. Stop ends it all.
-func (s *Service) Start(ctx context.Context, schedule bool) error {
-	head, err := s.head(ctx)
+// handlers lists what the follower feeds, in the order each event reaches
+// them: the duplicate checker first, so that it decides a submission from
+// the book before the submission.
+func (s *Service) handlers() []projections.Handler {
+	return []projections.Handler{s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver}
+}
+
+// Open opens the state database and restores every view, the claim book
+// and their checkpoint from it. A stored state that cannot be trusted is
+// discarded (and logged); the follower then rebuilds it from the ledger.
+func (s *Service) Open(ctx context.Context) error {
+	if s.Follower() != nil {
+		return nil
+	}
+	st, err := projections.OpenState(ctx, s.statePath, s.store)
 	if err != nil {
 		return err
 	}
-	for _, p := range s.projections() {
-		if err := projections.CatchUpTo(ctx, s.store, p.p, head); err != nil {
-			return fmt.Errorf("%s projection: %w", p.name, err)
-		}
+	if st.Discarded != "" {
+		s.logger.Warn("state discarded; rebuilding it from the ledger", "state", s.statePath, "why", st.Discarded)
 	}
-	if err := s.checker.catchUp(ctx, head); err != nil {
+	f := projections.NewFollower(s.store, st, s.handlers()...)
+	if err := f.Load(ctx); err != nil {
+		st.Close()
 		return err
 	}
-	if err := s.resolver.catchUp(ctx, head); err != nil {
+	s.mu.Lock()
+	s.state, s.follower = st, f
+	s.mu.Unlock()
+	return nil
+}
+
+// Follower returns the follower that keeps the read side, for rebuilds
+// and progress; nil before Open.
+func (s *Service) Follower() *projections.Follower {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.follower
+}
+
+// Begin opens the service if needed and starts following the ledger in the
+// background: catching up from the stored checkpoint, then applying new
+// events as they are committed. Ready reports when it has caught up; with
+// schedule set, the expiry scheduler runs every TickEvery from then on.
+// Stop ends it all.
+func (s *Service) Begin(schedule bool) error {
+	if err := s.Open(context.Background()); err != nil {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
 	s.cancel = cancel
 	s.mu.Unlock()
-	for _, p := range s.projections() {
-		s.follow(runCtx, p.name, p.p)
-	}
+	f := s.Follower()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.retry(runCtx, "duplicate checker", s.checker.run)
+		s.retry(runCtx, "ledger follower", f.Run)
 	}()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.retry(runCtx, "conflict resolver", s.resolver.run)
-	}()
-	if schedule {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		for !f.Ready() {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		close(s.readyCh)
+		if schedule {
 			s.schedule(runCtx)
-		}()
-	}
+		}
+	}()
 	return nil
 }
 
-// follow keeps p applying the ledger until ctx ends.
-func (s *Service) follow(ctx context.Context, name string, p projections.Projection) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.retry(ctx, name+" projection", func(ctx context.Context) error { return projections.Run(ctx, s.store, p) })
-	}()
+// Start is Begin, then waits until the service has caught up with the
+// ledger (or ctx ends).
+func (s *Service) Start(ctx context.Context, schedule bool) error {
+	if err := s.Begin(schedule); err != nil {
+		return err
+	}
+	return s.WaitReady(ctx)
+}
+
+// WaitReady waits until the service has caught up with the ledger.
+func (s *Service) WaitReady(ctx context.Context) error {
+	select {
+	case <-s.readyCh:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Ready reports whether the service has caught up with the ledger as it
+// was at Begin; the views answer only then.
+func (s *Service) Ready() bool {
+	select {
+	case <-s.readyCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// CaughtUp returns the follower's checkpoint and the ledger's head.
+func (s *Service) CaughtUp(ctx context.Context) (applied, head uint64) {
+	head, _ = s.head(ctx)
+	f := s.Follower()
+	if f == nil {
+		return 0, head
+	}
+	return f.Checkpoint(), head
 }
 
 // retry runs fn until ctx ends, restarting it after a pause when it fails:
-// a projection that meets an event it cannot apply stays before it, logs,
+// a follower that meets an event it cannot apply stays before it, logs,
 // and tries again rather than skip it.
 func (s *Service) retry(ctx context.Context, name string, fn func(context.Context) error) {
 	for {
@@ -168,12 +240,13 @@ func (s *Service) retry(ctx context.Context, name string, fn func(context.Contex
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Second):
 		}
 	}
 }
 
-// Stop ends the background work and waits for it.
+// Stop ends the background work, waits for it and closes the state
+// database.
 func (s *Service) Stop() {
 	s.mu.Lock()
 	cancel := s.cancel
@@ -182,29 +255,20 @@ func (s *Service) Stop() {
 		cancel()
 	}
 	s.wg.Wait()
-}
-
-type namedProjection struct {
-	name string
-	p    interface {
-		projections.Projection
-		WaitFor(context.Context, uint64) error
+	if s.state != nil {
+		s.state.Close()
 	}
 }
 
-// projections lists the live projections.
-func (s *Service) projections() []namedProjection {
-	return []namedProjection{{"registrations", s.Registrations}, {"directory", s.Directory}, {"pipeline", s.Pipeline}, {"conflicts", s.Conflicts}}
-}
-
-// WaitFor waits until every projection has applied the event at pos.
+// WaitFor waits until the read side has applied and committed the event at
+// pos, and every side effect it caused (a verdict, a conflict carried
+// over) is in the ledger.
 func (s *Service) WaitFor(ctx context.Context, pos uint64) error {
-	for _, p := range s.projections() {
-		if err := p.p.WaitFor(ctx, pos); err != nil {
-			return err
-		}
+	f := s.Follower()
+	if f == nil {
+		return domain.Errorf(domain.EINTERNAL, "the service is not started")
 	}
-	return nil
+	return f.WaitFor(ctx, pos)
 }
 
 // head returns the position after the newest stored event.

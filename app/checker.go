@@ -1,69 +1,209 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/projections"
 )
 
-// checker is the duplicate checker. It reads the ledger in global order
-// into a ClaimBook and, at each RegistrationSubmitted, decides the finding
-// from the book as it stood before that event (DESIGN §3), then records it
-// on the registration's stream. Its identity in metadata is "system:checker".
+// checker is the duplicate checker. Fed by the service's follower, it
+// keeps a ClaimBook of the ledger in global order and, at each
+// RegistrationSubmitted, decides the finding from the book as it stood
+// before that event (DESIGN §3), then records it on the registration's
+// stream. Its identity in metadata is "system:checker".
+//
+// Deciding is in ledger order and in memory; recording is not: the verdict
+// is appended by a task of the follower's batch, so the next submission is
+// decided while the verdict before it is still being made durable, and
+// concurrent verdicts share the ledger's group commit. The batch commits
+// only once its verdicts are durable, so the checkpoint never passes a
+// submission whose verdict could be lost.
 //
 // Because the finding depends only on the events before the submission, a
-// restarted checker, reading the ledger from the start, decides the same
-// findings again; it records only those missing (the submission is still
-// the last event of its stream), and a finding's event ID is derived from
-// the registration and attempt, so two checkers never record one twice.
+// checker that sees a submission again (after a crash before its batch
+// committed) decides the same finding; it records only those missing (the
+// submission is still the last event of its stream), and a finding's event
+// ID is derived from the registration and attempt, so two checkers never
+// record one twice.
 type checker struct {
 	s    *Service
+	mu   sync.Mutex // guards book against Flush and Claim readers
 	book *domain.ClaimBook
-	follower
+	next uint64
+	// inputs are the book's non-claim events applied since the last flush.
+	inputs []bookInput
+}
+
+// bookInput is a non-claim event the book follows, kept as recorded.
+type bookInput struct {
+	Position      uint64          `json:"position"`
+	Type          string          `json:"type"`
+	SchemaVersion int             `json:"schema_version"`
+	Data          json.RawMessage `json:"data"`
 }
 
 func newChecker(s *Service) *checker {
-	c := &checker{s: s, book: domain.NewClaimBook(), follower: newFollower(s.store)}
-	c.follower.process = c.process
-	return c
+	b := domain.NewClaimBook()
+	b.TrackChanges()
+	return &checker{s: s, book: b}
 }
 
 // checkerCall is the identity the checker's events carry.
 var checkerCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:checker", Role: domain.RoleAdmin}, Name: "duplicate checker"}}
 
-// process applies one event, deciding first when it is a submission.
-func (c *checker) process(ctx context.Context, rec domain.RecordedEvent) error {
-	if rec.Position < c.position() {
+// Rows of the checker in the state database.
+const (
+	claimRows = "claims"
+	inputRows = "claim-book-inputs"
+)
+
+// Load implements projections.Handler: the book's inputs are applied again
+// in ledger order, then its claims are restored.
+func (c *checker) Load(ctx context.Context, db *sql.DB) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.book.Reset()
+	c.inputs = nil
+	var inputs []bookInput
+	err := projections.LoadRows(ctx, db, inputRows, func(_ string, body []byte) error {
+		var in bookInput
+		if err := json.Unmarshal(body, &in); err != nil {
+			return err
+		}
+		inputs = append(inputs, in)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("claim book: %w", err)
+	}
+	slices.SortFunc(inputs, func(a, b bookInput) int { return cmp.Compare(a.Position, b.Position) })
+	for _, in := range inputs {
+		ev, err := domain.DecodeEvent(in.Type, in.SchemaVersion, in.Data)
+		if err != nil {
+			return fmt.Errorf("claim book input at %d: %w", in.Position, err)
+		}
+		c.book.ApplyAt(ev, in.Position, time.Time{})
+	}
+	var claims []domain.ClaimRecord
+	err = projections.LoadRows(ctx, db, claimRows, func(_ string, body []byte) error {
+		var r domain.ClaimRecord
+		if err := json.Unmarshal(body, &r); err != nil {
+			return err
+		}
+		claims = append(claims, r)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("claim book: %w", err)
+	}
+	c.book.Restore(claims...)
+	return nil
+}
+
+// Committed implements projections.Handler.
+func (c *checker) Committed(next uint64) {
+	c.mu.Lock()
+	c.next = next
+	c.mu.Unlock()
+}
+
+// Flush implements projections.Handler.
+func (c *checker) Flush(ctx context.Context, tx *sql.Tx) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	changed, forgotten := c.book.Changes()
+	for _, r := range changed {
+		body, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if err := projections.PutRow(ctx, tx, claimRows, r.ID.String(), body); err != nil {
+			return err
+		}
+	}
+	for _, id := range forgotten {
+		if err := projections.DeleteRow(ctx, tx, claimRows, id.String()); err != nil {
+			return err
+		}
+	}
+	for _, in := range c.inputs {
+		body, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		if err := projections.PutRow(ctx, tx, inputRows, fmt.Sprintf("%020d", in.Position), body); err != nil {
+			return err
+		}
+	}
+	c.inputs = nil
+	return nil
+}
+
+// ApplyBatch implements projections.Handler: it applies one event,
+// deciding first when it is a submission.
+func (c *checker) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rec.Position < c.next {
 		return nil
 	}
+	c.next = rec.Position + 1
 	ev, ok, err := decodeForBook(rec)
-	if err != nil {
+	if err != nil || !ok {
 		return err
 	}
-	if ok {
-		sub, isSub := ev.(domain.RegistrationSubmitted)
-		var f domain.Finding
-		recorded := false
-		if isSub {
-			f = c.book.Check(sub, rec.RecordedAt)
-			if recorded, err = c.record(ctx, rec, sub, f); err != nil {
-				return err
-			}
-		}
+	sub, isSub := ev.(domain.RegistrationSubmitted)
+	if !isSub {
 		c.book.ApplyAt(ev, rec.Position, rec.RecordedAt)
-		if recorded {
-			if err := c.openAutomatic(ctx, rec, sub, f); err != nil {
-				return err
-			}
+		if domain.IsBookInput(ev) {
+			c.inputs = append(c.inputs, bookInput{Position: rec.Position, Type: rec.Type, SchemaVersion: rec.SchemaVersion, Data: rec.Data})
 		}
+		return nil
 	}
-	c.done(rec.Position)
+	// While catching up, most submissions are followed in the same page by
+	// their verdict: nothing is left to do but fold, unless the verdict
+	// opened a case that may still be missing.
+	if later, found := b.NextInStream(rec); found && !possibleDuplicateVerdict(later) {
+		c.book.ApplyAt(ev, rec.Position, rec.RecordedAt)
+		return nil
+	}
+	f := c.book.Check(sub, rec.RecordedAt)
+	c.book.ApplyAt(ev, rec.Position, rec.RecordedAt)
+	opening := c.autoConflict(rec, sub, f)
+	b.Go(func(ctx context.Context) error {
+		recorded, err := c.record(ctx, rec, sub, f)
+		if err != nil || !recorded || opening == nil {
+			return err
+		}
+		return c.openConflict(ctx, sub, *opening)
+	})
 	return nil
+}
+
+// possibleDuplicateVerdict reports whether rec is a verdict that may have
+// opened a conflict case.
+func possibleDuplicateVerdict(rec domain.RecordedEvent) bool {
+	if rec.Type != (domain.RegistrationVerdictRecorded{}).EventType() {
+		return false
+	}
+	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	if err != nil {
+		return true // the slow path decides, and reports
+	}
+	v, _ := ev.(domain.RegistrationVerdictRecorded)
+	return v.Verdict == domain.VerdictPossibleDuplicate
 }
 
 // decodeForBook decodes the events the claim book follows: registrations,
@@ -89,30 +229,32 @@ func bookStream(s string) bool {
 // partner withdrew before the check ran. It reports whether the ledger holds
 // this finding as the submission's verdict (appended now or before).
 func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub domain.RegistrationSubmitted, f domain.Finding) (bool, error) {
-	later, err := c.s.store.ReadStream(ctx, rec.Stream, domain.ReadStreamOptions{From: rec.Revision + 1, Count: 1})
+	stored, err := c.s.store.ReadStream(ctx, rec.Stream, domain.ReadStreamOptions{})
 	if err != nil && !errors.Is(err, domain.ErrStreamNotFound) {
 		return false, err
 	}
-	if len(later) > 0 {
-		return later[0].Type == (domain.RegistrationVerdictRecorded{}).EventType(), nil
+	if uint64(len(stored)) > rec.Revision+1 {
+		return stored[rec.Revision+1].Type == (domain.RegistrationVerdictRecorded{}).EventType(), nil
 	}
-	stored, err := c.s.readStream(ctx, rec.Stream)
-	if err != nil {
-		return false, err
+	events := make([]domain.Event, len(stored))
+	for i, r := range stored {
+		if events[i], err = domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data); err != nil {
+			return false, fmt.Errorf("stream %s revision %d: %w", rec.Stream, r.Revision, err)
+		}
 	}
-	r, err := domain.Rebuild(stored...)
+	r, err := domain.Rebuild(events...)
 	if err != nil {
 		return false, err
 	}
 	// The finding's time is the submission's recorded time, so replaying
 	// decides the very same event.
-	events, err := r.RecordFinding(f, rec.RecordedAt)
+	verdict, err := r.RecordFinding(f, rec.RecordedAt)
 	if err != nil {
 		c.s.logger.Error("duplicate checker: finding refused", "registration", sub.RegistrationID, "err", err)
 		return false, nil
 	}
 	id := uuid.NewSHA1(idNamespace, fmt.Appendf(nil, "verdict\x00%s\x00%d", sub.RegistrationID, sub.Attempt))
-	data, err := encode(checkerCall, rec.Stream, events, []uuid.UUID{id})
+	data, err := encode(checkerCall, rec.Stream, verdict, []uuid.UUID{id})
 	if err != nil {
 		return false, err
 	}

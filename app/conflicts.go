@@ -32,11 +32,12 @@ func partyOf(c domain.ClaimInfo) domain.Party {
 	}
 }
 
-// openAutomatic opens the conflict case of a possible-duplicate finding on
+// autoConflict plans the conflict case of a possible-duplicate finding on
 // submission sub (recorded as rec): the submission against the claims it
-// matched. Grant clashes alone open no case (the reviewer sees them on the
-// registration). The book already holds the submission.
-func (c *checker) openAutomatic(ctx context.Context, rec domain.RecordedEvent, sub domain.RegistrationSubmitted, f domain.Finding) error {
+// matched, as the book knows them right after the submission. Grant clashes
+// alone open no case (the reviewer sees them on the registration). It
+// returns nil when no case opens.
+func (c *checker) autoConflict(rec domain.RecordedEvent, sub domain.RegistrationSubmitted, f domain.Finding) *domain.EventData {
 	if f.Verdict != domain.VerdictPossibleDuplicate || (len(f.Matches) == 0 && len(f.DirectMatches) == 0) {
 		return nil
 	}
@@ -80,13 +81,26 @@ func (c *checker) openAutomatic(ctx context.Context, rec domain.RecordedEvent, s
 	stream := domain.ConflictStream(id)
 	eid := uuid.NewSHA1(idNamespace, []byte("opened\x00"+id.String()))
 	data, err := encode(checkerCall, stream, events, []uuid.UUID{eid})
-	if err != nil {
+	if err != nil || len(data) != 1 {
+		c.s.logger.Error("duplicate checker: conflict not encoded", "registration", sub.RegistrationID, "err", err)
+		return nil
+	}
+	return &data[0]
+}
+
+// openConflict appends a planned conflict case, unless it was opened
+// before.
+func (c *checker) openConflict(ctx context.Context, sub domain.RegistrationSubmitted, opened domain.EventData) error {
+	stream := domain.ConflictStream(autoConflictID(sub.RegistrationID, sub.Attempt))
+	if _, err := c.s.store.ReadStream(ctx, stream, domain.ReadStreamOptions{Count: 1}); err == nil {
+		return nil // opened before this run
+	} else if !errors.Is(err, domain.ErrStreamNotFound) {
 		return err
 	}
-	_, err = c.s.store.Append(ctx, stream, domain.NoStream(), data...)
+	_, err := c.s.store.Append(ctx, stream, domain.NoStream(), opened)
 	var wrong *domain.WrongExpectedRevisionError
 	if errors.As(err, &wrong) {
-		return nil // opened before this run
+		return nil
 	}
 	return err
 }
@@ -219,7 +233,7 @@ func (s *Service) DecideConflict(ctx context.Context, call Call, id uuid.UUID, d
 	if err != nil {
 		return err
 	}
-	return s.resolver.WaitFor(ctx, res.Position)
+	return s.awaitEffects(ctx, res.Position)
 }
 
 // resolverCall is the identity of the events the resolver appends.
@@ -282,7 +296,8 @@ func (s *Service) resolve(ctx context.Context, c *domain.Conflict, decided domai
 }
 
 // resolveStream appends what decide returns to stream under event ID eid,
-// unless the stream already holds eid.
+// unless the stream already holds eid. It runs inside the follower's batch,
+// so it never waits for the views.
 func (s *Service) resolveStream(ctx context.Context, call Call, stream string, eid uuid.UUID, decide func([]domain.Event) ([]domain.Event, error)) error {
 	for attempt := 1; ; attempt++ {
 		recs, err := s.store.ReadStream(ctx, stream, domain.ReadStreamOptions{})
@@ -304,14 +319,11 @@ func (s *Service) resolveStream(ctx context.Context, call Call, stream string, e
 		if err != nil {
 			return err
 		}
-		res, err := s.store.Append(ctx, stream, domain.Exact(uint64(len(recs)-1)), data...)
+		_, err = s.store.Append(ctx, stream, domain.Exact(uint64(len(recs)-1)), data...)
 		var wrong *domain.WrongExpectedRevisionError
 		if errors.As(err, &wrong) && attempt < maxAttempts {
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		return s.WaitFor(ctx, res.Position)
+		return err
 	}
 }

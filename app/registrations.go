@@ -70,20 +70,27 @@ func (s *Service) Create(ctx context.Context, call Call, typ domain.Registration
 
 // awaitVerdict waits, for at most verdictWait, until the duplicate checker
 // has processed the submission at pos (its verdict, and a conflict case if
-// one opens, are then in the ledger) and the projections show them.
+// one opens, are then in the ledger) and the views show them.
 func (s *Service) awaitVerdict(ctx context.Context, pos uint64) {
 	ctx, cancel := context.WithTimeout(ctx, verdictWait)
 	defer cancel()
-	err := s.checker.WaitFor(ctx, pos)
-	if err == nil {
-		var head uint64
-		if head, err = s.head(ctx); err == nil && head > 0 {
-			err = s.WaitFor(ctx, head-1)
-		}
-	}
-	if err != nil {
+	if err := s.awaitEffects(ctx, pos); err != nil {
 		s.logger.Warn("no verdict yet; the call returns without it", "position", pos, "err", err)
 	}
+}
+
+// awaitEffects waits until the follower has committed the event at pos,
+// so that what it caused (a verdict, a case, a decision carried over) is in
+// the ledger, and then until the views show those effects too.
+func (s *Service) awaitEffects(ctx context.Context, pos uint64) error {
+	if err := s.WaitFor(ctx, pos); err != nil {
+		return err
+	}
+	head, err := s.head(ctx)
+	if err != nil || head == 0 {
+		return err
+	}
+	return s.WaitFor(ctx, head-1)
 }
 
 // update runs a command on registration id.

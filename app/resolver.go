@@ -2,35 +2,35 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/projections"
 )
 
-// resolver follows the ledger and carries every conflict decision over to
-// the parties' streams (see Service.resolve). Decisions are applied at their
-// recorded time, so replaying yields the same events, which the parties'
-// streams then already hold.
+// resolver carries every conflict decision over to the parties' streams
+// (see Service.resolve), as a task of the follower's batch. Decisions are
+// applied at their recorded time, so replaying yields the same events,
+// which the parties' streams then already hold: it keeps no state.
 type resolver struct {
 	s *Service
-	follower
 }
 
-func newResolver(s *Service) *resolver {
-	r := &resolver{s: s, follower: newFollower(s.store)}
-	r.follower.process = r.process
-	return r
-}
+func newResolver(s *Service) *resolver { return &resolver{s: s} }
 
-func (r *resolver) process(ctx context.Context, rec domain.RecordedEvent) error {
-	if rec.Position < r.position() {
+func (r *resolver) Load(context.Context, *sql.DB) error  { return nil }
+func (r *resolver) Flush(context.Context, *sql.Tx) error { return nil }
+func (r *resolver) Committed(uint64)                     {}
+func (r *resolver) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) error {
+	if !strings.HasPrefix(rec.Stream, "conflict-") || rec.Type != (domain.ConflictDecided{}).EventType() {
 		return nil
 	}
-	if strings.HasPrefix(rec.Stream, "conflict-") && rec.Type == (domain.ConflictDecided{}).EventType() {
-		ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
-		if err != nil {
-			return err
-		}
+	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	if err != nil {
+		return err
+	}
+	b.Go(func(ctx context.Context) error {
 		stored, err := r.s.readStream(ctx, rec.Stream)
 		if err != nil {
 			return err
@@ -39,10 +39,7 @@ func (r *resolver) process(ctx context.Context, rec domain.RecordedEvent) error 
 		if err != nil {
 			return err
 		}
-		if err := r.s.resolve(ctx, c, ev.(domain.ConflictDecided), rec.RecordedAt); err != nil {
-			return err
-		}
-	}
-	r.done(rec.Position)
+		return r.s.resolve(ctx, c, ev.(domain.ConflictDecided), rec.RecordedAt)
+	})
 	return nil
 }

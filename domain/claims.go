@@ -30,6 +30,12 @@ type ClaimBook struct {
 	parents map[string][]string
 	tiers   map[string]PartnerTier
 	grants  []grantEntry
+	// changed, when tracking (TrackChanges), holds the claims changed
+	// since the last Changes.
+	changed map[uuid.UUID]struct{}
+	// indexed remembers the account each claim is indexed under, so an
+	// event that changes no account does not index it again.
+	indexed map[uuid.UUID]Account
 }
 
 // claim is what the book keeps of one submitted registration: just enough
@@ -62,7 +68,7 @@ func NewClaimBook() *ClaimBook {
 	k := match.NewKnowledge()
 	return &ClaimBook{
 		claims: make(map[uuid.UUID]*claim), index: match.NewIndex(k), know: k,
-		parents: make(map[string][]string), tiers: make(map[string]PartnerTier),
+		parents: make(map[string][]string), tiers: make(map[string]PartnerTier), indexed: make(map[uuid.UUID]Account),
 	}
 }
 
@@ -189,15 +195,23 @@ func (b *ClaimBook) ApplyAt(e Event, position uint64, recordedAt time.Time) {
 // reindex puts an alive claim in the index and forgets a dead one.
 func (b *ClaimBook) reindex(c *claim) {
 	key := c.indexKey()
+	if b.changed != nil {
+		b.changed[c.id] = struct{}{}
+	}
 	switch {
 	case c.claiming():
-		b.index.Add(key, c.matchAccount())
+		if acc, ok := b.indexed[c.id]; !ok || acc != c.account {
+			b.index.Add(key, c.matchAccount())
+			b.indexed[c.id] = c.account
+		}
 	case !c.direct && c.status == StatusExpired && c.typ == TypeNamedAccount:
 		// A named account may be renewed shortly after expiry: keep it,
 		// unindexed.
 		b.index.Remove(key)
+		delete(b.indexed, c.id)
 	default:
 		b.index.Remove(key)
+		delete(b.indexed, c.id)
 		delete(b.claims, c.id)
 	}
 }

@@ -656,6 +656,20 @@ func (sub *subscription) Next(ctx context.Context) (domain.RecordedEvent, error)
 	}
 }
 
+// NextBatch is Next that hands over every event already read with the
+// first one: a follower applies them as one batch.
+func (sub *subscription) NextBatch(ctx context.Context) ([]domain.RecordedEvent, error) {
+	e, err := sub.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.RecordedEvent, 0, 1+len(sub.buf))
+	out = append(out, e)
+	out = append(out, sub.buf...)
+	sub.buf = nil
+	return out, nil
+}
+
 func (sub *subscription) Close() error {
 	sub.closed = true
 	sub.buf = nil

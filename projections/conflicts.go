@@ -2,7 +2,11 @@ package projections
 
 import (
 	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -67,13 +71,80 @@ type Conflicts struct {
 	tracker
 	byID  map[uuid.UUID]*conflictState
 	order []*conflictState
+	rows  *rowSet
+	// ledger is where a case's aggregate is folded again from after
+	// Load, which restores only the views.
+	ledger domain.EventStore
 }
 
-var _ Projection = (*Conflicts)(nil)
+var _ Handler = (*Conflicts)(nil)
 
-// NewConflicts returns an empty projection at checkpoint 0.
-func NewConflicts() *Conflicts {
-	return &Conflicts{tracker: newTracker(), byID: make(map[uuid.UUID]*conflictState)}
+// NewConflicts returns an empty projection at checkpoint 0. ledger (which
+// may be nil for a projection never loaded from a state database) is read
+// to fold a restored case's aggregate again when its next event arrives.
+func NewConflicts(ledger domain.EventStore) *Conflicts {
+	return &Conflicts{tracker: newTracker(), byID: make(map[uuid.UUID]*conflictState), rows: newRowSet("conflicts"), ledger: ledger}
+}
+
+// Load implements Handler.
+func (p *Conflicts) Load(ctx context.Context, db *sql.DB) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rows.reset()
+	clear(p.byID)
+	p.order = p.order[:0]
+	err := LoadRows(ctx, db, p.rows.view, func(_ string, body []byte) error {
+		st := &conflictState{}
+		if err := json.Unmarshal(body, &st.view); err != nil {
+			return err
+		}
+		p.byID[st.view.ID] = st
+		p.order = append(p.order, st)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("conflicts: %w", err)
+	}
+	slices.SortFunc(p.order, func(a, b *conflictState) int { return cmp.Compare(a.view.Position, b.view.Position) })
+	return nil
+}
+
+// ApplyBatch implements Handler.
+func (p *Conflicts) ApplyBatch(_ *Batch, rec domain.RecordedEvent) error { return p.Apply(rec) }
+
+// Flush implements Handler.
+func (p *Conflicts) Flush(ctx context.Context, tx *sql.Tx) error {
+	return p.rows.flush(ctx, tx, p.mu.RLocker())
+}
+
+// Committed implements Handler.
+func (p *Conflicts) Committed(next uint64) {
+	p.mu.Lock()
+	p.next = next
+	p.mu.Unlock()
+}
+
+// restore folds the aggregate of a case restored by Load from its stream,
+// up to the event before rec.
+func (p *Conflicts) restore(st *conflictState, rec domain.RecordedEvent) error {
+	st.agg = &domain.Conflict{}
+	if p.ledger == nil || rec.Revision == 0 {
+		return nil
+	}
+	recs, err := p.ledger.ReadStream(context.Background(), rec.Stream, domain.ReadStreamOptions{Count: int(rec.Revision)})
+	if err != nil {
+		return badEvent(rec, "cannot fold the case again: "+err.Error())
+	}
+	for _, r := range recs {
+		ev, err := domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data)
+		if err != nil {
+			return badEvent(r, err.Error())
+		}
+		if err := st.agg.Apply(ev); err != nil {
+			return badEvent(r, err.Error())
+		}
+	}
+	return nil
 }
 
 // Apply folds one recorded event; see Registrations.Apply.
@@ -104,6 +175,11 @@ func (p *Conflicts) Apply(rec domain.RecordedEvent) error {
 		if !known {
 			st = &conflictState{agg: &domain.Conflict{}, view: ConflictView{Requests: []EvidenceRequest{}, Evidence: []EvidenceEntry{}}}
 		}
+		if st.agg == nil {
+			if err := p.restore(st, rec); err != nil {
+				return err
+			}
+		}
 		if rec.Revision != uint64(st.agg.Version()) {
 			return badEvent(rec, "unexpected stream revision")
 		}
@@ -117,6 +193,7 @@ func (p *Conflicts) Apply(rec domain.RecordedEvent) error {
 			p.order = append(p.order, st)
 		}
 		st.build(rec.RecordedAt)
+		p.rows.mark(id.String(), func() any { return &st.view })
 	}
 	p.advance(rec.Position)
 	return nil

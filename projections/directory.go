@@ -1,7 +1,11 @@
 package projections
 
 import (
+	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -54,9 +58,10 @@ type Directory struct {
 	tokens   map[uuid.UUID]*TokenView
 	byHash   map[string]*TokenView
 	keys     map[string]IdempotentRequest
+	rows     *rowSet
 }
 
-var _ Projection = (*Directory)(nil)
+var _ Handler = (*Directory)(nil)
 
 // NewDirectory returns an empty directory at checkpoint 0.
 func NewDirectory() *Directory {
@@ -66,7 +71,95 @@ func NewDirectory() *Directory {
 		tokens:   make(map[uuid.UUID]*TokenView),
 		byHash:   make(map[string]*TokenView),
 		keys:     make(map[string]IdempotentRequest),
+		rows:     newRowSet("directory"),
 	}
+}
+
+// Rows of the directory: "p:<id>" a partner, "t:<id>" a token, "k:<actor>\x00<key>"
+// an idempotency key.
+type storedPartner struct {
+	Seq  int         `json:"seq"`
+	View PartnerView `json:"view"`
+}
+
+type storedToken struct {
+	View TokenView `json:"view"`
+	Hash string    `json:"hash"`
+}
+
+// Load implements Handler.
+func (d *Directory) Load(ctx context.Context, db *sql.DB) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.rows.reset()
+	clear(d.partners)
+	clear(d.tokens)
+	clear(d.byHash)
+	clear(d.keys)
+	d.order = d.order[:0]
+	var partners []storedPartner
+	err := LoadRows(ctx, db, d.rows.view, func(key string, body []byte) error {
+		switch key[:2] {
+		case "p:":
+			var p storedPartner
+			if err := json.Unmarshal(body, &p); err != nil {
+				return err
+			}
+			partners = append(partners, p)
+		case "t:":
+			var t storedToken
+			if err := json.Unmarshal(body, &t); err != nil {
+				return err
+			}
+			tv := t.View
+			tv.hash = t.Hash
+			d.tokens[tv.ID] = &tv
+			if !tv.Revoked {
+				d.byHash[tv.hash] = &tv
+			}
+		case "k:":
+			var r IdempotentRequest
+			if err := json.Unmarshal(body, &r); err != nil {
+				return err
+			}
+			d.keys[key[2:]] = r
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("directory: %w", err)
+	}
+	slices.SortFunc(partners, func(a, b storedPartner) int { return a.Seq - b.Seq })
+	for _, p := range partners {
+		v := p.View
+		d.partners[v.ID] = &v
+		d.order = append(d.order, v.ID)
+	}
+	return nil
+}
+
+// ApplyBatch implements Handler.
+func (d *Directory) ApplyBatch(_ *Batch, rec domain.RecordedEvent) error { return d.Apply(rec) }
+
+// Flush implements Handler.
+func (d *Directory) Flush(ctx context.Context, tx *sql.Tx) error {
+	return d.rows.flush(ctx, tx, d.mu.RLocker())
+}
+
+// Committed implements Handler.
+func (d *Directory) Committed(next uint64) {
+	d.mu.Lock()
+	d.next = next
+	d.mu.Unlock()
+}
+
+func (d *Directory) markPartner(id string) {
+	seq := slices.Index(d.order, id)
+	d.rows.mark("p:"+id, func() any { return storedPartner{Seq: seq, View: *d.partners[id]} })
+}
+
+func (d *Directory) markToken(t *TokenView) {
+	d.rows.mark("t:"+t.ID.String(), func() any { return storedToken{View: *t, Hash: t.hash} })
 }
 
 func idempotencyKey(actorID, key string) string { return actorID + "\x00" + key }
@@ -96,7 +189,9 @@ func (d *Directory) Apply(rec domain.RecordedEvent) error {
 	if md.IdempotencyKey != "" && md.ActorID != "" {
 		k := idempotencyKey(md.ActorID, md.IdempotencyKey)
 		if _, seen := d.keys[k]; !seen {
-			d.keys[k] = IdempotentRequest{RequestHash: md.RequestHash, Stream: rec.Stream, Position: rec.Position}
+			r := IdempotentRequest{RequestHash: md.RequestHash, Stream: rec.Stream, Position: rec.Position}
+			d.keys[k] = r
+			d.rows.mark("k:"+k, func() any { return r })
 		}
 	}
 	switch e := ev.(type) {
@@ -105,22 +200,27 @@ func (d *Directory) Apply(rec domain.RecordedEvent) error {
 			d.order = append(d.order, e.ID)
 		}
 		d.partners[e.ID] = &PartnerView{Partner: e.Partner, Grants: []GrantView{}, AddedAt: rec.RecordedAt}
+		d.markPartner(e.ID)
 	case domain.PartnerUpdated:
 		if p, ok := d.partners[e.ID]; ok {
 			p.Partner = e.Partner
+			d.markPartner(e.ID)
 		}
 	case domain.TerritoryGranted:
 		if p, ok := d.partners[e.Grant.PartnerID]; ok {
 			p.Grants = append(p.Grants, GrantView{ID: e.GrantID, TerritoryGrant: e.Grant, GrantedAt: rec.RecordedAt})
+			d.markPartner(e.Grant.PartnerID)
 		}
 	case domain.TokenIssued:
 		t := &TokenView{ID: e.TokenID, Name: e.Name, Role: e.Role, PartnerID: e.PartnerID, IssuedAt: rec.RecordedAt, hash: e.SecretSHA256}
 		d.tokens[e.TokenID] = t
 		d.byHash[e.SecretSHA256] = t
+		d.markToken(t)
 	case domain.TokenRevoked:
 		if t, ok := d.tokens[e.TokenID]; ok {
 			t.Revoked = true
 			delete(d.byHash, t.hash)
+			d.markToken(t)
 		}
 	}
 	d.advance(rec.Position)

@@ -170,3 +170,15 @@ func ids(views []projections.RegistrationView) []uuid.UUID {
 	}
 	return out
 }
+
+// mustFollower returns a Follower feeding handlers from l's store, with
+// their state in a new state database in a temporary directory.
+func mustFollower(tb testing.TB, l *ledger, handlers ...projections.Handler) *projections.Follower {
+	tb.Helper()
+	st, err := projections.OpenState(context.Background(), filepath.Join(tb.TempDir(), "views.db"), l.store)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { st.Close() })
+	f := projections.NewFollower(l.store, st, handlers...)
+	require.NoError(tb, f.Load(context.Background()))
+	return f
+}

@@ -1,7 +1,13 @@
 package projections
 
 import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,13 +33,60 @@ type Pipeline struct {
 	tracker
 	byID  map[uuid.UUID]*DirectView
 	order []uuid.UUID
+	rows  *rowSet
 }
 
-var _ Projection = (*Pipeline)(nil)
+var _ Handler = (*Pipeline)(nil)
 
 // NewPipeline returns an empty pipeline at checkpoint 0.
 func NewPipeline() *Pipeline {
-	return &Pipeline{tracker: newTracker(), byID: make(map[uuid.UUID]*DirectView)}
+	return &Pipeline{tracker: newTracker(), byID: make(map[uuid.UUID]*DirectView), rows: newRowSet("pipeline")}
+}
+
+// Load implements Handler.
+func (p *Pipeline) Load(ctx context.Context, db *sql.DB) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rows.reset()
+	clear(p.byID)
+	p.order = p.order[:0]
+	var all []*DirectView
+	err := LoadRows(ctx, db, p.rows.view, func(_ string, body []byte) error {
+		var v DirectView
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		all = append(all, &v)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	slices.SortFunc(all, func(a, b *DirectView) int { return cmp.Compare(a.Position, b.Position) })
+	for _, v := range all {
+		p.byID[v.ID] = v
+		p.order = append(p.order, v.ID)
+	}
+	return nil
+}
+
+// ApplyBatch implements Handler.
+func (p *Pipeline) ApplyBatch(_ *Batch, rec domain.RecordedEvent) error { return p.Apply(rec) }
+
+// Flush implements Handler.
+func (p *Pipeline) Flush(ctx context.Context, tx *sql.Tx) error {
+	return p.rows.flush(ctx, tx, p.mu.RLocker())
+}
+
+// Committed implements Handler.
+func (p *Pipeline) Committed(next uint64) {
+	p.mu.Lock()
+	p.next = next
+	p.mu.Unlock()
+}
+
+func (p *Pipeline) mark(v *DirectView) {
+	p.rows.mark(v.ID.String(), func() any { return v })
 }
 
 // Apply folds one recorded event; see Registrations.Apply.
@@ -59,13 +112,16 @@ func (p *Pipeline) Apply(rec domain.RecordedEvent) error {
 		p.byID[e.OpportunityID] = &DirectView{ID: e.OpportunityID, DirectOpportunity: e.Opportunity, Status: domain.DirectOpen,
 			Position: rec.Position, RecordedAt: rec.RecordedAt, UpdatedAt: rec.RecordedAt}
 		p.order = append(p.order, e.OpportunityID)
+		p.mark(p.byID[e.OpportunityID])
 	case domain.DirectOpportunityUpdated:
 		if v, ok := p.byID[e.OpportunityID]; ok {
 			v.DirectOpportunity, v.UpdatedAt = e.Opportunity, rec.RecordedAt
+			p.mark(v)
 		}
 	case domain.DirectOpportunityClosed:
 		if v, ok := p.byID[e.OpportunityID]; ok {
 			v.Status, v.UpdatedAt = e.Outcome, rec.RecordedAt
+			p.mark(v)
 		}
 	}
 	p.advance(rec.Position)

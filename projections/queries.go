@@ -1,11 +1,9 @@
 package projections
 
 import (
-	"cmp"
 	"encoding/base64"
 	"encoding/binary"
-	"slices"
-	"sort"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -29,16 +27,27 @@ type ListFilter struct {
 	Region    string
 }
 
-func (f ListFilter) match(v *RegistrationView) bool {
-	switch {
-	case len(f.Status) > 0 && !slices.Contains(f.Status, v.Status),
-		f.PartnerID != "" && v.PartnerID != f.PartnerID,
-		f.Type != "" && v.Type != f.Type,
-		f.Country != "" && !strings.EqualFold(v.Country, f.Country),
-		f.Region != "" && !strings.EqualFold(v.Region, f.Region):
-		return false
+// where returns the SQL condition and arguments that select f.
+func (f ListFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	if len(f.Status) > 0 {
+		marks := make([]string, len(f.Status))
+		for i, st := range f.Status {
+			marks[i] = "?"
+			args = append(args, string(st))
+		}
+		conds = append(conds, "status IN ("+strings.Join(marks, ", ")+")")
 	}
-	return true
+	for _, c := range []struct {
+		col, val string
+	}{{"partner_id", f.PartnerID}, {"type", string(f.Type)}, {"country", strings.ToLower(f.Country)}, {"region", strings.ToLower(f.Region)}} {
+		if c.val != "" {
+			conds = append(conds, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	return strings.Join(conds, " AND "), args
 }
 
 // cursorVersion prefixes every cursor, so the encoding can change later
@@ -74,31 +83,61 @@ func decodeCursor(s string) (uint64, error) {
 // so paging with the returned cursors visits every registration that
 // existed when paging began exactly once, whatever arrives in between.
 func (p *Registrations) List(filter ListFilter, cursor string, limit int) ([]RegistrationView, string, error) {
-	var start int
 	if limit <= 0 {
 		limit = DefaultListLimit
 	}
 	limit = min(limit, MaxListLimit)
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+	after := int64(-1) // before the first position
 	if cursor != "" {
-		after, err := decodeCursor(cursor)
+		pos, err := decodeCursor(cursor)
 		if err != nil {
 			return nil, "", err
 		}
-		start = sort.Search(len(p.ordered), func(i int) bool { return p.ordered[i].position > after })
+		after = int64(min(pos, 1<<63-1))
 	}
-	var items []RegistrationView
-	for _, r := range p.ordered[start:] {
-		if !filter.match(&r.view) {
-			continue
-		}
-		if len(items) == limit {
-			return items, encodeCursor(items[len(items)-1].Position), nil
-		}
-		items = append(items, r.view.clone())
+	cond, args := filter.where()
+	q := "SELECT view FROM registrations WHERE pos > ?"
+	args = append([]any{after}, args...)
+	if cond != "" {
+		q += " AND " + cond
+	}
+	q += " ORDER BY pos LIMIT ?"
+	args = append(args, limit+1)
+	items, err := p.queryViews(q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(items) > limit {
+		items = items[:limit]
+		return items, encodeCursor(items[len(items)-1].Position), nil
 	}
 	return items, "", nil
+}
+
+// queryViews runs a query of the view column.
+func (p *Registrations) queryViews(q string, args ...any) ([]RegistrationView, error) {
+	db := p.database()
+	if db == nil {
+		return nil, nil
+	}
+	rows, err := db.Query(q, args...)
+	if err != nil {
+		return nil, domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+	}
+	defer rows.Close()
+	var out []RegistrationView
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		var v RegistrationView
+		if err := json.Unmarshal(b, &v); err != nil {
+			return nil, domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // ReviewItem is a registration awaiting a reviewer's decision.
@@ -127,30 +166,23 @@ func awaitsDecision(s domain.Status) bool {
 // projection's PolicyLookup does not know: that is a wiring mistake, and a
 // guessed deadline would be worse than none.
 func (p *Registrations) ReviewQueue(limit int) ([]ReviewItem, error) {
-	p.mu.RLock()
-	waiting := make([]*registration, 0)
-	for _, r := range p.ordered {
-		if awaitsDecision(r.view.Status) {
-			waiting = append(waiting, r)
-		}
+	q := "SELECT view FROM registrations WHERE awaiting = 1 ORDER BY last_sub_pos"
+	var args []any
+	if limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, limit)
 	}
-	slices.SortFunc(waiting, func(a, b *registration) int { return cmp.Compare(a.lastSubmittedPos, b.lastSubmittedPos) })
-	if limit > 0 && len(waiting) > limit {
-		waiting = waiting[:limit]
+	views, err := p.queryViews(q, args...)
+	if err != nil {
+		return nil, err
 	}
-	items := make([]ReviewItem, len(waiting))
-	for i, r := range waiting {
-		items[i] = ReviewItem{RegistrationView: r.view.clone()}
-	}
-	p.mu.RUnlock()
-
-	for i := range items {
-		v := &items[i].RegistrationView
+	items := make([]ReviewItem, len(views))
+	for i, v := range views {
 		policy, ok := p.policies(v.SubmittedPolicyVersion)
 		if !ok {
 			return nil, domain.Errorf(domain.EINTERNAL, "review queue: registration %s was submitted under unknown policy version %d", v.ID, v.SubmittedPolicyVersion)
 		}
-		items[i].DueAt = v.LastSubmittedAt.Add(policy.ReviewSLA)
+		items[i] = ReviewItem{RegistrationView: v, DueAt: v.LastSubmittedAt.Add(policy.ReviewSLA)}
 	}
 	return items, nil
 }
@@ -163,14 +195,9 @@ func (p *Registrations) ReviewQueue(limit int) ([]ReviewItem, error) {
 // to expire, and with t = now + the reminder lead time to remind; Due then
 // decides what is due exactly.
 func (p *Registrations) ExpiringBefore(t time.Time) []RegistrationView {
-	p.mu.RLock()
-	var out []RegistrationView
-	for _, r := range p.ordered {
-		if r.view.Status.Protected() && r.view.ProtectionLapsesAt.Before(t) {
-			out = append(out, r.view.clone())
-		}
+	out, err := p.queryViews("SELECT view FROM registrations WHERE protected = 1 AND lapses_at < ? ORDER BY lapses_at, pos", t.UnixNano())
+	if err != nil {
+		return nil
 	}
-	p.mu.RUnlock()
-	slices.SortStableFunc(out, func(a, b RegistrationView) int { return a.ProtectionLapsesAt.Compare(b.ProtectionLapsesAt) })
 	return out
 }

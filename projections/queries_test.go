@@ -158,7 +158,7 @@ func TestRegistrations_ReviewQueue(t *testing.T) {
 	})
 
 	t.Run("UnknownPolicy", func(t *testing.T) {
-		p := projections.NewRegistrations(func(int) (domain.Policy, bool) { return domain.Policy{}, false })
+		p := projections.NewRegistrations(func(int) (domain.Policy, bool) { return domain.Policy{}, false }, l.store)
 		require.NoError(t, p.CatchUp(t.Context(), l.store, 0))
 		_, err := p.ReviewQueue(0)
 		require.Equal(t, domain.EINTERNAL, domain.ErrorCode(err))

@@ -2,10 +2,13 @@ package projections
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -23,63 +26,219 @@ func DefaultPolicies(version int) (domain.Policy, bool) {
 }
 
 // Registrations is the registration pipeline projection: one
-// RegistrationView and one audit history per registration, as of
-// Checkpoint. It is safe for concurrent use; Apply is normally called by
-// one goroutine (see Run) while any number of readers query it.
+// RegistrationView and one detail per registration, as of Checkpoint. The
+// views live in the state database (table registrations, with indexes for
+// the API's filters and orders), so memory holds only a bounded cache of
+// the aggregates being folded; a registration missing from the cache is
+// folded again from its own stream in the ledger. The audit history is the
+// stream itself, read from the ledger.
+//
+// It is safe for concurrent use; it is fed by one Follower (or by Apply,
+// for a projection of its own) while any number of readers query it.
 type Registrations struct {
 	policies PolicyLookup
+	ledger   domain.EventStore
 
 	tracker
-	byID map[uuid.UUID]*registration
-	// ordered holds the registrations by creation position. Events arrive
-	// in global order, so appending keeps it sorted.
-	ordered []*registration
+	db *sql.DB
+	// standalone is set for a projection that owns its in-memory database
+	// and commits at every Apply.
+	standalone bool
+
+	wmu   sync.Mutex // guards cache and dirty (the writer's side)
+	cache map[uuid.UUID]*registration
+	dirty map[uuid.UUID]*registration
+	// MaxCached bounds the aggregates kept between batches.
+	MaxCached int
 }
+
+var _ Handler = (*Registrations)(nil)
 
 // NewRegistrations returns an empty projection at checkpoint 0. policies
 // resolves the policy version recorded at submission, for review
-// deadlines; nil means DefaultPolicies.
-func NewRegistrations(policies PolicyLookup) *Registrations {
+// deadlines; nil means DefaultPolicies. ledger is where the audit history
+// and evicted aggregates are read from; with nil, History is empty and
+// nothing is evicted.
+//
+// On its own (Apply, CatchUp) the projection keeps its views in a private
+// in-memory database; a Follower gives it the state database instead.
+func NewRegistrations(policies PolicyLookup, ledger domain.EventStore) *Registrations {
 	if policies == nil {
 		policies = DefaultPolicies
 	}
 	return &Registrations{
-		policies: policies,
-		tracker:  newTracker(),
-		byID:     make(map[uuid.UUID]*registration),
+		policies:  policies,
+		ledger:    ledger,
+		tracker:   newTracker(),
+		cache:     make(map[uuid.UUID]*registration),
+		dirty:     make(map[uuid.UUID]*registration),
+		MaxCached: 20000,
 	}
 }
 
 // registrationPrefix is how domain.RegistrationStream names streams.
 var registrationPrefix = strings.TrimSuffix(domain.RegistrationStream(uuid.Nil), uuid.Nil.String())
 
-// Apply folds one recorded event into the projection. Events must come in
-// global order. An event below the checkpoint was applied before and is
-// ignored. Events of other streams only move the checkpoint. An event of a
-// registration stream that cannot be decoded (malformed, or a type or
-// schema version unknown to domain.DecodeEvent) or does not fit its
-// registration (a revision gap, a wrong ID, an event before
-// RegistrationDrafted) is an EINTERNAL error and leaves the projection
-// unchanged, checkpoint included.
+// Apply folds one recorded event into a projection of its own and commits
+// it. Events must come in global order. An event below the checkpoint was
+// applied before and is ignored. Events of other streams only move the
+// checkpoint. An event of a registration stream that cannot be decoded
+// (malformed, or a type or schema version unknown to domain.DecodeEvent)
+// or does not fit its registration (a revision gap, a wrong ID, an event
+// before RegistrationDrafted) is an EINTERNAL error and leaves the
+// projection unchanged, checkpoint included.
 func (p *Registrations) Apply(rec domain.RecordedEvent) error {
-	ev, id, err := decodeRegistrationEvent(rec)
+	if err := p.ensureDB(); err != nil {
+		return err
+	}
+	if rec.Position < p.Checkpoint() {
+		return nil
+	}
+	ctx := context.Background()
+	if err := p.fold(ctx, rec); err != nil {
+		p.dropDirty()
+		return err
+	}
+	if err := p.flushOwn(ctx); err != nil {
+		p.dropDirty()
+		return err
+	}
+	p.Committed(rec.Position + 1)
+	return nil
+}
+
+// ensureDB gives a projection of its own its private database.
+func (p *Registrations) ensureDB() error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if p.db != nil {
+		return nil
+	}
+	st, err := OpenState(context.Background(), "", nil)
 	if err != nil {
 		return err
 	}
-	// Decoding happens before taking the lock so readers wait only for the
-	// fold itself.
+	p.db, p.standalone = st.db, true
+	return nil
+}
+
+func (p *Registrations) flushOwn(ctx context.Context) error {
+	tx, err := p.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := p.Flush(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (p *Registrations) dropDirty() {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	for id := range p.dirty {
+		delete(p.cache, id)
+	}
+	clear(p.dirty)
+}
+
+// Load implements Handler: the views are read from db as needed, so only
+// the cache of aggregates is dropped.
+func (p *Registrations) Load(_ context.Context, db *sql.DB) error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	p.db, p.standalone = db, false
+	clear(p.cache)
+	clear(p.dirty)
+	return nil
+}
+
+// ApplyBatch implements Handler.
+func (p *Registrations) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
+	return p.fold(b.Context(), rec)
+}
+
+// Committed implements Handler.
+func (p *Registrations) Committed(next uint64) {
+	p.wmu.Lock()
+	if p.ledger != nil && len(p.cache) > p.MaxCached {
+		// Any half will do: an evicted aggregate is folded again from
+		// its stream when its registration next changes.
+		n := len(p.cache) / 2
+		for id := range p.cache {
+			if n == 0 {
+				break
+			}
+			if _, d := p.dirty[id]; !d {
+				delete(p.cache, id)
+				n--
+			}
+		}
+	}
+	p.wmu.Unlock()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if rec.Position < p.next {
+	p.next = next
+	close(p.applied)
+	p.applied = make(chan struct{})
+	p.mu.Unlock()
+}
+
+// Flush implements Handler: it writes the views of the registrations the
+// batch changed.
+func (p *Registrations) Flush(ctx context.Context, tx *sql.Tx) error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if len(p.dirty) == 0 {
 		return nil
 	}
-	if ev != nil {
-		if err := p.fold(rec, id, ev); err != nil {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO registrations
+		(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at, view, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, status = excluded.status, type = excluded.type,
+		country = excluded.country, region = excluded.region, awaiting = excluded.awaiting, last_sub_pos = excluded.last_sub_pos,
+		protected = excluded.protected, lapses_at = excluded.lapses_at, view = excluded.view, detail = excluded.detail`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for id, r := range p.dirty {
+		v := &r.view
+		view, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		detail, err := json.Marshal(r.detail())
+		if err != nil {
+			return err
+		}
+		var lapses int64
+		if !v.ProtectionLapsesAt.IsZero() {
+			lapses = v.ProtectionLapsesAt.UnixNano()
+		}
+		if _, err := stmt.ExecContext(ctx, id.String(), int64(v.Position), v.PartnerID, string(v.Status), string(v.Type),
+			strings.ToLower(v.Country), strings.ToLower(v.Region), awaitsDecision(v.Status), int64(r.lastSubmittedPos),
+			v.Status.Protected(), lapses, view, detail); err != nil {
 			return err
 		}
 	}
-	p.advance(rec.Position)
+	clear(p.dirty)
 	return nil
+}
+
+// storedDetail is what the detail column holds beside the view.
+type storedDetail struct {
+	Details     domain.Details                      `json:"details"`
+	Attachments []domain.Attachment                 `json:"attachments"`
+	Finding     *domain.RegistrationVerdictRecorded `json:"finding,omitempty"`
+}
+
+func (r *registration) detail() storedDetail {
+	d := storedDetail{Details: r.agg.Details(), Attachments: r.agg.Attachments(), Finding: r.finding}
+	if d.Attachments == nil {
+		d.Attachments = []domain.Attachment{}
+	}
+	return d
 }
 
 // decodeRegistrationEvent returns the registration event in rec and its
@@ -117,15 +276,56 @@ func badEvent(rec domain.RecordedEvent, why string) error {
 		rec.Position, rec.Type, rec.Stream, rec.Revision, why)
 }
 
-// fold applies a registration event; p.mu is held.
-func (p *Registrations) fold(rec domain.RecordedEvent, id uuid.UUID, ev domain.Event) error {
+// fold applies one event to the cached aggregate of its registration,
+// loading it from the ledger if it was evicted.
+func (p *Registrations) fold(ctx context.Context, rec domain.RecordedEvent) error {
+	ev, id, err := decodeRegistrationEvent(rec)
+	if err != nil || ev == nil {
+		return err
+	}
 	if got := ev.(domain.RegistrationEvent).AggregateID(); got != id {
 		return badEvent(rec, fmt.Sprintf("the event names registration %s", got))
 	}
-	r, known := p.byID[id]
-	if !known {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	r, known := p.cache[id]
+	if !known && rec.Revision > 0 && p.ledger != nil {
+		if r, err = p.reload(ctx, rec, id); err != nil {
+			return err
+		}
+	}
+	if r == nil {
 		r = &registration{agg: &domain.Registration{}}
 	}
+	if err := r.apply(rec, ev); err != nil {
+		return err
+	}
+	p.cache[id] = r
+	p.dirty[id] = r
+	return nil
+}
+
+// reload folds registration id's events before rec again from the ledger.
+func (p *Registrations) reload(ctx context.Context, rec domain.RecordedEvent, id uuid.UUID) (*registration, error) {
+	recs, err := p.ledger.ReadStream(ctx, rec.Stream, domain.ReadStreamOptions{Count: int(rec.Revision)})
+	if err != nil && !errors.Is(err, domain.ErrStreamNotFound) {
+		return nil, fmt.Errorf("reload registration %s: %w", id, err)
+	}
+	r := &registration{agg: &domain.Registration{}}
+	for _, e := range recs {
+		ev, _, err := decodeRegistrationEvent(e)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.apply(e, ev); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// apply folds ev, recorded as rec, into r.
+func (r *registration) apply(rec domain.RecordedEvent, ev domain.Event) error {
 	// The stream revision must be the next one, or the aggregate would be
 	// folded over a gap and the view would silently be wrong.
 	if rec.Revision != uint64(r.agg.Version()) {
@@ -136,11 +336,6 @@ func (p *Registrations) fold(rec domain.RecordedEvent, id uuid.UUID, ev domain.E
 	}
 	r.observe(rec, ev)
 	r.view = r.buildView(rec.RecordedAt)
-	r.history = append(r.history, historyEntry(rec, ev))
-	if !known {
-		p.byID[id] = r
-		p.ordered = append(p.ordered, r)
-	}
 	return nil
 }
 
@@ -168,39 +363,47 @@ func historyEntry(rec domain.RecordedEvent, ev domain.Event) HistoryEntry {
 
 // Get returns the view of registration id and whether it exists.
 func (p *Registrations) Get(id uuid.UUID) (RegistrationView, bool) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	r, ok := p.byID[id]
-	if !ok {
-		return RegistrationView{}, false
-	}
-	return r.view.clone(), true
+	d, ok := p.get(id, false)
+	return d.RegistrationView, ok
 }
 
 // Detail returns everything known about registration id and whether it
 // exists.
 func (p *Registrations) Detail(id uuid.UUID) (RegistrationDetail, bool) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	r, ok := p.byID[id]
-	if !ok {
+	return p.get(id, true)
+}
+
+func (p *Registrations) get(id uuid.UUID, withDetail bool) (RegistrationDetail, bool) {
+	db := p.database()
+	if db == nil {
 		return RegistrationDetail{}, false
 	}
-	d := RegistrationDetail{
-		RegistrationView: r.view.clone(),
-		Details:          r.agg.Details(),
-		Attachments:      r.agg.Attachments(),
+	var view, detail []byte
+	q := "SELECT view, '' FROM registrations WHERE id = ?"
+	if withDetail {
+		q = "SELECT view, detail FROM registrations WHERE id = ?"
 	}
-	if d.Attachments == nil {
-		d.Attachments = []domain.Attachment{}
+	if err := db.QueryRow(q, id.String()).Scan(&view, &detail); err != nil {
+		return RegistrationDetail{}, false
 	}
-	if r.finding != nil {
-		f := *r.finding
-		f.Matches = slices.Clone(f.Matches)
-		f.GrantConflicts = slices.Clone(f.GrantConflicts)
-		d.Finding = &f
+	var d RegistrationDetail
+	if json.Unmarshal(view, &d.RegistrationView) != nil {
+		return RegistrationDetail{}, false
+	}
+	if withDetail {
+		var sd storedDetail
+		if json.Unmarshal(detail, &sd) != nil {
+			return RegistrationDetail{}, false
+		}
+		d.Details, d.Attachments, d.Finding = sd.Details, sd.Attachments, sd.Finding
 	}
 	return d, true
+}
+
+func (p *Registrations) database() *sql.DB {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return p.db
 }
 
 // WaitUntil blocks until registration id exists and ok holds for its view,
@@ -209,15 +412,10 @@ func (p *Registrations) Detail(id uuid.UUID) (RegistrationDetail, bool) {
 func (p *Registrations) WaitUntil(ctx context.Context, id uuid.UUID, ok func(RegistrationView) bool) (RegistrationView, error) {
 	for {
 		p.mu.RLock()
-		r, known := p.byID[id]
-		var v RegistrationView
-		if known {
-			v = r.view
-		}
 		applied := p.applied
 		p.mu.RUnlock()
-		if known && ok(v) {
-			return v.clone(), nil
+		if v, known := p.Get(id); known && ok(v) {
+			return v, nil
 		}
 		select {
 		case <-applied:
@@ -227,14 +425,25 @@ func (p *Registrations) WaitUntil(ctx context.Context, id uuid.UUID, ok func(Reg
 	}
 }
 
-// History returns every event of registration id in order, or nil if it
-// does not exist.
+// History returns every event of registration id in order, as far as the
+// projection has applied them, or nil if it does not exist. It reads the
+// registration's stream from the ledger.
 func (p *Registrations) History(id uuid.UUID) []HistoryEntry {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	r, ok := p.byID[id]
-	if !ok {
+	v, ok := p.Get(id)
+	if !ok || p.ledger == nil {
 		return nil
 	}
-	return slices.Clone(r.history)
+	recs, err := p.ledger.ReadStream(context.Background(), domain.RegistrationStream(id), domain.ReadStreamOptions{Count: v.Version})
+	if err != nil {
+		return nil
+	}
+	out := make([]HistoryEntry, 0, len(recs))
+	for _, rec := range recs {
+		ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+		if err != nil {
+			return nil
+		}
+		out = append(out, historyEntry(rec, ev))
+	}
+	return out
 }

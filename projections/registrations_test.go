@@ -122,7 +122,7 @@ func TestRegistrations_Get(t *testing.T) {
 	})
 
 	t.Run("NotFound", func(t *testing.T) {
-		p := projections.NewRegistrations(nil)
+		p := projections.NewRegistrations(nil, nil)
 		_, ok := p.Get(uuid.New())
 		require.False(t, ok)
 		require.Nil(t, p.History(uuid.New()))
@@ -185,7 +185,7 @@ func TestRegistrations_Apply(t *testing.T) {
 		events, err := l.store.ReadAll(context.Background(), domain.ReadAllOptions{})
 		require.NoError(t, err)
 
-		p := projections.NewRegistrations(nil)
+		p := projections.NewRegistrations(nil, l.store)
 		for _, e := range events {
 			require.NoError(t, p.Apply(e))
 		}
@@ -235,7 +235,7 @@ func TestRegistrations_Apply(t *testing.T) {
 		})
 		require.NoError(t, err)
 
-		p := projections.NewRegistrations(nil)
+		p := projections.NewRegistrations(nil, l.store)
 		err = p.CatchUp(context.Background(), l.store, 0)
 		require.Equal(t, domain.EINTERNAL, domain.ErrorCode(err))
 		require.Equal(t, uint64(1), p.Checkpoint())
@@ -267,7 +267,7 @@ func TestRegistrations_Apply(t *testing.T) {
 			}(),
 		} {
 			t.Run(name, func(t *testing.T) {
-				p := projections.NewRegistrations(nil)
+				p := projections.NewRegistrations(nil, nil)
 				err := p.Apply(e)
 				require.Error(t, err)
 				require.Equal(t, domain.EINTERNAL, domain.ErrorCode(err))
@@ -303,9 +303,10 @@ func TestRegistrations_ReplayIsDeterministic(t *testing.T) {
 	l := mustOpenLedger(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	live := projections.NewRegistrations(nil)
+	live := projections.NewRegistrations(nil, l.store)
 	done := make(chan error, 1)
-	go func() { done <- projections.Run(ctx, l.store, live) }()
+	f := mustFollower(t, l, live)
+	go func() { done <- f.Run(ctx) }()
 
 	a := l.approved(partner1, details("Acme", "US", "West"))
 	b := l.submitted(partner2, details("Globex", "DE", "Bavaria"), domain.VerdictPossibleDuplicate)

@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,14 +12,16 @@ import (
 	"github.com/dealreg/dealreg/projections"
 )
 
-// runLive starts Run on a fresh projection over l's store until the test
-// ends, and requires that it stopped because it was told to.
+// runLive starts a Follower feeding a fresh projection from l's store,
+// with its state in a new state database, until the test ends, and
+// requires that it stopped because it was told to.
 func runLive(tb testing.TB, l *ledger) (*projections.Registrations, context.Context) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := projections.NewRegistrations(nil)
+	p := projections.NewRegistrations(nil, l.store)
 	done := make(chan error, 1)
-	go func() { done <- projections.Run(ctx, l.store, p) }()
+	f := mustFollower(tb, l, p)
+	go func() { done <- f.Run(ctx) }()
 	tb.Cleanup(func() {
 		cancel()
 		require.ErrorIs(tb, <-done, context.Canceled)
@@ -26,7 +29,7 @@ func runLive(tb testing.TB, l *ledger) (*projections.Registrations, context.Cont
 	return p, ctx
 }
 
-func TestRun(t *testing.T) {
+func TestFollower_Run(t *testing.T) {
 	t.Run("CatchesUpThenFollows", func(t *testing.T) {
 		l := mustOpenLedger(t)
 		r := l.submitted(partner1, details("Acme", "US", ""), domain.VerdictClear)
@@ -47,23 +50,44 @@ func TestRun(t *testing.T) {
 	t.Run("ResumesFromCheckpoint", func(t *testing.T) {
 		l := mustOpenLedger(t)
 		r := l.submitted(partner1, details("Acme", "US", ""), domain.VerdictClear)
-		p, err := projections.Replay(context.Background(), l.store, 2)
+		path := filepath.Join(t.TempDir(), "views.db")
+		ctx := context.Background()
+		st, err := projections.OpenState(ctx, path, l.store)
 		require.NoError(t, err)
+		first := projections.NewFollower(l.store, st, projections.NewRegistrations(nil, l.store))
+		require.NoError(t, first.CatchUp(ctx, 2))
+		require.NoError(t, st.Close())
 		l.record(r, manager)(r.Approve(manager, domain.DefaultPolicy(), l.now()))
 
-		ctx, cancel := context.WithCancel(context.Background())
+		st, err = projections.OpenState(ctx, path, l.store)
+		require.NoError(t, err)
+		defer st.Close()
+		require.Empty(t, st.Discarded)
+		require.Equal(t, uint64(2), st.Checkpoint(), "the state kept its checkpoint")
+		p := projections.NewRegistrations(nil, l.store)
+		f := projections.NewFollower(l.store, st, p)
+		require.NoError(t, f.Load(ctx))
+		v, ok := p.Get(r.ID())
+		require.True(t, ok, "the view came back from the state database")
+		require.Equal(t, domain.StatusSubmitted, v.Status)
+
+		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- projections.Run(ctx, l.store, p) }()
-		require.NoError(t, p.WaitFor(ctx, l.head()))
+		go func() { done <- f.Run(runCtx) }()
+		require.NoError(t, p.WaitFor(runCtx, l.head()))
 		cancel()
 		require.ErrorIs(t, <-done, context.Canceled)
 		require.Equal(t, l.mustReplay(0).History(r.ID()), p.History(r.ID()))
+		got, _ := p.Get(r.ID())
+		want, _ := l.mustReplay(0).Get(r.ID())
+		require.Equal(t, want, got)
 	})
 
 	t.Run("StopsWhenStoreCloses", func(t *testing.T) {
 		l := mustOpenLedger(t)
 		done := make(chan error, 1)
-		go func() { done <- projections.Run(context.Background(), l.store, projections.NewRegistrations(nil)) }()
+		f := mustFollower(t, l, projections.NewRegistrations(nil, l.store))
+		go func() { done <- f.Run(context.Background()) }()
 		require.NoError(t, l.store.Close())
 		require.ErrorIs(t, <-done, domain.ErrClosed)
 	})
@@ -80,7 +104,7 @@ func TestRegistrations_WaitFor(t *testing.T) {
 	})
 
 	t.Run("Timeout", func(t *testing.T) {
-		p := projections.NewRegistrations(nil)
+		p := projections.NewRegistrations(nil, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
 		require.ErrorIs(t, p.WaitFor(ctx, 0), context.DeadlineExceeded)

@@ -89,6 +89,13 @@ func newLogger(w io.Writer) *slog.Logger {
 // ledgerPath returns the ledger file in dir.
 func ledgerPath(dir string) string { return filepath.Join(dir, ledgerFile) }
 
+// stateFile is the state database of the read side (views, claim book and
+// their checkpoint) inside the data directory: a cache of the ledger that
+// may be deleted at any time.
+const stateFile = "views.db"
+
+func statePath(dir string) string { return filepath.Join(dir, stateFile) }
+
 // openExisting opens the ledger in dir for a command that only reads it. It
 // refuses a directory without one rather than create an empty ledger.
 func openExisting(dir string) (*eventstore.SQLite, error) {

@@ -50,18 +50,26 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr string) error 
 		store.Close()
 		return err
 	}
-	svc := app.New(app.Config{Store: store, Logger: logger})
-	if err := svc.Start(ctx, true); err != nil {
-		store.Close()
-		return err
-	}
+	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir)})
+	// Listen at once: /healthz answers, /readyz and the API answer 503
+	// with Retry-After until the views have caught up with the ledger.
 	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger})
 	if err := srv.Open(); err != nil {
-		svc.Stop()
 		store.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
-	logger.Info("dealreg serving", "addr", srv.Addr(), "ledger", store.Path(), "events", store.Head(), "version", version)
+	if err := svc.Begin(true); err != nil {
+		_ = srv.Close(context.Background())
+		store.Close()
+		return err
+	}
+	applied, _ := svc.CaughtUp(ctx)
+	logger.Info("dealreg serving", "addr", srv.Addr(), "ledger", store.Path(), "events", store.Head(), "state_checkpoint", applied, "version", version)
+	go func() {
+		if svc.WaitReady(ctx) == nil {
+			logger.Info("ready: views caught up with the ledger", "events", store.Head())
+		}
+	}()
 
 	<-ctx.Done()
 	logger.Info("shutting down: finishing requests in flight")

@@ -29,18 +29,24 @@ type Index struct {
 	ids      []string  // internal number -> claim ID; "" once removed
 	accounts []Account // internal number -> account
 	byID     map[string]uint32
-	postings map[uint64][]uint32
+	postings map[uint64][]uint32 // key -> docs, removed ones included
+	counts   map[uint64]int      // key -> live docs holding it
 	live     int
+	dead     int
 	spareMu  sync.Mutex
 	spare    []*scratch // reusable counters; kept across GCs, unlike a sync.Pool
 }
 
-// Limits that keep a check cheap. A key whose postings list grows past
-// maxPostings becomes a stop key: it is no longer stored or consulted. At
-// query time keys more frequent than the query cap are skipped too, and
-// only the rarest maxTrigrams trigrams of the query are used.
+// Limits that keep a check cheap. At query time keys held by more live
+// claims than the query cap are skipped, and only the rarest maxTrigrams
+// trigrams of the query are used.
+//
+// What a query returns depends only on the live claims (their IDs and
+// accounts) and the knowledge, never on the order they were added or on
+// claims removed since: weights and caps count live claims, removed ones are
+// skipped, and ties are broken by claim ID. So an index rebuilt from the
+// live claims alone answers exactly as the one that saw the whole history.
 const (
-	maxPostings  = 1 << 15
 	minQueryCap  = 2000
 	maxTrigrams  = 8
 	scoredFactor = 2   // candidates scored with Compare per result wanted
@@ -51,7 +57,7 @@ const (
 // NewIndex returns an empty index. Reviewer decisions in k (which may be
 // nil) are applied to every comparison and used to find aliases.
 func NewIndex(k *Knowledge) *Index {
-	return &Index{know: k, byID: map[string]uint32{}, postings: map[uint64][]uint32{}}
+	return &Index{know: k, byID: map[string]uint32{}, postings: map[uint64][]uint32{}, counts: map[uint64]int{}}
 }
 
 // Len returns the number of claims in the index.
@@ -75,15 +81,8 @@ func (x *Index) Add(id string, a Account) {
 	x.byID[id] = doc
 	x.live++
 	for _, k := range keys {
-		list, ok := x.postings[k]
-		if ok && list == nil {
-			continue // a stop key
-		}
-		if len(list) >= maxPostings {
-			x.postings[k] = nil
-			continue
-		}
-		x.postings[k] = append(list, doc)
+		x.postings[k] = append(x.postings[k], doc)
+		x.counts[k]++
 	}
 }
 
@@ -100,10 +99,43 @@ func (x *Index) removeLocked(id string) {
 	if !ok {
 		return
 	}
+	for _, k := range docKeys(prepareAccount(x.accounts[doc])) {
+		if x.counts[k]--; x.counts[k] == 0 {
+			delete(x.counts, k)
+		}
+	}
 	delete(x.byID, id)
 	x.ids[doc] = ""
 	x.accounts[doc] = Account{}
 	x.live--
+	x.dead++
+	if x.dead > 1024 && x.dead > x.live {
+		x.compact()
+	}
+}
+
+// compact drops removed claims from the postings and renumbers the live
+// ones, which changes no answer (see the limits above).
+func (x *Index) compact() {
+	ids, accounts := x.ids, x.accounts
+	x.ids, x.accounts = make([]string, 0, x.live), make([]Account, 0, x.live)
+	x.postings = map[uint64][]uint32{}
+	for old, id := range ids {
+		if id == "" {
+			continue
+		}
+		doc := uint32(len(x.ids))
+		x.ids = append(x.ids, id)
+		x.accounts = append(x.accounts, accounts[old])
+		x.byID[id] = doc
+		for _, k := range docKeys(prepareAccount(accounts[old])) {
+			x.postings[k] = append(x.postings[k], doc)
+		}
+	}
+	x.dead = 0
+	x.spareMu.Lock()
+	x.spare = nil // sized for the old numbering
+	x.spareMu.Unlock()
 }
 
 type weightedKey struct {
@@ -131,22 +163,24 @@ func (x *Index) Candidates(a Account, limit int) []Match {
 	type use struct {
 		list   []uint32
 		weight float64
+		count  int
 	}
 	var uses []use
 	var tris []use
 	for _, k := range keys {
-		list := x.postings[k.key]
-		if len(list) == 0 || len(list) > queryCap {
+		count := x.counts[k.key]
+		if count == 0 || count > queryCap {
 			continue
 		}
-		w := k.weight * math.Log(1+float64(x.live)/float64(len(list)))
+		list := x.postings[k.key]
+		w := k.weight * math.Log(1+float64(x.live)/float64(count))
 		if k.key>>56 == 'g' {
-			tris = append(tris, use{list, w})
+			tris = append(tris, use{list, w, count})
 		} else {
-			uses = append(uses, use{list, w})
+			uses = append(uses, use{list, w, count})
 		}
 	}
-	sort.SliceStable(tris, func(i, j int) bool { return len(tris[i].list) < len(tris[j].list) })
+	sort.SliceStable(tris, func(i, j int) bool { return tris[i].count < tris[j].count })
 	if len(tris) > maxTrigrams {
 		tris = tris[:maxTrigrams]
 	}
@@ -170,7 +204,7 @@ func (x *Index) Candidates(a Account, limit int) []Match {
 		if x.ids[d] == "" {
 			continue
 		}
-		c := cand{doc: d, score: s}
+		c := cand{doc: d, id: x.ids[d], score: s}
 		if h.Len() < want {
 			heap.Push(h, c)
 		} else if c.better((*h)[0]) {
@@ -247,16 +281,18 @@ func (x *Index) getScratch(n int) *scratch {
 
 type cand struct {
 	doc   uint32
+	id    string
 	score float32
 }
 
-// better orders candidates by accumulated weight, then by insertion order,
-// so that selection never depends on map iteration order.
+// better orders candidates by accumulated weight, then by claim ID, so that
+// selection depends neither on map iteration order nor on the order claims
+// were added.
 func (c cand) better(o cand) bool {
 	if c.score != o.score {
 		return c.score > o.score
 	}
-	return c.doc < o.doc
+	return c.id < o.id
 }
 
 // candHeap is a min-heap: the weakest kept candidate is at the root.

@@ -1,0 +1,327 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+
+	"github.com/dealreg/dealreg/domain"
+)
+
+// Handler is one consumer of the ledger that a Follower feeds: a view, or
+// a component that acts on events (the duplicate checker, the conflict
+// resolver). Every handler sees every event once per batch, in global
+// order, and its state is committed together with the shared checkpoint.
+type Handler interface {
+	// Load restores the handler's state from db, which holds it as of the
+	// follower's checkpoint (db is empty at checkpoint 0). It replaces
+	// whatever the handler held, including changes never committed.
+	Load(ctx context.Context, db *sql.DB) error
+	// ApplyBatch folds one event. Side effects go through b.Go, which
+	// the commit waits for.
+	ApplyBatch(b *Batch, rec domain.RecordedEvent) error
+	// Flush writes what the batch changed into tx, before the commit.
+	Flush(ctx context.Context, tx *sql.Tx) error
+	// Committed tells that every event below next is committed.
+	Committed(next uint64)
+}
+
+// Batch is the run of events a Follower applies and commits at once.
+type Batch struct {
+	ctx  context.Context
+	page []domain.RecordedEvent
+	// CatchingUp is set while the follower replays stored events it has
+	// not applied before, before it follows new ones.
+	CatchingUp bool
+
+	wg   sync.WaitGroup
+	sem  chan struct{}
+	mu   sync.Mutex
+	errs []error
+}
+
+// Context returns the batch's context.
+func (b *Batch) Context() context.Context { return b.ctx }
+
+// Go runs fn concurrently with the rest of the batch; the batch commits
+// only after every fn returned nil, so what fn appends to the ledger is
+// durable before the checkpoint passes the event that caused it. fn must
+// not wait for the follower itself (it would wait for its own commit).
+func (b *Batch) Go(fn func(ctx context.Context) error) {
+	b.sem <- struct{}{}
+	b.wg.Add(1)
+	go func() {
+		defer func() { <-b.sem; b.wg.Done() }()
+		if err := fn(b.ctx); err != nil {
+			b.mu.Lock()
+			b.errs = append(b.errs, err)
+			b.mu.Unlock()
+		}
+	}()
+}
+
+func (b *Batch) wait() error {
+	b.wg.Wait()
+	return errors.Join(b.errs...)
+}
+
+// NextInStream returns the first event after rec of rec's stream within
+// this batch, if the batch holds one: a handler can tell that a stream has
+// moved on without asking the ledger.
+func (b *Batch) NextInStream(rec domain.RecordedEvent) (domain.RecordedEvent, bool) {
+	for _, e := range b.page {
+		if e.Position > rec.Position && e.Stream == rec.Stream {
+			return e, true
+		}
+	}
+	return domain.RecordedEvent{}, false
+}
+
+// Follower is the one mechanism that keeps the read side up to date: it
+// reads the ledger in global order, in pages while catching up and as
+// commits arrive afterwards, hands each batch of events to every handler,
+// waits for the side effects they started, and commits their state and the
+// checkpoint in one transaction of the state database. Readers wait for a
+// position with WaitFor (read-your-writes).
+//
+// When a batch fails, nothing of it is committed: the follower reloads
+// every handler from the state database and returns the error, so a
+// restarted Run applies the same events again.
+type Follower struct {
+	store    domain.EventStore
+	state    *State
+	handlers []Handler
+	tracker
+
+	// Progress, when set, is called after each committed batch while
+	// catching up, with the position reached and the head being caught up
+	// to (for progress bars).
+	Progress func(next, head uint64)
+	// CatchUpPage is how many stored events one catch-up batch holds.
+	CatchUpPage int
+
+	ready  atomic.Bool
+	tasks  chan struct{}
+	runMu  sync.Mutex
+	loaded bool
+}
+
+// NewFollower returns a follower feeding handlers, with their state kept
+// in state. Call Load, then CatchUp or Run.
+func NewFollower(store domain.EventStore, state *State, handlers ...Handler) *Follower {
+	return &Follower{store: store, state: state, handlers: handlers, tracker: newTracker(),
+		CatchUpPage: 4096, tasks: make(chan struct{}, 256)}
+}
+
+// Load restores every handler from the state database at its checkpoint.
+func (f *Follower) Load(ctx context.Context) error {
+	f.runMu.Lock()
+	defer f.runMu.Unlock()
+	return f.load(ctx)
+}
+
+func (f *Follower) load(ctx context.Context) error {
+	for _, h := range f.handlers {
+		if err := h.Load(ctx, f.state.db); err != nil {
+			return fmt.Errorf("load state: %w", err)
+		}
+	}
+	next := f.state.next
+	f.mu.Lock()
+	f.next = next
+	close(f.applied)
+	f.applied = make(chan struct{})
+	f.mu.Unlock()
+	for _, h := range f.handlers {
+		h.Committed(next)
+	}
+	f.loaded = true
+	return nil
+}
+
+// Ready reports whether the follower has caught up with the ledger's head
+// as it was when Run started.
+func (f *Follower) Ready() bool { return f.ready.Load() }
+
+// CatchUp applies the stored events from the checkpoint up to, excluding,
+// position upTo (the whole ledger when upTo is 0), committing every
+// CatchUpPage events.
+func (f *Follower) CatchUp(ctx context.Context, upTo uint64) error {
+	f.runMu.Lock()
+	defer f.runMu.Unlock()
+	return f.catchUp(ctx, upTo, nil)
+}
+
+// CatchUpWhile applies the stored events from the checkpoint as long as
+// keep holds, stopping before the first event for which it does not.
+func (f *Follower) CatchUpWhile(ctx context.Context, keep func(domain.RecordedEvent) bool) error {
+	f.runMu.Lock()
+	defer f.runMu.Unlock()
+	return f.catchUp(ctx, 0, keep)
+}
+
+func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.RecordedEvent) bool) error {
+	if !f.loaded {
+		if err := f.load(ctx); err != nil {
+			return err
+		}
+	}
+	for {
+		from := f.Checkpoint()
+		if upTo != 0 && from >= upTo {
+			return nil
+		}
+		page, err := f.store.ReadAll(ctx, domain.ReadAllOptions{From: from, Count: f.CatchUpPage})
+		if err != nil {
+			return fmt.Errorf("catch up from %d: %w", from, err)
+		}
+		full := len(page) == f.CatchUpPage
+		for i, e := range page {
+			if (upTo != 0 && e.Position >= upTo) || (keep != nil && !keep(e)) {
+				page, full = page[:i], false
+				break
+			}
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		if err := f.apply(ctx, page, true); err != nil {
+			return err
+		}
+		if f.Progress != nil {
+			f.Progress(f.Checkpoint(), upTo)
+		}
+		if !full && upTo == 0 {
+			return nil
+		}
+	}
+}
+
+// batchSubscription is a subscription that hands over every event it has
+// buffered at once (eventstore.SQLite's does).
+type batchSubscription interface {
+	NextBatch(ctx context.Context) ([]domain.RecordedEvent, error)
+}
+
+// Run catches up with the ledger's head, reports Ready, then applies new
+// events as they are committed, until ctx is done (ctx's error), the store
+// closes (domain.ErrClosed) or a batch fails (its error; see Follower).
+func (f *Follower) Run(ctx context.Context) error {
+	f.runMu.Lock()
+	defer f.runMu.Unlock()
+	head, err := ledgerHead(ctx, f.store)
+	if err != nil {
+		return err
+	}
+	if err := f.catchUp(ctx, head, nil); err != nil {
+		return err
+	}
+	f.ready.Store(true)
+	sub, err := f.store.SubscribeAll(ctx, f.Checkpoint())
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	defer sub.Close()
+	bs, batched := sub.(batchSubscription)
+	for {
+		var page []domain.RecordedEvent
+		if batched {
+			page, err = bs.NextBatch(ctx)
+		} else {
+			var e domain.RecordedEvent
+			e, err = sub.Next(ctx)
+			page = []domain.RecordedEvent{e}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		if err := f.apply(ctx, page, false); err != nil {
+			return err
+		}
+	}
+}
+
+// ledgerHead returns the position after the newest stored event.
+func ledgerHead(ctx context.Context, store domain.EventStore) (uint64, error) {
+	if h, ok := store.(interface{ Head() uint64 }); ok {
+		return h.Head(), nil
+	}
+	last, err := store.ReadAll(ctx, domain.ReadAllOptions{Direction: domain.Backwards, FromEnd: true, Count: 1})
+	if err != nil || len(last) == 0 {
+		return 0, err
+	}
+	return last[0].Position + 1, nil
+}
+
+// apply runs one batch: every handler folds every event below the
+// checkpoint it has not seen, the side effects finish, and the state and
+// checkpoint commit together. On failure the handlers are reloaded.
+func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, catchingUp bool) (err error) {
+	from := f.Checkpoint()
+	for len(page) > 0 && page[0].Position < from {
+		page = page[1:] // delivered again
+	}
+	if len(page) == 0 {
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			if lerr := f.load(context.WithoutCancel(ctx)); lerr != nil {
+				err = errors.Join(err, lerr)
+			}
+		}
+	}()
+	b := &Batch{ctx: ctx, page: page, CatchingUp: catchingUp, sem: f.tasks}
+	for _, rec := range page {
+		for _, h := range f.handlers {
+			if err := h.ApplyBatch(b, rec); err != nil {
+				_ = b.wait()
+				return err
+			}
+		}
+	}
+	if err := b.wait(); err != nil {
+		return err
+	}
+	last := page[len(page)-1]
+	if err := f.commit(ctx, last.Position+1, last.ID); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.advance(last.Position)
+	f.mu.Unlock()
+	for _, h := range f.handlers {
+		h.Committed(last.Position + 1)
+	}
+	return nil
+}
+
+func (f *Follower) commit(ctx context.Context, next uint64, last uuid.UUID) error {
+	ctx = context.WithoutCancel(ctx) // a batch whose effects are done is kept
+	tx, err := f.state.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("state commit: %w", err)
+	}
+	defer tx.Rollback()
+	for _, h := range f.handlers {
+		if err := h.Flush(ctx, tx); err != nil {
+			return fmt.Errorf("state commit: %w", err)
+		}
+	}
+	if err := saveCheckpoint(ctx, tx, next, last); err != nil {
+		return fmt.Errorf("state commit: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("state commit: %w", err)
+	}
+	f.state.next = next
+	return nil
+}

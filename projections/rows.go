@@ -1,0 +1,95 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"sync"
+)
+
+// rowSet is how a small view keeps its state in the state database: each
+// entity is one JSON row of table rows under the view's name. The view
+// stays in memory, marks what an event changed, and writes the marked
+// entities when its batch commits; Load reads them all back.
+type rowSet struct {
+	view  string
+	mu    sync.Mutex
+	dirty map[string]func() any // key -> the value to store now; nil deletes
+}
+
+func newRowSet(view string) *rowSet { return &rowSet{view: view, dirty: map[string]func() any{}} }
+
+// mark records that key changed; value is called at flush time.
+func (r *rowSet) mark(key string, value func() any) {
+	r.mu.Lock()
+	r.dirty[key] = value
+	r.mu.Unlock()
+}
+
+func (r *rowSet) reset() {
+	r.mu.Lock()
+	clear(r.dirty)
+	r.mu.Unlock()
+}
+
+// flush writes the marked rows into tx; lock guards the values read.
+func (r *rowSet) flush(ctx context.Context, tx *sql.Tx, lock sync.Locker) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.dirty) == 0 {
+		return nil
+	}
+	lock.Lock()
+	defer lock.Unlock()
+	for key, value := range r.dirty {
+		if value == nil {
+			if err := DeleteRow(ctx, tx, r.view, key); err != nil {
+				return err
+			}
+			continue
+		}
+		body, err := json.Marshal(value())
+		if err != nil {
+			return err
+		}
+		if err := PutRow(ctx, tx, r.view, key, body); err != nil {
+			return err
+		}
+	}
+	clear(r.dirty)
+	return nil
+}
+
+// PutRow stores body as the row key of view, inside tx: the way a Handler
+// outside this package keeps entities in the state database.
+func PutRow(ctx context.Context, tx *sql.Tx, view, key string, body []byte) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO rows (view, key, body) VALUES (?, ?, ?)
+		ON CONFLICT (view, key) DO UPDATE SET body = excluded.body`, view, key, body)
+	return err
+}
+
+// DeleteRow removes the row key of view, inside tx.
+func DeleteRow(ctx context.Context, tx *sql.Tx, view, key string) error {
+	_, err := tx.ExecContext(ctx, "DELETE FROM rows WHERE view = ? AND key = ?", view, key)
+	return err
+}
+
+// LoadRows calls fn with every row of view, in key order.
+func LoadRows(ctx context.Context, db *sql.DB, view string, fn func(key string, body []byte) error) error {
+	rows, err := db.QueryContext(ctx, "SELECT key, body FROM rows WHERE view = ? ORDER BY key", view)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var body []byte
+		if err := rows.Scan(&key, &body); err != nil {
+			return err
+		}
+		if err := fn(key, body); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,218 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	_ "modernc.org/sqlite" // the database/sql driver of the state database
+
+	"github.com/dealreg/dealreg/domain"
+)
+
+// SchemaVersion is the version of the state database's layout and of what
+// the views keep in it. Bump it whenever a view changes what it stores or
+// how it folds an event: a state database of another version is discarded
+// and rebuilt from the ledger, never trusted.
+const SchemaVersion = 1
+
+// State is the durable home of the read side: a SQLite database beside the
+// ledger (views.db) that holds every view's state together with the one
+// checkpoint they share, written in the same transaction. It is a cache of
+// the ledger, never a source of truth: Open discards it whenever it cannot
+// prove that it was built from this ledger by this schema.
+type State struct {
+	path string
+	db   *sql.DB
+	// next is the checkpoint read at open: the next global position to
+	// apply. fingerprint is the ID of the event just before it.
+	next uint64
+	// Discarded says why a stored state was thrown away at open, or "".
+	Discarded string
+}
+
+// stateSchema creates the tables. The registrations table carries the
+// columns the API filters and sorts by, each behind an index, and the view
+// and detail as JSON; small views keep one JSON row per entity in rows.
+const stateSchema = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rows (
+	view TEXT NOT NULL,
+	key  TEXT NOT NULL,
+	body BLOB NOT NULL,
+	PRIMARY KEY (view, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS registrations (
+	id           TEXT PRIMARY KEY,
+	pos          INTEGER NOT NULL UNIQUE,
+	partner_id   TEXT NOT NULL,
+	status       TEXT NOT NULL,
+	type         TEXT NOT NULL,
+	country      TEXT NOT NULL,
+	region       TEXT NOT NULL,
+	awaiting     INTEGER NOT NULL,
+	last_sub_pos INTEGER NOT NULL,
+	protected    INTEGER NOT NULL,
+	lapses_at    INTEGER NOT NULL,
+	view         BLOB NOT NULL,
+	detail       BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS registrations_partner ON registrations (partner_id, pos);
+CREATE INDEX IF NOT EXISTS registrations_status ON registrations (status, pos);
+CREATE INDEX IF NOT EXISTS registrations_queue ON registrations (last_sub_pos) WHERE awaiting = 1;
+CREATE INDEX IF NOT EXISTS registrations_lapse ON registrations (lapses_at) WHERE protected = 1;
+`
+
+// LedgerHead is what OpenState needs of the ledger to trust a stored
+// state: its head, and the event at a position.
+type LedgerHead interface {
+	ReadAll(ctx context.Context, opts domain.ReadAllOptions) ([]domain.RecordedEvent, error)
+}
+
+// OpenState opens (creating if needed) the state database at path and
+// checks it against ledger. A state written by another schema version, or
+// whose checkpoint is past the ledger's head or names an event the ledger
+// does not hold at that position (a restored or a different ledger), is
+// removed and started empty; State.Discarded says why. A path of ""
+// opens a private in-memory database (as-of replays, tests).
+func OpenState(ctx context.Context, path string, ledger LedgerHead) (*State, error) {
+	s := &State{path: path}
+	if err := s.open(ctx); err != nil {
+		return nil, err
+	}
+	why, err := s.check(ctx, ledger)
+	if err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	if why != "" {
+		s.db.Close()
+		if err := removeDB(path); err != nil {
+			return nil, fmt.Errorf("discard state %s: %w", path, err)
+		}
+		if err := s.open(ctx); err != nil {
+			return nil, err
+		}
+		s.next, s.Discarded = 0, why
+	}
+	return s, nil
+}
+
+func removeDB(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *State) open(ctx context.Context) error {
+	dsn := "file::memory:?_txlock=immediate"
+	if s.path != "" {
+		// synchronous=NORMAL in WAL mode: a crash may lose the latest
+		// commits but never tears one, so state and checkpoint stay
+		// together and the tail is applied again from the ledger.
+		dsn = "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(s.path) +
+			"?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("open state: %w", err)
+	}
+	if s.path == "" {
+		// Each connection to :memory: is its own database.
+		db.SetMaxOpenConns(1)
+	} else {
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	}
+	db.SetConnMaxLifetime(0)
+	if _, err := db.ExecContext(ctx, stateSchema); err != nil {
+		db.Close()
+		return fmt.Errorf("open state %s: %w", s.path, err)
+	}
+	s.db = db
+	return nil
+}
+
+// check returns why the stored state cannot be trusted, or "".
+func (s *State) check(ctx context.Context, ledger LedgerHead) (string, error) {
+	meta := map[string]string{}
+	rows, err := s.db.QueryContext(ctx, "SELECT k, v FROM meta")
+	if err != nil {
+		return "", fmt.Errorf("read state: %w", err)
+	}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return "", err
+		}
+		meta[k] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if len(meta) == 0 {
+		return "", nil // new
+	}
+	if meta["schema"] != strconv.Itoa(SchemaVersion) {
+		return fmt.Sprintf("schema version %q, this binary writes %d", meta["schema"], SchemaVersion), nil
+	}
+	next, err := strconv.ParseUint(meta["next"], 10, 64)
+	if err != nil {
+		return "checkpoint unreadable", nil
+	}
+	if next == 0 {
+		return "", nil
+	}
+	if ledger == nil {
+		return "no ledger to check the checkpoint against", nil
+	}
+	evs, err := ledger.ReadAll(ctx, domain.ReadAllOptions{From: next - 1, Count: 1})
+	if err != nil {
+		return "", fmt.Errorf("check state checkpoint: %w", err)
+	}
+	if len(evs) == 0 || evs[0].Position != next-1 {
+		return fmt.Sprintf("checkpoint %d is ahead of the ledger", next), nil
+	}
+	if evs[0].ID.String() != meta["fingerprint"] {
+		return fmt.Sprintf("the ledger holds another event at position %d than the state was built from", next-1), nil
+	}
+	s.next = next
+	return "", nil
+}
+
+// Checkpoint returns the next global position the stored state needs.
+func (s *State) Checkpoint() uint64 { return s.next }
+
+// DB returns the database, for the views' queries.
+func (s *State) DB() *sql.DB { return s.db }
+
+// Path returns the file the state lives in ("" in memory).
+func (s *State) Path() string { return s.path }
+
+// saveCheckpoint records, inside tx, that every event below next (the
+// last one being last) is applied.
+func saveCheckpoint(ctx context.Context, tx *sql.Tx, next uint64, last uuid.UUID) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('schema', ?), ('next', ?), ('fingerprint', ?)
+		ON CONFLICT (k) DO UPDATE SET v = excluded.v`, strconv.Itoa(SchemaVersion), strconv.FormatUint(next, 10), last.String())
+	return err
+}
+
+// Reset empties the state: every view and the checkpoint.
+func (s *State) Reset(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations;")
+	s.next = 0
+	return err
+}
+
+// Close closes the database.
+func (s *State) Close() error { return s.db.Close() }
