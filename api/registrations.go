@@ -126,9 +126,22 @@ func registrationIDParam(c echo.Context) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
 		// Not a UUID: it cannot name a registration.
-		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "registration %q not found", c.Param("id"))
+		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "registration not found")
 	}
 	return id, nil
+}
+
+// visibleRegistration returns the registration of the URL if the caller
+// may see it. Handlers call it before they read the body, so that another
+// partner's registration answers exactly as one that does not exist, with
+// any body: nothing about the body is checked before visibility.
+func (s *Server) visibleRegistration(c echo.Context) (uuid.UUID, projections.RegistrationDetail, error) {
+	id, err := registrationIDParam(c)
+	if err != nil {
+		return uuid.Nil, projections.RegistrationDetail{}, err
+	}
+	d, err := s.app.Visible(callerOf(c), id)
+	return id, d, err
 }
 
 // respond writes the registration as caller may see it after a command.
@@ -228,7 +241,7 @@ func (s *Server) getRegistration(c echo.Context) error {
 // amendRegistration applies a JSON merge patch (RFC 7396) to the details of
 // a draft or returned registration.
 func (s *Server) amendRegistration(c echo.Context) error {
-	id, err := registrationIDParam(c)
+	id, current, err := s.visibleRegistration(c)
 	if err != nil {
 		return err
 	}
@@ -240,10 +253,6 @@ func (s *Server) amendRegistration(c echo.Context) error {
 		Details json.RawMessage `json:"details"`
 	}
 	if err := decodeJSON(body, &patch, false); err != nil {
-		return err
-	}
-	current, err := s.app.Visible(callerOf(c), id)
-	if err != nil {
 		return err
 	}
 	base, err := json.Marshal(current.Details)
@@ -287,7 +296,7 @@ func prefixFields(err error, prefix string) error {
 // handler: decode the body into req (if any), run the command.
 func command[Req any](s *Server, run func(ctx context.Context, call app.Call, id uuid.UUID, req Req) (app.Result, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := registrationIDParam(c)
+		id, _, err := s.visibleRegistration(c)
 		if err != nil {
 			return err
 		}
