@@ -173,6 +173,7 @@ func (s *Server) respondConflict(c echo.Context, status int, id uuid.UUID) error
 		return err
 	}
 	v.Overdue = v.Status == "open" && s.app.Clock().Now().After(v.DueAt)
+	v.History = presentHistory(v.History)
 	return c.JSON(status, v)
 }
 

@@ -25,6 +25,9 @@ import (
 // registrations); vendor staff and auditors do.
 type Registration struct {
 	projections.RegistrationDetail
+	// Terms shows the granted terms with durations in human units; it
+	// takes the place of the view's own.
+	Terms *Terms `json:"terms,omitempty"`
 	// Notice tells the partner, in words, what the verdict means for it.
 	Notice string `json:"notice,omitempty"`
 	// DuplicateOf is set only when the partner registered the same
@@ -35,9 +38,23 @@ type Registration struct {
 
 // RegistrationList is one page of registrations.
 type RegistrationList struct {
-	Items []projections.RegistrationView `json:"items"`
+	Items []RegistrationItem `json:"items"`
 	// Next is the cursor of the next page, empty on the last.
 	Next string `json:"next,omitempty"`
+}
+
+// RegistrationItem is a registration in a list, with its terms in human
+// units.
+type RegistrationItem struct {
+	projections.RegistrationView
+	Terms *Terms `json:"terms,omitempty"`
+}
+
+// ReviewItem is a registration awaiting a decision, with its terms in
+// human units.
+type ReviewItem struct {
+	projections.ReviewItem
+	Terms *Terms `json:"terms,omitempty"`
 }
 
 type createRegistrationRequest struct {
@@ -78,7 +95,7 @@ const (
 
 // present shapes a registration for caller.
 func present(caller app.Caller, d projections.RegistrationDetail) Registration {
-	out := Registration{RegistrationDetail: d}
+	out := Registration{RegistrationDetail: d, Terms: termsOf(d.Terms)}
 	if f := d.Finding; f != nil && d.Status == domain.StatusDuplicate {
 		if f.OwnClaim && len(f.Matches) > 0 {
 			m := f.Matches[0]
@@ -120,6 +137,21 @@ func redactHistory(caller app.Caller, h []projections.HistoryEntry) []projection
 		h[i].Data, _ = json.Marshal(shown)
 	}
 	return h
+}
+
+// presentHistory returns h with the stored data of each entry as the API
+// shows event data (presentEventData). h itself, which may be the
+// projection's, is left alone.
+func presentHistory(h []projections.HistoryEntry) []projections.HistoryEntry {
+	if h == nil {
+		return nil
+	}
+	out := make([]projections.HistoryEntry, len(h))
+	for i, e := range h {
+		e.Data = presentEventData(e.Data)
+		out[i] = e
+	}
+	return out
 }
 
 func registrationIDParam(c echo.Context) (uuid.UUID, error) {
@@ -210,7 +242,11 @@ func (s *Server) listRegistrations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, RegistrationList{Items: items, Next: next})
+	page := RegistrationList{Items: make([]RegistrationItem, len(items)), Next: next}
+	for i, v := range items {
+		page.Items[i] = RegistrationItem{RegistrationView: v, Terms: termsOf(v.Terms)}
+	}
+	return c.JSON(http.StatusOK, page)
 }
 
 func knownStatus(s domain.Status) bool {
@@ -234,7 +270,7 @@ func (s *Server) getRegistration(c echo.Context) error {
 		return err
 	}
 	out := present(caller, d)
-	out.History = redactHistory(caller, s.app.Registrations.History(id))
+	out.History = presentHistory(redactHistory(caller, s.app.Registrations.History(id)))
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -411,7 +447,11 @@ func (s *Server) reviewQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	out := make([]ReviewItem, len(items))
+	for i, v := range items {
+		out[i] = ReviewItem{ReviewItem: v, Terms: termsOf(v.Terms)}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": out})
 }
 
 // uploadAttachment stores the request body as a proof document and records
