@@ -42,27 +42,35 @@ func readBody(c echo.Context) ([]byte, error) {
 }
 
 // requireJSON refuses a body that is declared as anything but JSON (a
-// missing Content-Type is taken as JSON).
+// missing Content-Type is taken as JSON), or as JSON in another encoding
+// than UTF-8 (RFC 8259 §8.1): a declared charset must be utf-8.
 func requireJSON(contentType string) error {
 	if contentType == "" {
 		return nil
 	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err == nil && (mt == "application/json" || mt == "application/merge-patch+json" || strings.HasSuffix(mt, "+json")) {
-		return nil
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || !(mt == "application/json" || mt == "application/merge-patch+json" || strings.HasSuffix(mt, "+json")) {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json")
 	}
-	return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json")
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send JSON in UTF-8: charset=utf-8 or none")
+	}
+	return nil
 }
 
-// decodeJSON decodes body into v strictly: one JSON object, no unknown
-// fields, every type error reported against its field. An empty body
-// decodes as {} when emptyOK.
+// decodeJSON decodes body into v strictly: text that decodes faithfully
+// (checkJSONText), one JSON object, no unknown fields, every type error
+// reported against its field. An empty body decodes as {} when emptyOK.
+// Every JSON request body goes through it.
 func decodeJSON(body []byte, v any, emptyOK bool) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		if emptyOK {
 			return nil
 		}
 		return invalidBody("", "the request body is empty; send a JSON object")
+	}
+	if err := checkJSONText(body); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

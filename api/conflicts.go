@@ -52,7 +52,7 @@ func (s *Server) conflictRoutes(g router) {
 // direct party.
 func (s *Server) conflictFor(caller app.Caller, id uuid.UUID) (projections.ConflictView, error) {
 	v, ok := s.app.Conflicts.Get(id)
-	notFound := domain.Errorf(domain.ENOTFOUND, "conflict %s not found", id)
+	notFound := domain.Errorf(domain.ENOTFOUND, "conflict not found")
 	if !ok {
 		return v, notFound
 	}
@@ -162,7 +162,7 @@ func (s *Server) conflictQueue(c echo.Context) error {
 func conflictIDParam(c echo.Context) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "conflict %q not found", c.Param("id"))
+		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "conflict not found")
 	}
 	return id, nil
 }
@@ -173,6 +173,7 @@ func (s *Server) respondConflict(c echo.Context, status int, id uuid.UUID) error
 		return err
 	}
 	v.Overdue = v.Status == "open" && s.app.Clock().Now().After(v.DueAt)
+	v.History = presentHistory(v.History)
 	return c.JSON(status, v)
 }
 

@@ -37,7 +37,9 @@ func (s *Server) getPartner(c echo.Context) error {
 	id := c.Param("id")
 	p, ok := s.app.Directory.Partner(id)
 	if !ok || (caller.Actor.Role == domain.RolePartner && caller.Actor.PartnerID != id) {
-		return domain.Errorf(domain.ENOTFOUND, "partner %q not found", id)
+		// Another partner is not found, in the same words as one that
+		// does not exist.
+		return domain.Errorf(domain.ENOTFOUND, "partner not found")
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -111,7 +113,7 @@ func (s *Server) createToken(c echo.Context) error {
 func (s *Server) revokeToken(c echo.Context) error {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		return domain.Errorf(domain.ENOTFOUND, "token %q not found", c.Param("id"))
+		return domain.Errorf(domain.ENOTFOUND, "token not found")
 	}
 	call, err := callFor(c, nil)
 	if err != nil {

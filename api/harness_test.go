@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,7 +127,40 @@ func (h *harness) do(tb testing.TB, who, method, path string, body any, header .
 	if checkExchange != nil {
 		checkExchange(tb, req, sent, res, raw)
 	}
+	requireHumanDurations(tb, req, res, raw)
 	return res.StatusCode, raw, res.Header
+}
+
+// requireHumanDurations fails if a JSON answer names a member "…_ns": the
+// API shows durations in ISO 8601, never as nanoseconds. The raw ledger
+// (GET /v1/ledger/events) is exempt: it serves the stored events as they
+// are, byte for byte, for auditors to check against their proofs.
+func requireHumanDurations(tb testing.TB, req *http.Request, res *http.Response, raw []byte) {
+	tb.Helper()
+	if req.URL.Path == "/v1/ledger/events" || !strings.Contains(res.Header.Get("Content-Type"), "json") {
+		return
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if strings.HasSuffix(k, "_ns") {
+					tb.Errorf("%s %s: the answer names %s%s, a duration in nanoseconds", req.Method, req.URL.Path, path, k)
+				}
+				walk(path+k+".", x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(path, x)
+			}
+		}
+	}
+	walk("", v)
 }
 
 // checkExchange, when set (see openapi_test.go), checks every request the

@@ -54,7 +54,7 @@ func (s *Server) listDirect(c echo.Context) error {
 func directIDParam(c echo.Context) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "direct opportunity %q not found", c.Param("id"))
+		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "direct opportunity not found")
 	}
 	return id, nil
 }
@@ -69,7 +69,7 @@ func (s *Server) getDirect(c echo.Context) error {
 	}
 	v, ok := s.app.Pipeline.Get(id)
 	if !ok {
-		return domain.Errorf(domain.ENOTFOUND, "direct opportunity %s not found", id)
+		return domain.Errorf(domain.ENOTFOUND, "direct opportunity not found")
 	}
 	return c.JSON(http.StatusOK, v)
 }
@@ -77,7 +77,7 @@ func (s *Server) getDirect(c echo.Context) error {
 func (s *Server) respondDirect(c echo.Context, status int, id uuid.UUID) error {
 	v, ok := s.app.Pipeline.Get(id)
 	if !ok {
-		return domain.Errorf(domain.ENOTFOUND, "direct opportunity %s not found", id)
+		return domain.Errorf(domain.ENOTFOUND, "direct opportunity not found")
 	}
 	return c.JSON(status, v)
 }

@@ -11,6 +11,12 @@ import (
 
 // Problem is an RFC 9457 problem details object, extended with dealreg's
 // stable error code and per-field errors.
+//
+// Instance names the occurrence, "urn:dealreg:request:<X-Request-Id>", the
+// key of the server's log line for the request. It never echoes the path:
+// a problem depends on what was asked, not on which ID was asked about, so
+// that a resource the caller may not see answers exactly as one that does
+// not exist.
 type Problem struct {
 	Type     string              `json:"type"`
 	Title    string              `json:"title"`
@@ -51,7 +57,7 @@ const problemContentType = "application/problem+json"
 
 // problemFor turns any error into the problem the client sees. Internal
 // errors are logged in full and shown only as "internal error".
-func problemFor(err error, logger *slog.Logger, path string) Problem {
+func problemFor(err error, logger *slog.Logger, path, requestID string) Problem {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		code, ok := codeByStatus[he.Code]
@@ -62,7 +68,7 @@ func problemFor(err error, logger *slog.Logger, path string) Problem {
 		if msg, ok := he.Message.(string); ok {
 			detail = msg
 		}
-		return newProblem(he.Code, code, detail, nil, path)
+		return newProblem(he.Code, code, detail, nil, requestID)
 	}
 	code := domain.ErrorCode(err)
 	status, ok := statusByCode[code]
@@ -72,16 +78,20 @@ func problemFor(err error, logger *slog.Logger, path string) Problem {
 	if code == domain.EINTERNAL {
 		logger.Error("internal error", "path", path, "err", err)
 	}
-	return newProblem(status, code, domain.ErrorMessage(err), domain.ErrorFields(err), path)
+	return newProblem(status, code, domain.ErrorMessage(err), domain.ErrorFields(err), requestID)
 }
 
-func newProblem(status int, code, detail string, fields []domain.FieldError, path string) Problem {
+func newProblem(status int, code, detail string, fields []domain.FieldError, requestID string) Problem {
+	instance := ""
+	if requestID != "" {
+		instance = "urn:dealreg:request:" + requestID
+	}
 	return Problem{
 		Type:     "urn:dealreg:problem:" + code,
 		Title:    http.StatusText(status),
 		Status:   status,
 		Detail:   detail,
-		Instance: path,
+		Instance: instance,
 		Code:     code,
 		Errors:   fields,
 	}
@@ -91,7 +101,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	p := problemFor(err, s.logger, c.Request().URL.Path)
+	p := problemFor(err, s.logger, c.Request().URL.Path, c.Response().Header().Get(echo.HeaderXRequestID))
 	c.Response().Header().Set(echo.HeaderContentType, problemContentType)
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(p.Status)

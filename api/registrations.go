@@ -25,6 +25,9 @@ import (
 // registrations); vendor staff and auditors do.
 type Registration struct {
 	projections.RegistrationDetail
+	// Terms shows the granted terms with durations in human units; it
+	// takes the place of the view's own.
+	Terms *Terms `json:"terms,omitempty"`
 	// Notice tells the partner, in words, what the verdict means for it.
 	Notice string `json:"notice,omitempty"`
 	// DuplicateOf is set only when the partner registered the same
@@ -35,9 +38,23 @@ type Registration struct {
 
 // RegistrationList is one page of registrations.
 type RegistrationList struct {
-	Items []projections.RegistrationView `json:"items"`
+	Items []RegistrationItem `json:"items"`
 	// Next is the cursor of the next page, empty on the last.
 	Next string `json:"next,omitempty"`
+}
+
+// RegistrationItem is a registration in a list, with its terms in human
+// units.
+type RegistrationItem struct {
+	projections.RegistrationView
+	Terms *Terms `json:"terms,omitempty"`
+}
+
+// ReviewItem is a registration awaiting a decision, with its terms in
+// human units.
+type ReviewItem struct {
+	projections.ReviewItem
+	Terms *Terms `json:"terms,omitempty"`
 }
 
 type createRegistrationRequest struct {
@@ -78,7 +95,7 @@ const (
 
 // present shapes a registration for caller.
 func present(caller app.Caller, d projections.RegistrationDetail) Registration {
-	out := Registration{RegistrationDetail: d}
+	out := Registration{RegistrationDetail: d, Terms: termsOf(d.Terms)}
 	if f := d.Finding; f != nil && d.Status == domain.StatusDuplicate {
 		if f.OwnClaim && len(f.Matches) > 0 {
 			m := f.Matches[0]
@@ -122,13 +139,41 @@ func redactHistory(caller app.Caller, h []projections.HistoryEntry) []projection
 	return h
 }
 
+// presentHistory returns h with the stored data of each entry as the API
+// shows event data (presentEventData). h itself, which may be the
+// projection's, is left alone.
+func presentHistory(h []projections.HistoryEntry) []projections.HistoryEntry {
+	if h == nil {
+		return nil
+	}
+	out := make([]projections.HistoryEntry, len(h))
+	for i, e := range h {
+		e.Data = presentEventData(e.Data)
+		out[i] = e
+	}
+	return out
+}
+
 func registrationIDParam(c echo.Context) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
 		// Not a UUID: it cannot name a registration.
-		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "registration %q not found", c.Param("id"))
+		return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "registration not found")
 	}
 	return id, nil
+}
+
+// visibleRegistration returns the registration of the URL if the caller
+// may see it. Handlers call it before they read the body, so that another
+// partner's registration answers exactly as one that does not exist, with
+// any body: nothing about the body is checked before visibility.
+func (s *Server) visibleRegistration(c echo.Context) (uuid.UUID, projections.RegistrationDetail, error) {
+	id, err := registrationIDParam(c)
+	if err != nil {
+		return uuid.Nil, projections.RegistrationDetail{}, err
+	}
+	d, err := s.app.Visible(callerOf(c), id)
+	return id, d, err
 }
 
 // respond writes the registration as caller may see it after a command.
@@ -197,7 +242,11 @@ func (s *Server) listRegistrations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, RegistrationList{Items: items, Next: next})
+	page := RegistrationList{Items: make([]RegistrationItem, len(items)), Next: next}
+	for i, v := range items {
+		page.Items[i] = RegistrationItem{RegistrationView: v, Terms: termsOf(v.Terms)}
+	}
+	return c.JSON(http.StatusOK, page)
 }
 
 func knownStatus(s domain.Status) bool {
@@ -221,14 +270,14 @@ func (s *Server) getRegistration(c echo.Context) error {
 		return err
 	}
 	out := present(caller, d)
-	out.History = redactHistory(caller, s.app.Registrations.History(id))
+	out.History = presentHistory(redactHistory(caller, s.app.Registrations.History(id)))
 	return c.JSON(http.StatusOK, out)
 }
 
 // amendRegistration applies a JSON merge patch (RFC 7396) to the details of
 // a draft or returned registration.
 func (s *Server) amendRegistration(c echo.Context) error {
-	id, err := registrationIDParam(c)
+	id, current, err := s.visibleRegistration(c)
 	if err != nil {
 		return err
 	}
@@ -240,10 +289,6 @@ func (s *Server) amendRegistration(c echo.Context) error {
 		Details json.RawMessage `json:"details"`
 	}
 	if err := decodeJSON(body, &patch, false); err != nil {
-		return err
-	}
-	current, err := s.app.Visible(callerOf(c), id)
-	if err != nil {
 		return err
 	}
 	base, err := json.Marshal(current.Details)
@@ -287,7 +332,7 @@ func prefixFields(err error, prefix string) error {
 // handler: decode the body into req (if any), run the command.
 func command[Req any](s *Server, run func(ctx context.Context, call app.Call, id uuid.UUID, req Req) (app.Result, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := registrationIDParam(c)
+		id, _, err := s.visibleRegistration(c)
 		if err != nil {
 			return err
 		}
@@ -402,7 +447,11 @@ func (s *Server) reviewQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	out := make([]ReviewItem, len(items))
+	for i, v := range items {
+		out[i] = ReviewItem{ReviewItem: v, Terms: termsOf(v.Terms)}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": out})
 }
 
 // uploadAttachment stores the request body as a proof document and records

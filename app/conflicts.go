@@ -116,7 +116,7 @@ func claimIDOf(p domain.Party) uuid.UUID {
 func (s *Service) updateConflict(ctx context.Context, call Call, id uuid.UUID, decide func(c *domain.Conflict) ([]domain.Event, error)) (Result, error) {
 	return s.execute(ctx, call, domain.ConflictStream(id), func(stored []domain.Event) ([]domain.Event, error) {
 		if len(stored) == 0 {
-			return nil, domain.Errorf(domain.ENOTFOUND, "conflict %s not found", id)
+			return nil, domain.Errorf(domain.ENOTFOUND, "conflict not found")
 		}
 		c, err := domain.RebuildConflict(stored...)
 		if err != nil {

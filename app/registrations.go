@@ -243,7 +243,7 @@ func (s *Service) Visible(caller Caller, id uuid.UUID) (projections.Registration
 	}
 	d, ok := s.Registrations.Detail(id)
 	if !ok || (caller.Actor.Role == domain.RolePartner && d.PartnerID != caller.Actor.PartnerID) {
-		return projections.RegistrationDetail{}, domain.Errorf(domain.ENOTFOUND, "registration %s not found", id)
+		return projections.RegistrationDetail{}, domain.Errorf(domain.ENOTFOUND, "registration not found")
 	}
 	return d, nil
 }

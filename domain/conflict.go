@@ -707,11 +707,10 @@ func (c *Conflict) authorize(a Actor) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	if c == nil || c.version == 0 {
+	// A conflict the caller may not see is not found, in the same words as
+	// one that does not exist.
+	if c == nil || c.version == 0 || !c.VisibleTo(a) {
 		return Errorf(ENOTFOUND, "conflict not found")
-	}
-	if !c.VisibleTo(a) {
-		return Errorf(ENOTFOUND, "conflict %s not found", c.id)
 	}
 	return nil
 }

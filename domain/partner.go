@@ -231,7 +231,7 @@ func RevokeToken(actor Actor, id uuid.UUID, issued, revoked bool, now time.Time)
 	}
 	switch {
 	case !issued:
-		return nil, Errorf(ENOTFOUND, "token %s not found", id)
+		return nil, Errorf(ENOTFOUND, "token not found")
 	case revoked:
 		return nil, Errorf(ECONFLICT, "token %s is already revoked", id)
 	}

@@ -327,11 +327,10 @@ func (r *Registration) authorize(a Actor, who audience, action string) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	if r == nil || r.version == 0 {
+	// Another partner's registration is not found, in the same words as
+	// one that does not exist, so that a partner cannot probe IDs.
+	if r == nil || r.version == 0 || (a.Role == RolePartner && a.PartnerID != r.partnerID) {
 		return Errorf(ENOTFOUND, "registration not found")
-	}
-	if a.Role == RolePartner && a.PartnerID != r.partnerID {
-		return Errorf(ENOTFOUND, "registration %s not found", r.id)
 	}
 	switch who {
 	case byPartner:

@@ -17,6 +17,11 @@ const (
 	FieldTooMany    = "too_many"     // the list has more items than allowed
 	FieldOutOfRange = "out_of_range" // the number, date or period lies outside its allowed range
 	FieldDuplicate  = "duplicate"    // the same value appears twice in a list
+
+	// Refused in the JSON text of a request, before any field is decoded.
+	FieldInvalidUTF8   = "invalid_utf8"   // a string or a member name is not valid UTF-8
+	FieldLoneSurrogate = "lone_surrogate" // a \u escape is half of a UTF-16 surrogate pair
+	FieldDuplicateName = "duplicate_name" // an object names the same member twice (case aside)
 )
 
 // validator collects every failing field, in the order the fields are

@@ -1,0 +1,160 @@
+package api_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dealreg/dealreg/api"
+	"github.com/dealreg/dealreg/domain"
+)
+
+// servedRoutes lists every route the server registers as "METHOD /path"
+// with echo's :param segments, the way e.Routes() names them.
+func servedRoutes(tb testing.TB) []string {
+	tb.Helper()
+	e, ok := api.NewServer(api.Config{}).Handler().(*echo.Echo)
+	require.True(tb, ok, "the server's handler is an *echo.Echo")
+	var out []string
+	for _, r := range e.Routes() {
+		if r.Method == echo.RouteNotFound || strings.HasSuffix(r.Path, "*") {
+			continue
+		}
+		out = append(out, r.Method+" "+r.Path)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// probe is how one route is asked about a resource that exists but
+// belongs to another partner, and about one that does not exist.
+type probe struct {
+	existing, missing string // request paths
+	body              any    // sent to both; nil for none
+	header            []string
+}
+
+// A partner must not learn whether an ID exists: asking about another
+// partner's registration, conflict, partner record, direct deal or token
+// answers byte for byte what asking about an ID that names nothing does,
+// on every route that takes one, whatever the body. A route added without
+// a row here fails the test.
+func TestNotYours_AnswersLikeNotFound(t *testing.T) {
+	h := newHarness(t)
+
+	// acme's world, which globex probes: a direct deal that one of acme's
+	// registrations conflicts with, another registration approved, with a
+	// pending extension request and a document, another in a conflict;
+	// acme's own token.
+	d := h.recordDirect(t, "Empresa XYZ", "xyz.example", t0.Add(-30*domain.Day))
+	h.clock.Advance(time.Hour)
+	contested := h.register(t, "acme", "Empresa XYZ S.A.", "xyz.example", http.StatusCreated)
+	c := h.onlyConflict(t)
+	r := h.register(t, "acme", "Stark Industries", "stark.example", http.StatusCreated)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/registrations/"+r.ID.String()+"/approve", nil, http.StatusOK, nil)
+	h.clock.Advance(80 * domain.Day)
+	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations/"+r.ID.String()+"/extensions", map[string]string{"reason": "budget moved"}, http.StatusOK, nil)
+	pdf := []byte("%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+	sum := sha256.Sum256(pdf)
+	sha := hex.EncodeToString(sum[:])
+	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations/"+r.ID.String()+"/attachments?filename=proof.pdf", pdf, http.StatusCreated, nil, "Content-Type", "application/pdf")
+	var tok struct {
+		ID uuid.UUID `json:"id"`
+	}
+	h.mustDo(t, "admin", http.MethodPost, "/v1/tokens", map[string]string{"name": "acme-2", "role": "partner", "partner_id": "acme"}, http.StatusCreated, &tok)
+	require.NotEqual(t, uuid.Nil, tok.ID)
+
+	ghost := uuid.NewString()
+	reg, noReg := "/v1/registrations/"+r.ID.String(), "/v1/registrations/"+ghost
+	con, noCon := "/v1/conflicts/"+c.ID.String(), "/v1/conflicts/"+ghost
+	dir, noDir := "/v1/direct-opportunities/"+d.ID.String(), "/v1/direct-opportunities/"+ghost
+	partyKey := domain.PartyKeyRegistration(contested.ID)
+	both := func(existing, missing, suffix string, body any, header ...string) probe {
+		return probe{existing: existing + suffix, missing: missing + suffix, body: body, header: header}
+	}
+	reason := map[string]string{"reason": "a reason long enough"}
+	rows := map[string]probe{
+		"GET /v1/registrations/:id":                      both(reg, noReg, "", nil),
+		"PATCH /v1/registrations/:id":                    both(reg, noReg, "", map[string]any{"details": map[string]any{"account": map[string]any{"industry": "Retail"}}}, "Content-Type", "application/merge-patch+json"),
+		"POST /v1/registrations/:id/submit":              both(reg, noReg, "/submit", nil),
+		"POST /v1/registrations/:id/review":              both(reg, noReg, "/review", nil),
+		"POST /v1/registrations/:id/approve":             both(reg, noReg, "/approve", nil),
+		"POST /v1/registrations/:id/reject":              both(reg, noReg, "/reject", map[string]string{"reason": "other", "explanation": "not a fit", "guidance": "try again"}),
+		"POST /v1/registrations/:id/return":              both(reg, noReg, "/return", map[string]any{"message": "more please", "requested_fields": []string{"details.account.domain"}}),
+		"POST /v1/registrations/:id/progress":            both(reg, noReg, "/progress", map[string]string{"buying_stage": "proposal", "note": "demo done"}),
+		"POST /v1/registrations/:id/extensions":          both(reg, noReg, "/extensions", reason),
+		"POST /v1/registrations/:id/extensions/:n/grant": both(reg, noReg, "/extensions/1/grant", nil),
+		"POST /v1/registrations/:id/extensions/:n/deny":  both(reg, noReg, "/extensions/1/deny", reason),
+		"POST /v1/registrations/:id/renew":               both(reg, noReg, "/renew", nil),
+		"POST /v1/registrations/:id/close":               both(reg, noReg, "/close", map[string]any{"outcome": "won", "final_value": map[string]string{"amount": "1000", "currency": "USD"}}),
+		"POST /v1/registrations/:id/withdraw":            both(reg, noReg, "/withdraw", reason),
+		"POST /v1/registrations/:id/attachments":         both(reg, noReg, "/attachments?filename=mine.pdf", pdf, "Content-Type", "application/pdf"),
+		"GET /v1/registrations/:id/attachments/:sha256":  both(reg, noReg, "/attachments/"+sha, nil),
+		"GET /v1/conflicts/:id":                          both(con, noCon, "", nil),
+		"POST /v1/conflicts/:id/evidence-requests":       both(con, noCon, "/evidence-requests", map[string]string{"party_key": partyKey, "request": "the first e-mail"}),
+		"POST /v1/conflicts/:id/evidence":                both(con, noCon, "/evidence", map[string]any{"party_key": partyKey, "statement": "we met them first"}),
+		"POST /v1/conflicts/:id/escalate":                both(con, noCon, "/escalate", reason),
+		"POST /v1/conflicts/:id/decide":                  both(con, noCon, "/decide", map[string]any{"outcome": "award", "winner": partyKey, "rationale": "first", "policy_clause": "first-to-register"}),
+		"GET /v1/partners/:id":                           {existing: "/v1/partners/acme", missing: "/v1/partners/initech"},
+		"POST /v1/partners/:id/grants":                   {existing: "/v1/partners/acme/grants", missing: "/v1/partners/initech/grants", body: map[string]string{"country": "MX", "valid_from": t0.Format(time.RFC3339), "valid_to": t0.Add(365 * domain.Day).Format(time.RFC3339)}},
+		"DELETE /v1/tokens/:id":                          {existing: "/v1/tokens/" + tok.ID.String(), missing: "/v1/tokens/" + ghost},
+		"GET /v1/direct-opportunities/:id":               both(dir, noDir, "", nil),
+		"PUT /v1/direct-opportunities/:id":               both(dir, noDir, "", map[string]any{"account": map[string]string{"company_name": "Empresa XYZ", "country": "MX"}, "owner": "me@vendor.example"}),
+		"POST /v1/direct-opportunities/:id/close":        both(dir, noDir, "/close", map[string]string{"outcome": "lost", "reason": "gone"}),
+	}
+	// Routes that name no resource by ID: nothing to probe.
+	noID := []string{
+		"GET /healthz", "GET /v1/openapi.json", "GET /v1/ledger/events",
+		"POST /v1/registrations", "GET /v1/registrations", "GET /v1/review-queue",
+		"GET /v1/partners", "POST /v1/partners", "POST /v1/tokens",
+		"GET /v1/direct-opportunities", "POST /v1/direct-opportunities",
+		"POST /v1/accounts/decisions", "POST /v1/accounts/subsidiaries",
+		"GET /v1/conflicts", "POST /v1/conflicts",
+	}
+	served := servedRoutes(t)
+	for _, route := range served {
+		_, probed := rows[route]
+		require.True(t, probed || slices.Contains(noID, route), "route %s has no row in this test: say how a partner probes it", route)
+	}
+	for route := range rows {
+		require.Contains(t, served, route, "row for a route that is not served")
+	}
+
+	// Each route is asked with its proper body, with a body of the wrong
+	// shape and with none, so the order of checks cannot tell either.
+	ignored := []string{"Date"}
+	for route, p := range rows {
+		for _, variant := range []struct {
+			name string
+			body any
+		}{{"proper body", p.body}, {"wrong body", []byte(`{"zzz":[1,`)}, {"no body", nil}} {
+			t.Run(route+"/"+variant.name, func(t *testing.T) {
+				head := h.eventCount()
+				method := strings.Fields(route)[0]
+				header := append([]string{"X-Request-Id", "probe"}, p.header...)
+				s1, b1, h1 := h.do(t, "globex", method, p.existing, variant.body, header...)
+				s2, b2, h2 := h.do(t, "globex", method, p.missing, variant.body, header...)
+				require.GreaterOrEqual(t, s1, 400, "another partner's resource answered %d: %s", s1, b1)
+				require.Equal(t, s2, s1, "status: theirs %s / missing %s", b1, b2)
+				require.Equal(t, string(b2), string(b1), "body")
+				for _, k := range ignored {
+					h1.Del(k)
+					h2.Del(k)
+				}
+				require.Equal(t, h2, h1, "headers")
+				require.True(t, bytes.HasPrefix(b1, []byte("{")), "a problem body: %s", b1)
+				require.Equal(t, head, h.eventCount(), "nothing appended")
+			})
+		}
+	}
+}
