@@ -114,7 +114,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
-		"GET /healthz", "GET /v1/openapi.json", "GET /v1/ledger/events",
+		"GET /healthz", "GET /readyz", "GET /v1/openapi.json", "GET /v1/ledger/events",
 		"POST /v1/registrations", "GET /v1/registrations", "GET /v1/review-queue",
 		"GET /v1/partners", "POST /v1/partners", "POST /v1/tokens",
 		"GET /v1/direct-opportunities", "POST /v1/direct-opportunities",

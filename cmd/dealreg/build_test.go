@@ -52,7 +52,12 @@ func TestRepositoryHoldsNoBuildOutput(t *testing.T) {
 	}
 }
 
+// goTool returns the go command the tests run under.
 func goTool(t *testing.T) string {
 	t.Helper()
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Skip("go command not on PATH")
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "bin", "go")
 }
