@@ -36,6 +36,12 @@ type Config struct {
 	// the ledger); "" keeps it in memory, rebuilt from the ledger at
 	// every start.
 	StatePath string
+	// DirectoryOnly builds only the directory (partners, tokens,
+	// idempotency keys), in memory: enough for the console commands that
+	// enrol partners and issue tokens, which then start fast on any
+	// ledger and never write the state database that serve owns. Such a
+	// service decides no verdicts; serve's does.
+	DirectoryOnly bool
 	// TickEvery is how often the scheduler looks for expiries and
 	// reminders while running; 0 means one minute. Tests call RunDue.
 	TickEvery time.Duration
@@ -49,6 +55,7 @@ type Service struct {
 	logger    *slog.Logger
 	tick      time.Duration
 	statePath string
+	dirOnly   bool
 
 	// Registrations, Directory, Pipeline and Conflicts are the live views
 	// the API reads.
@@ -84,7 +91,7 @@ func New(cfg Config) *Service {
 		cfg.TickEvery = time.Minute
 	}
 	s := &Service{
-		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery, statePath: cfg.StatePath,
+		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery, statePath: cfg.StatePath, dirOnly: cfg.DirectoryOnly,
 		Directory: projections.NewDirectory(),
 		Pipeline:  projections.NewPipeline(),
 		Conflicts: projections.NewConflicts(cfg.Store),
@@ -114,6 +121,9 @@ func (s *Service) Clock() domain.Clock { return s.clock }
 // them: the duplicate checker first, so that it decides a submission from
 // the book before the submission.
 func (s *Service) handlers() []projections.Handler {
+	if s.dirOnly {
+		return []projections.Handler{s.Directory}
+	}
 	return []projections.Handler{s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver}
 }
 
@@ -124,7 +134,11 @@ func (s *Service) Open(ctx context.Context) error {
 	if s.Follower() != nil {
 		return nil
 	}
-	st, err := projections.OpenState(ctx, s.statePath, s.store)
+	path := s.statePath
+	if s.dirOnly {
+		path = ""
+	}
+	st, err := projections.OpenState(ctx, path, s.store)
 	if err != nil {
 		return err
 	}

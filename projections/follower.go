@@ -105,6 +105,12 @@ type Follower struct {
 	// CatchUpPage is how many stored events one catch-up batch holds.
 	CatchUpPage int
 
+	// Partial, when set, makes the follower rebuild its handlers inside
+	// a state that already holds others at a later checkpoint: it applies
+	// and commits their state but leaves the stored checkpoint alone
+	// (see State.StartRebuild).
+	Partial bool
+
 	ready  atomic.Bool
 	tasks  chan struct{}
 	runMu  sync.Mutex
@@ -132,6 +138,9 @@ func (f *Follower) load(ctx context.Context) error {
 		}
 	}
 	next := f.state.next
+	if f.Partial {
+		next = 0
+	}
 	f.mu.Lock()
 	f.next = next
 	close(f.applied)
@@ -315,6 +324,9 @@ func (f *Follower) commit(ctx context.Context, next uint64, last uuid.UUID) erro
 		if err := h.Flush(ctx, tx); err != nil {
 			return fmt.Errorf("state commit: %w", err)
 		}
+	}
+	if f.Partial {
+		return tx.Commit()
 	}
 	if err := saveCheckpoint(ctx, tx, next, last); err != nil {
 		return fmt.Errorf("state commit: %w", err)

@@ -163,6 +163,9 @@ func (s *State) check(ctx context.Context, ledger LedgerHead) (string, error) {
 	if len(meta) == 0 {
 		return "", nil // new
 	}
+	if view, ok := meta["rebuilding"]; ok {
+		return fmt.Sprintf("a rebuild of %s was interrupted", view), nil
+	}
 	if meta["schema"] != strconv.Itoa(SchemaVersion) {
 		return fmt.Sprintf("schema version %q, this binary writes %d", meta["schema"], SchemaVersion), nil
 	}
@@ -211,6 +214,39 @@ func saveCheckpoint(ctx context.Context, tx *sql.Tx, next uint64, last uuid.UUID
 func (s *State) Reset(ctx context.Context) error {
 	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations;")
 	s.next = 0
+	return err
+}
+
+// StartRebuild empties what the named views keep (tables is the SQL table
+// a view owns, rows the names it keeps rows under) and marks the state as
+// being rebuilt, in one transaction: a state whose rebuild is interrupted
+// is discarded at the next open, never trusted. FinishRebuild clears the
+// mark.
+func (s *State) StartRebuild(ctx context.Context, name string, tables, rows []string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range tables {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil { // names are ours, never input
+			return err
+		}
+	}
+	for _, r := range rows {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM rows WHERE view = ?", r); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (k, v) VALUES ('rebuilding', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// FinishRebuild clears the mark StartRebuild set.
+func (s *State) FinishRebuild(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, "DELETE FROM meta WHERE k = 'rebuilding'")
 	return err
 }
 

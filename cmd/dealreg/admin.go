@@ -38,7 +38,7 @@ func withService(ctx context.Context, cmd *cobra.Command, dataDir string, create
 	if err := store.Damaged(); err != nil {
 		return err
 	}
-	svc := app.New(app.Config{Store: store, Logger: logger})
+	svc := app.New(app.Config{Store: store, Logger: logger, DirectoryOnly: true})
 	if err := svc.Start(ctx, false); err != nil {
 		return err
 	}

@@ -1,0 +1,112 @@
+package projections_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/eventstore"
+	"github.com/dealreg/dealreg/projections"
+)
+
+// buildState folds l's whole ledger into a state database at path.
+func buildState(t *testing.T, l *ledger, path string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := projections.OpenState(ctx, path, l.store)
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, projections.NewFollower(l.store, st, projections.NewRegistrations(nil, l.store)).CatchUp(ctx, 0))
+	require.Equal(t, l.store.Head(), st.Checkpoint())
+}
+
+func TestOpenState(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("KeepsAStateBuiltFromThisLedger", func(t *testing.T) {
+		l := mustOpenLedger(t)
+		r := l.approved(partner1, details("Acme", "US", ""))
+		path := filepath.Join(t.TempDir(), "views.db")
+		buildState(t, l, path)
+		st, err := projections.OpenState(ctx, path, l.store)
+		require.NoError(t, err)
+		defer st.Close()
+		require.Empty(t, st.Discarded)
+		require.Equal(t, l.store.Head(), st.Checkpoint())
+		p := projections.NewRegistrations(nil, l.store)
+		require.NoError(t, projections.NewFollower(l.store, st, p).Load(ctx))
+		v, ok := p.Get(r.ID())
+		require.True(t, ok)
+		require.Equal(t, domain.StatusActive, v.Status)
+	})
+
+	discarded := func(t *testing.T, store *eventstore.SQLite, path, why string) {
+		t.Helper()
+		st, err := projections.OpenState(ctx, path, store)
+		require.NoError(t, err)
+		defer st.Close()
+		require.Contains(t, st.Discarded, why)
+		require.Zero(t, st.Checkpoint())
+		p := projections.NewRegistrations(nil, store)
+		f := projections.NewFollower(store, st, p)
+		require.NoError(t, f.Load(ctx))
+		all, _, err := p.List(projections.ListFilter{}, "", 0)
+		require.NoError(t, err)
+		require.Empty(t, all, "nothing of the discarded state is served")
+		require.NoError(t, f.CatchUp(ctx, 0))
+		require.Equal(t, store.Head(), st.Checkpoint(), "and it rebuilds from the ledger")
+	}
+
+	t.Run("DiscardsAnotherSchema", func(t *testing.T) {
+		l := mustOpenLedger(t)
+		l.approved(partner1, details("Acme", "US", ""))
+		path := filepath.Join(t.TempDir(), "views.db")
+		buildState(t, l, path)
+		db, err := sql.Open("sqlite", path)
+		require.NoError(t, err)
+		_, err = db.Exec("UPDATE meta SET v = '0' WHERE k = 'schema'")
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		discarded(t, l.store, path, "schema version")
+	})
+
+	t.Run("DiscardsACheckpointAheadOfTheLedger", func(t *testing.T) {
+		// A state from a longer ledger, then the ledger restored from an
+		// older backup.
+		long := mustOpenLedger(t)
+		long.approved(partner1, details("Acme", "US", ""))
+		long.approved(partner2, details("Globex", "DE", ""))
+		path := filepath.Join(t.TempDir(), "views.db")
+		buildState(t, long, path)
+		short := mustOpenLedger(t)
+		short.approved(partner1, details("Acme", "US", ""))
+		discarded(t, short.store, path, "ahead of the ledger")
+	})
+
+	t.Run("DiscardsAStateOfAnotherLedger", func(t *testing.T) {
+		a := mustOpenLedger(t)
+		a.approved(partner1, details("Acme", "US", ""))
+		path := filepath.Join(t.TempDir(), "views.db")
+		buildState(t, a, path)
+		b := mustOpenLedger(t)
+		b.approved(partner1, details("Acme", "US", ""))
+		b.approved(partner2, details("Globex", "DE", ""))
+		discarded(t, b.store, path, "another event")
+	})
+
+	t.Run("DiscardsAnInterruptedRebuild", func(t *testing.T) {
+		l := mustOpenLedger(t)
+		l.approved(partner1, details("Acme", "US", ""))
+		path := filepath.Join(t.TempDir(), "views.db")
+		buildState(t, l, path)
+		st, err := projections.OpenState(ctx, path, l.store)
+		require.NoError(t, err)
+		require.NoError(t, st.StartRebuild(ctx, "registrations", []string{"registrations"}, nil))
+		require.NoError(t, st.Close())
+		discarded(t, l.store, path, "rebuild of registrations was interrupted")
+	})
+}
