@@ -78,6 +78,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newPartnerCommand(),
 		newDemoCommand(),
 		newMatchCommand(),
+		newAttachmentsCommand(),
 	)
 	return root
 }
