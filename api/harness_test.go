@@ -27,6 +27,10 @@ import (
 // service share begins here and moves only when a test moves it.
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
+// harnessQuota is the total size of the documents one harness
+// registration may carry: three of the largest documents (1 MiB).
+const harnessQuota = 3 << 20
+
 // harness is a real server on a real ledger file, over real HTTP.
 type harness struct {
 	srv    *httptest.Server
@@ -34,6 +38,7 @@ type harness struct {
 	app    *app.Service
 	clock  *domain.ManualClock
 	tokens map[string]string // by name: admin, manager, director, auditor, sales, acme, globex
+	docs   string            // the attachment store's directory
 }
 
 // adminCall is the console's identity, used to bootstrap the first token.
@@ -54,11 +59,11 @@ func newHarness(tb testing.TB) *harness {
 	svc := app.New(app.Config{Store: store, Clock: clock, Logger: logger})
 	require.NoError(tb, svc.Start(context.Background(), false))
 	tb.Cleanup(svc.Stop)
-	docs, err := attachments.Open(filepath.Join(dir, "attachments"), attachments.Options{MaxSize: 1 << 20})
+	docs, err := attachments.Open(filepath.Join(dir, "attachments"), attachments.Options{MaxSize: 1 << 20, RegistrationQuota: harnessQuota})
 	require.NoError(tb, err)
 	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, App: svc, Attachments: docs, Logger: logger}).Handler())
 	tb.Cleanup(srv.Close)
-	h := &harness{srv: srv, store: store, app: svc, clock: clock, tokens: map[string]string{}}
+	h := &harness{srv: srv, store: store, app: svc, clock: clock, tokens: map[string]string{}, docs: filepath.Join(dir, "attachments")}
 
 	ctx := context.Background()
 	admin, err := svc.CreateToken(ctx, adminCall, "admin", domain.RoleAdmin, "")

@@ -458,13 +458,19 @@ func (s *Server) reviewQueue(c echo.Context) error {
 // it on the registration. The document's name comes from the filename
 // query parameter or the Content-Disposition header. With an
 // Idempotency-Key, a retry of the same upload answers as the first did.
+//
+// A refused upload keeps nothing: what can be checked before the body is
+// read (the caller, the registration's state, the name, the quota against
+// Content-Length) is checked first; the body is then staged in a temporary
+// file and published under its hash only once the command is decided,
+// just before its event is appended.
 func (s *Server) uploadAttachment(c echo.Context) error {
 	id, err := registrationIDParam(c)
 	if err != nil {
 		return err
 	}
 	// The Idempotency-Key is validated here; what the request asks (the
-	// document and its name) is fingerprinted once the document is stored.
+	// document and its name) is fingerprinted once the document is staged.
 	call, err := callFor(c, nil)
 	if err != nil {
 		return err
@@ -490,19 +496,48 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 	if name == "/" || name == "." {
 		name = ""
 	}
-	blob, err := s.attachments.Put(c.Request().Context(), c.Request().Body, c.Request().Header.Get(echo.HeaderContentType))
+	ctx := c.Request().Context()
+	opts := app.AttachOptions{Quota: s.attachments.RegistrationQuota()}
+	if err := s.attachments.CheckSize(c.Request().ContentLength); err != nil {
+		return err
+	}
+	if call.IdempotencyKey == "" {
+		// A retry with a key may repeat a recorded upload, which the
+		// ledger answers once the document's hash is known.
+		if err := s.app.CheckAttach(ctx, call, id, name, max(c.Request().ContentLength, 0), opts); err != nil {
+			return err
+		}
+	}
+	staged, err := s.attachments.Stage(ctx, c.Request().Body, c.Request().Header.Get(echo.HeaderContentType))
 	if err != nil {
 		return err
+	}
+	defer staged.Discard()
+	blob := staged.Blob()
+	if stored, err := s.attachments.Stat(blob.SHA256); err == nil {
+		// The same bytes are stored already (another registration's, or
+		// an earlier upload): Publish will keep those, as first typed.
+		blob = stored
 	}
 	a := domain.Attachment{SHA256: blob.SHA256, Size: blob.Size, ContentType: blob.ContentType, Filename: name}
 	if call.IdempotencyKey != "" {
 		// A retry sends the same bytes under the same name: it gets the
-		// first answer and records nothing more (storing the document
-		// again was a no-op, it is content-addressed).
+		// first answer and records nothing more (the document it sent
+		// again is discarded, the first is stored).
 		call.RequestHash = app.HashRequest(c.Request().Method+" "+c.Request().URL.Path,
 			[]byte(a.SHA256+"\x00"+a.ContentType+"\x00"+a.Filename))
 	}
-	if _, err := s.app.Attach(c.Request().Context(), call, id, a); err != nil {
+	opts.Publish = func() error {
+		stored, err := staged.Publish()
+		if err == nil && stored.ContentType != a.ContentType {
+			// The same bytes were stored, with another declared type, by
+			// an upload that raced this one; the event must name what a
+			// download serves.
+			return domain.Errorf(domain.ECONFLICT, "the document is already stored as %s; upload it declared as that type", stored.ContentType)
+		}
+		return err
+	}
+	if _, err := s.app.Attach(ctx, call, id, a, opts); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/registrations/"+id.String()+"/attachments/"+blob.SHA256)

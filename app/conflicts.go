@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -194,7 +195,7 @@ func (s *Service) RequestEvidence(ctx context.Context, call Call, id uuid.UUID, 
 // empty: its own party is meant.
 func (s *Service) SubmitEvidence(ctx context.Context, call Call, id uuid.UUID, partyKey string, ev domain.Evidence) error {
 	_, err := s.updateConflict(ctx, call, id, func(c *domain.Conflict) ([]domain.Event, error) {
-		key := partyKey
+		key := strings.TrimSpace(partyKey)
 		if key == "" && call.Actor.Role == domain.RolePartner {
 			for _, p := range c.Parties() {
 				if p.PartnerID == call.Actor.PartnerID {
@@ -210,9 +211,37 @@ func (s *Service) SubmitEvidence(ctx context.Context, call Call, id uuid.UUID, p
 				}
 			}
 		}
-		return c.SubmitEvidence(call.Actor, key, ev, s.clock.Now())
+		uploaded, err := s.uploadedBy(ctx, c, key)
+		if err != nil {
+			return nil, err
+		}
+		return c.SubmitEvidence(call.Actor, key, ev, uploaded, s.clock.Now())
 	})
 	return err
+}
+
+// uploadedBy returns the documents party key of conflict c uploaded, which
+// its evidence may cite, from the ledger: for a partner party, those its
+// registration's RegistrationAttachmentAdded events record. There is no
+// upload onto a case, and the direct party has no registration, so it
+// uploaded none.
+func (s *Service) uploadedBy(ctx context.Context, c *domain.Conflict, key string) ([]domain.Attachment, error) {
+	p, ok := c.Party(key)
+	if !ok || p.Kind != domain.PartyPartner {
+		return nil, nil // SubmitEvidence refuses the party itself
+	}
+	stored, err := s.readStream(ctx, domain.RegistrationStream(p.RegistrationID))
+	if err != nil || len(stored) == 0 {
+		return nil, err
+	}
+	r, err := domain.Rebuild(stored...)
+	if err != nil {
+		return nil, err
+	}
+	if r.PartnerID() != p.PartnerID {
+		return nil, nil
+	}
+	return r.Attachments(), nil
 }
 
 // EscalateConflict moves conflict id one level up.

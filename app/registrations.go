@@ -227,10 +227,47 @@ func (s *Service) Withdraw(ctx context.Context, call Call, id uuid.UUID, reason 
 	})
 }
 
-// Attach records a stored document on the registration.
-func (s *Service) Attach(ctx context.Context, call Call, id uuid.UUID, a domain.Attachment) (Result, error) {
+// AttachOptions tells Attach how to check and store a document.
+type AttachOptions struct {
+	// Quota is the total size in bytes the registration's documents may
+	// reach; zero or less means no quota.
+	Quota int64
+	// Publish, if set, makes the document durable in the attachment store.
+	// Attach calls it once the command is decided, just before the event is
+	// appended, and never when the command is refused: a refused upload
+	// keeps nothing.
+	Publish func() error
+}
+
+// CheckAttach checks, before a document of size bytes (0 if not known yet)
+// named filename is read, that it could be attached to registration id:
+// the ledger's answer to what Attach will decide, so that a refused upload
+// is refused before its body is stored.
+func (s *Service) CheckAttach(ctx context.Context, call Call, id uuid.UUID, filename string, size int64, opts AttachOptions) error {
+	stored, err := s.readStream(ctx, domain.RegistrationStream(id))
+	if err != nil {
+		return err
+	}
+	var r *domain.Registration
+	if len(stored) > 0 {
+		if r, err = domain.Rebuild(stored...); err != nil {
+			return err
+		}
+	}
+	return r.CheckAttachment(call.Actor, filename, size, opts.Quota)
+}
+
+// Attach records a document on the registration, publishing it (see
+// AttachOptions.Publish) only once the command is decided.
+func (s *Service) Attach(ctx context.Context, call Call, id uuid.UUID, a domain.Attachment, opts AttachOptions) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.AddAttachment(call.Actor, a, now)
+		events, err := r.AddAttachment(call.Actor, a, opts.Quota, now)
+		if err == nil && opts.Publish != nil {
+			if err := opts.Publish(); err != nil {
+				return nil, err
+			}
+		}
+		return events, err
 	})
 }
 

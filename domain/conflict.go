@@ -777,7 +777,16 @@ func (c *Conflict) RequestEvidence(actor Actor, partyKey string, request string,
 // gets ENOTFOUND for any party not its own), the direct party's only by
 // direct sales. No request is needed. Each party may submit at most
 // MaxEvidenceSubmissions times.
-func (c *Conflict) SubmitEvidence(actor Actor, partyKey string, ev Evidence, now time.Time) ([]Event, error) {
+//
+// The evidence may cite only documents the party uploaded: uploaded lists
+// them, as the ledger records them (for a partner party, the
+// RegistrationAttachmentAdded events of its registration). A cited
+// document that is not among them is refused with EINVALID on its
+// documents[i].sha256 field; one whose size or content type differs from
+// the upload on documents[i].size or .content_type. A cited document's
+// missing size, content type or file name is taken from the upload, so the
+// evidence records what was stored.
+func (c *Conflict) SubmitEvidence(actor Actor, partyKey string, ev Evidence, uploaded []Attachment, now time.Time) ([]Event, error) {
 	if err := c.authorize(actor); err != nil {
 		return nil, err
 	}
@@ -809,7 +818,40 @@ func (c *Conflict) SubmitEvidence(actor Actor, partyKey string, ev Evidence, now
 	if err := ev.validate(now); err != nil {
 		return nil, err
 	}
+	if err := ev.citeUploaded(uploaded); err != nil {
+		return nil, err
+	}
 	return []Event{ConflictEvidenceSubmitted{ConflictID: c.id, PartyKey: partyKey, Evidence: ev, SubmittedBy: actor.ID, At: now}}, nil
+}
+
+// citeUploaded checks that every document ev cites is one of uploaded,
+// and completes the citation from the upload.
+func (ev Evidence) citeUploaded(uploaded []Attachment) error {
+	var v validator
+	for i := range ev.Documents {
+		d := &ev.Documents[i]
+		path := fmt.Sprintf("documents[%d]", i)
+		j := slices.IndexFunc(uploaded, func(u Attachment) bool { return u.SHA256 == d.SHA256 })
+		if j < 0 {
+			v.add(path+".sha256", FieldInvalid, fmt.Sprintf("document %s was not uploaded by this party, on this case or on its registration", d.SHA256))
+			continue
+		}
+		u := uploaded[j]
+		if d.Size == 0 {
+			d.Size = u.Size
+		} else if d.Size != u.Size {
+			v.add(path+".size", FieldInvalid, fmt.Sprintf("document %s was uploaded with %d bytes", d.SHA256, u.Size))
+		}
+		if d.ContentType == "" {
+			d.ContentType = u.ContentType
+		} else if d.ContentType != u.ContentType {
+			v.add(path+".content_type", FieldInvalid, fmt.Sprintf("document %s was uploaded as %s", d.SHA256, u.ContentType))
+		}
+		if d.Filename == "" {
+			d.Filename = u.Filename
+		}
+	}
+	return v.err("the evidence cites documents the party did not upload")
 }
 
 func (ev Evidence) normalize() Evidence {

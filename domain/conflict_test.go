@@ -425,7 +425,7 @@ func TestConflict_Evidence(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cfOpen(t, tc.open())
-			events, err := c.SubmitEvidence(tc.actor, tc.party, ev, cfCmdAt)
+			events, err := c.SubmitEvidence(tc.actor, tc.party, ev, nil, cfCmdAt)
 			if tc.code != "" {
 				require.Equal(t, tc.code, domain.ErrorCode(err), "%v", err)
 				return
@@ -451,7 +451,7 @@ func TestConflict_Evidence(t *testing.T) {
 				{SHA256: strings.Repeat("a", 64), Filename: "a/b.pdf"},
 				{SHA256: strings.Repeat("A", 64)},
 			},
-		}, cfCmdAt)
+		}, nil, cfCmdAt)
 		require.Equal(t, domain.EINVALID, domain.ErrorCode(err))
 		require.Equal(t, []string{
 			"statement:too_long", "first_contact:out_of_range",
@@ -459,10 +459,10 @@ func TestConflict_Evidence(t *testing.T) {
 			"documents[0].sha256:invalid", "documents[1].filename:invalid", "documents[2].sha256:duplicate",
 		}, fieldCodes(err))
 
-		_, err = c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{}, cfCmdAt)
+		_, err = c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{}, nil, cfCmdAt)
 		require.Equal(t, []string{"statement:required"}, fieldCodes(err))
 
-		_, err = c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "s", Timeline: make([]domain.Activity, 51), Documents: make([]domain.Attachment, 21)}, cfCmdAt)
+		_, err = c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "s", Timeline: make([]domain.Activity, 51), Documents: make([]domain.Attachment, 21)}, nil, cfCmdAt)
 		require.Equal(t, []string{"timeline:too_many", "documents:too_many"}, fieldCodes(err))
 	})
 
@@ -494,11 +494,11 @@ func TestConflict_Evidence(t *testing.T) {
 	t.Run("SubmissionLimit", func(t *testing.T) {
 		c := cfOpen(t, cfPvP())
 		for range domain.MaxEvidenceSubmissions {
-			cfDo(t, c)(c.SubmitEvidence(cfPartnerA, cfKeyA, ev, cfCmdAt))
+			cfDo(t, c)(c.SubmitEvidence(cfPartnerA, cfKeyA, ev, nil, cfCmdAt))
 		}
-		_, err := c.SubmitEvidence(cfPartnerA, cfKeyA, ev, cfCmdAt)
+		_, err := c.SubmitEvidence(cfPartnerA, cfKeyA, ev, nil, cfCmdAt)
 		require.Equal(t, domain.ECONFLICT, domain.ErrorCode(err))
-		cfDo(t, c)(c.SubmitEvidence(cfPartnerB, cfKeyB, ev, cfCmdAt))
+		cfDo(t, c)(c.SubmitEvidence(cfPartnerB, cfKeyB, ev, nil, cfCmdAt))
 	})
 }
 
@@ -581,23 +581,24 @@ func TestConflict_Recommendation(t *testing.T) {
 		w, cl := rec()
 		require.Equal(t, []string{cfKeyA, domain.ClauseFirstToRegister}, []string{w, cl})
 
-		cfDo(t, c)(c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "no documents yet"}, cfCmdAt))
+		cfDo(t, c)(c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "no documents yet"}, nil, cfCmdAt))
 		w, cl = rec()
 		require.Equal(t, []string{cfKeyA, domain.ClauseFirstToRegister}, []string{w, cl}, "evidence without documents is no proof")
 
-		cfDo(t, c)(c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "signed NDA", Documents: []domain.Attachment{{SHA256: strings.Repeat("b", 64), Size: 10, ContentType: "application/pdf"}}}, cfCmdAt))
+		cfDo(t, c)(c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "signed NDA", Documents: []domain.Attachment{{SHA256: strings.Repeat("b", 64), Size: 10, ContentType: "application/pdf"}}},
+			[]domain.Attachment{{SHA256: strings.Repeat("b", 64), Size: 10, ContentType: "application/pdf", Filename: "nda.pdf"}}, cfCmdAt))
 		w, cl = rec()
 		require.Equal(t, []string{cfKeyA, domain.ClausePartnerFirst}, []string{w, cl}, "documents are proof")
 
-		cfDo(t, c)(c.SubmitEvidence(cfSales, cfKeyD, domain.Evidence{Statement: "CRM shows a call", FirstContact: cfDay(-45)}, cfCmdAt))
+		cfDo(t, c)(c.SubmitEvidence(cfSales, cfKeyD, domain.Evidence{Statement: "CRM shows a call", FirstContact: cfDay(-45)}, nil, cfCmdAt))
 		w, cl = rec()
 		require.Equal(t, []string{cfKeyD, domain.ClausePriorDirectRelationship}, []string{w, cl}, "the direct party's evidence moves its first contact")
 
-		cfDo(t, c)(c.SubmitEvidence(cfSales, cfKeyD, domain.Evidence{Statement: "correction", FirstContact: cfDay(-25)}, cfCmdAt))
+		cfDo(t, c)(c.SubmitEvidence(cfSales, cfKeyD, domain.Evidence{Statement: "correction", FirstContact: cfDay(-25)}, nil, cfCmdAt))
 		w, cl = rec()
 		require.Equal(t, []string{cfKeyA, domain.ClausePartnerFirst}, []string{w, cl}, "the latest submitted first contact wins")
 
-		cfDo(t, c)(c.SubmitEvidence(cfSales, cfKeyD, domain.Evidence{Statement: "more notes"}, cfCmdAt))
+		cfDo(t, c)(c.SubmitEvidence(cfSales, cfKeyD, domain.Evidence{Statement: "more notes"}, nil, cfCmdAt))
 		w, _ = rec()
 		require.Equal(t, cfKeyA, w, "evidence without a first contact leaves it as it was")
 	})
@@ -763,10 +764,10 @@ func TestConflict_DecidedRefusesCommands(t *testing.T) {
 		"Escalate":        func() ([]domain.Event, error) { return c.Escalate(cfManager, "r", p, cfCmdAt) },
 		"RequestEvidence": func() ([]domain.Event, error) { return c.RequestEvidence(cfManager, cfKeyA, "r", cfCmdAt) },
 		"PartnerEvidence": func() ([]domain.Event, error) {
-			return c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "late"}, cfCmdAt)
+			return c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "late"}, nil, cfCmdAt)
 		},
 		"DirectEvidence": func() ([]domain.Event, error) {
-			return c.SubmitEvidence(cfSales, cfKeyD, domain.Evidence{Statement: "late"}, cfCmdAt)
+			return c.SubmitEvidence(cfSales, cfKeyD, domain.Evidence{Statement: "late"}, nil, cfCmdAt)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -777,7 +778,7 @@ func TestConflict_DecidedRefusesCommands(t *testing.T) {
 		})
 	}
 	// Visibility and roles come first.
-	_, err := c.SubmitEvidence(cfStranger, cfKeyA, domain.Evidence{Statement: "x"}, cfCmdAt)
+	_, err := c.SubmitEvidence(cfStranger, cfKeyA, domain.Evidence{Statement: "x"}, nil, cfCmdAt)
 	require.Equal(t, domain.ENOTFOUND, domain.ErrorCode(err))
 	_, err = c.Decide(cfAuditor, cfAward(cfKeyA), p, cfCmdAt)
 	require.Equal(t, domain.EFORBIDDEN, domain.ErrorCode(err))
@@ -793,7 +794,7 @@ func TestConflict_NotFoundAndApply(t *testing.T) {
 		require.Equal(t, domain.ENOTFOUND, domain.ErrorCode(err))
 		_, err = c.RequestEvidence(cfManager, cfKeyA, "r", cfCmdAt)
 		require.Equal(t, domain.ENOTFOUND, domain.ErrorCode(err))
-		_, err = c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "s"}, cfCmdAt)
+		_, err = c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{Statement: "s"}, nil, cfCmdAt)
 		require.Equal(t, domain.ENOTFOUND, domain.ErrorCode(err))
 		require.False(t, c.VisibleTo(cfManager))
 	}
@@ -872,11 +873,11 @@ func TestConflict_RoundTrip(t *testing.T) {
 	next(c.SubmitEvidence(cfSales, cfKeyD, domain.Evidence{
 		Statement: "  Rep called them in February.  ", FirstContact: cfDay(-50),
 		Timeline: []domain.Activity{{Kind: domain.ActivityDiscoveryCall, Date: cfDay(-50)}},
-	}, cfCmdAt.Add(time.Hour)))
+	}, nil, cfCmdAt.Add(time.Hour)))
 	next(c.SubmitEvidence(cfPartnerA, cfKeyA, domain.Evidence{
 		Statement: "NDA attached", FirstContact: cfDay(-60),
 		Documents: []domain.Attachment{{SHA256: strings.Repeat("C", 64), Size: 2048, ContentType: "application/pdf", Filename: " nda.pdf "}},
-	}, cfCmdAt.Add(2*time.Hour)))
+	}, []domain.Attachment{{SHA256: strings.Repeat("c", 64), Size: 2048, ContentType: "application/pdf"}}, cfCmdAt.Add(2*time.Hour)))
 	next(c.Escalate(cfDirector, "partner relationship at risk", p, cfCmdAt.Add(3*time.Hour)))
 	next(c.Decide(cfExecutive, domain.ConflictDecision{
 		Outcome: domain.OutcomeCoRegister, Rationale: "both partners proved distinct work", PolicyClause: "co-registration 5.2",
@@ -957,4 +958,44 @@ func TestPolicy_ConflictFields(t *testing.T) {
 
 	_, err := domain.OpenConflict(cfManager, cfPvP(), domain.Policy{}, cfOpenAt)
 	require.Equal(t, domain.EINVALID, domain.ErrorCode(err), "an unusable policy is refused")
+}
+
+// Evidence may cite only documents the party uploaded: a document outside
+// uploaded is refused naming it, and counts for nothing; one inside it is
+// completed from the upload and counts as proof.
+func TestConflict_EvidenceCitesUploadedOnly(t *testing.T) {
+	o := cfPvD()
+	o.Parties = []domain.Party{cfPartnerParty(cfRegA, "acme", 10, cfDay(-30), false), cfDirectParty(20, cfDay(-20))}
+	c := cfOpen(t, o)
+	own := domain.Attachment{SHA256: strings.Repeat("d", 64), Size: 99, ContentType: "application/pdf", Filename: "nda.pdf"}
+	other := strings.Repeat("e", 64)
+	cite := func(docs ...domain.Attachment) domain.Evidence {
+		return domain.Evidence{Statement: "NDA attached", Documents: docs}
+	}
+
+	for name, tc := range map[string]struct {
+		doc   domain.Attachment
+		codes []string
+	}{
+		"NeverUploaded": {domain.Attachment{SHA256: other}, []string{"documents[0].sha256:invalid"}},
+		"WrongSize":     {domain.Attachment{SHA256: own.SHA256, Size: 1}, []string{"documents[0].size:invalid"}},
+		"WrongType":     {domain.Attachment{SHA256: own.SHA256, ContentType: "image/png"}, []string{"documents[0].content_type:invalid"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			events, err := c.SubmitEvidence(cfPartnerA, cfKeyA, cite(tc.doc), []domain.Attachment{own}, cfCmdAt)
+			require.Equal(t, domain.EINVALID, domain.ErrorCode(err), "%v", err)
+			require.Empty(t, events)
+			require.Equal(t, tc.codes, fieldCodes(err))
+			require.Contains(t, domain.ErrorFields(err)[0].Message, tc.doc.SHA256)
+			w, cl, _ := c.Recommendation()
+			require.Equal(t, []string{cfKeyA, domain.ClauseFirstToRegister}, []string{w, cl})
+		})
+	}
+
+	events, err := c.SubmitEvidence(cfPartnerA, cfKeyA, cite(domain.Attachment{SHA256: own.SHA256}), []domain.Attachment{own}, cfCmdAt)
+	require.NoError(t, err)
+	cfDo(t, c)(events, nil)
+	require.Equal(t, []domain.Attachment{own}, c.EvidenceOf(cfKeyA)[0].Evidence.Documents, "completed from the upload")
+	w, cl, _ := c.Recommendation()
+	require.Equal(t, []string{cfKeyA, domain.ClausePartnerFirst}, []string{w, cl})
 }

@@ -79,6 +79,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newDemoCommand(),
 		newMatchCommand(),
 		newProjectionsCommand(),
+		newAttachmentsCommand(),
 	)
 	return root
 }

@@ -96,7 +96,7 @@ var rootRE = regexp.MustCompile(`(\d+) events, tree root ([0-9a-f]{64})`)
 func TestExportImport(t *testing.T) {
 	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "restored")
 	seedLedger(t, src, 120)
-	dump := filepath.Join(t.TempDir(), "ledger.jsonl")
+	dump := filepath.Join(t.TempDir(), "backup.tar")
 
 	code, _, exported := runCLI(t, "", "export", "--data", src, "--out", dump)
 	require.Equal(t, 0, code, exported)
@@ -125,7 +125,9 @@ func TestExportImport(t *testing.T) {
 		require.Contains(t, errOut, "already holds a ledger")
 	})
 	t.Run("BrokenFileLeavesNothing", func(t *testing.T) {
-		broken := strings.Join(strings.Split(string(want), "\n")[:50], "\n") + "\n{\"id\": oops\n"
+		code, events, _ := runCLI(t, "", "export", "--data", dst, "--events-only")
+		require.Equal(t, 0, code)
+		broken := strings.Join(strings.Split(events, "\n")[:50], "\n") + "\n{\"id\": oops\n"
 		dir := t.TempDir()
 		code, _, errOut := runCLI(t, broken, "import", "--data", dir)
 		require.Equal(t, 2, code)

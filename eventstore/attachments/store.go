@@ -22,6 +22,15 @@ import (
 // zero.
 const DefaultMaxSize = 20 << 20 // 20 MiB
 
+// DefaultRegistrationQuota is the total size of the documents one
+// registration may carry when Options.RegistrationQuota is zero.
+const DefaultRegistrationQuota = 100 << 20 // 100 MiB
+
+// DefaultCollectGrace is how old an unreferenced document must be before
+// Collect removes it: far longer than any upload takes between Publish and
+// the append of the event naming the document.
+const DefaultCollectGrace = time.Hour
+
 const (
 	tmpPrefix    = ".tmp-"
 	staleTempAge = time.Minute // a temp file this old belongs to no running Put
@@ -42,6 +51,10 @@ type Blob struct {
 type Options struct {
 	// MaxSize is the largest document accepted, in bytes; 0 means DefaultMaxSize.
 	MaxSize int64
+	// RegistrationQuota is the total size, in bytes, of the documents one
+	// registration may carry; 0 means DefaultRegistrationQuota. The store
+	// only reports it (RegistrationQuota): the ledger knows the totals.
+	RegistrationQuota int64
 	// Allowed lists the accepted media types (parameters are ignored); empty
 	// means DefaultAllowed.
 	Allowed []string
@@ -72,6 +85,7 @@ func DefaultAllowed() []string {
 type Store struct {
 	dir     string
 	maxSize int64
+	quota   int64
 	allowed map[string]bool
 
 	locks  keyedMutex
@@ -84,12 +98,18 @@ func Open(dir string, opts Options) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("open attachments: empty directory")
 	}
-	s := &Store{dir: filepath.Clean(dir), maxSize: opts.MaxSize, allowed: map[string]bool{}}
+	s := &Store{dir: filepath.Clean(dir), maxSize: opts.MaxSize, quota: opts.RegistrationQuota, allowed: map[string]bool{}}
 	switch {
 	case s.maxSize == 0:
 		s.maxSize = DefaultMaxSize
 	case s.maxSize < 0:
 		return nil, fmt.Errorf("open attachments: negative MaxSize %d", opts.MaxSize)
+	}
+	switch {
+	case s.quota == 0:
+		s.quota = DefaultRegistrationQuota
+	case s.quota < 0:
+		return nil, fmt.Errorf("open attachments: negative RegistrationQuota %d", opts.RegistrationQuota)
 	}
 	allowed := opts.Allowed
 	if len(allowed) == 0 {
@@ -121,13 +141,41 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// MaxSize returns the largest document the store accepts, in bytes.
+func (s *Store) MaxSize() int64 { return s.maxSize }
+
+// CheckSize returns the ETOOLARGE error Stage returns for a document of n
+// bytes, or nil if n is within MaxSize: an upload that declares its length
+// is refused before its body is read.
+func (s *Store) CheckSize(n int64) error {
+	if n <= s.maxSize {
+		return nil
+	}
+	return &domain.Error{
+		Code:    domain.ETOOLARGE,
+		Message: fmt.Sprintf("the file is larger than the limit of %s", formatSize(s.maxSize)),
+		Fields: []domain.FieldError{{Field: "file", Code: "too_large",
+			Message: fmt.Sprintf("the file must be at most %d bytes", s.maxSize)}},
+	}
+}
+
+// RegistrationQuota returns the total size, in bytes, of the documents one
+// registration may carry.
+func (s *Store) RegistrationQuota() int64 { return s.quota }
+
 // removeStaleTemps removes the temporary files in dir that no running Put
 // can still be writing: a Put touches its file with every write.
 func removeStaleTemps(dir string, now time.Time) error {
+	_, err := removeStaleTempsCount(dir, now)
+	return err
+}
+
+func removeStaleTempsCount(dir string, now time.Time) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	removed := 0
 	for _, e := range entries {
 		if !strings.HasPrefix(e.Name(), tmpPrefix) || e.IsDir() {
 			continue
@@ -138,64 +186,137 @@ func removeStaleTemps(dir string, now time.Time) error {
 		}
 		if now.Sub(info.ModTime()) > staleTempAge {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
+				return removed, err
 			}
+			removed++
 		}
 	}
-	return nil
+	return removed, nil
 }
 
 // Put stores the document read from r and returns its Blob once it is
-// durable. Storing the same bytes again returns the Blob stored first.
+// durable: Stage followed by Publish. Storing the same bytes again returns
+// the Blob stored first. A document a ledger event will name should rather
+// be staged, checked against the ledger and published just before the
+// append, so that a refused command keeps nothing (see Stage).
+func (s *Store) Put(ctx context.Context, r io.Reader, declaredType string) (Blob, error) {
+	st, err := s.Stage(ctx, r, declaredType)
+	if err != nil {
+		return Blob{}, err
+	}
+	defer st.Discard()
+	return st.Publish()
+}
+
+// Stage reads the document from r into a durable temporary file of the
+// store, checks it and returns it unpublished: it is not visible under its
+// hash, and Discard removes it without a trace. The caller checks the
+// command that will name the document, calls Publish just before appending
+// the event and Discard in every case (a no-op once published).
 //
 // The content type is sniffed from the first 512 bytes; declaredType (a
 // Content-Type header value, may be empty) is used only for the types the
-// sniffer cannot tell apart (see contentType). Put returns EINVALID for an
-// empty body or a type outside the allow-list, ETOOLARGE for a body over
+// sniffer cannot tell apart (see contentType). Stage returns EINVALID for
+// an empty body or a type outside the allow-list, ETOOLARGE for a body over
 // MaxSize, and an internal error for I/O failures or a cancelled ctx.
-func (s *Store) Put(ctx context.Context, r io.Reader, declaredType string) (Blob, error) {
+func (s *Store) Stage(ctx context.Context, r io.Reader, declaredType string) (*Staged, error) {
 	tmp, err := os.CreateTemp(s.dir, tmpPrefix+"*")
 	if err != nil {
-		return Blob{}, fmt.Errorf("put attachment: %w", err)
+		return nil, fmt.Errorf("put attachment: %w", err)
 	}
-	moved := false
+	ok := false
 	defer func() {
 		_ = tmp.Close() // already closed on success
-		if !moved {
+		if !ok {
 			_ = os.Remove(tmp.Name())
 		}
 	}()
 
 	size, sum, head, err := s.copyLimited(ctx, tmp, r)
 	if err != nil {
-		return Blob{}, err
+		return nil, err
 	}
 	if size == 0 {
-		return Blob{}, &domain.Error{Code: domain.EINVALID, Message: "the file is empty", Fields: []domain.FieldError{
+		return nil, &domain.Error{Code: domain.EINVALID, Message: "the file is empty", Fields: []domain.FieldError{
 			{Field: "file", Code: "required", Message: "the file must not be empty"},
 		}}
 	}
 	ct, err := s.contentType(head, declaredType)
 	if err != nil {
-		return Blob{}, err
+		return nil, err
 	}
 	if err := tmp.Chmod(fileMode); err != nil {
-		return Blob{}, fmt.Errorf("put attachment: %w", err)
+		return nil, fmt.Errorf("put attachment: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return Blob{}, fmt.Errorf("put attachment: %w", err)
+		return nil, fmt.Errorf("put attachment: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return Blob{}, fmt.Errorf("put attachment: %w", err)
+		return nil, fmt.Errorf("put attachment: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return Blob{}, fmt.Errorf("put attachment: %w", err)
+		return nil, fmt.Errorf("put attachment: %w", err)
 	}
-	b, moved, err := s.commit(tmp.Name(), Blob{SHA256: sum, Size: size, ContentType: ct})
+	ok = true
+	return &Staged{s: s, tmp: tmp.Name(), blob: Blob{SHA256: sum, Size: size, ContentType: ct}}, nil
+}
+
+// Staged is a document read and checked by Stage, not yet published.
+// Its methods are safe for concurrent use.
+type Staged struct {
+	s    *Store
+	mu   sync.Mutex
+	tmp  string // "" once moved into place or removed
+	blob Blob   // as staged; as stored once published
+	done bool   // published
+}
+
+// Blob returns the staged document's Blob; after Publish, the one stored.
+func (st *Staged) Blob() Blob {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.blob
+}
+
+// Publish makes the staged document durable under its hash and returns its
+// Blob. When the same bytes are already stored (by another registration),
+// it keeps those, returns their Blob and refreshes their modification time,
+// so that Collect's grace period protects them until the event naming them
+// is appended. Publish is idempotent.
+func (st *Staged) Publish() (Blob, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.done {
+		return st.blob, nil
+	}
+	if st.tmp == "" {
+		return Blob{}, errors.New("put attachment: already discarded")
+	}
+	b, moved, err := st.s.commit(st.tmp, st.blob)
+	if moved {
+		st.tmp = ""
+	}
 	if err != nil {
-		return Blob{}, fmt.Errorf("put attachment %s: %w", sum, err)
+		return Blob{}, fmt.Errorf("put attachment %s: %w", st.blob.SHA256, err)
 	}
+	if !moved {
+		_ = os.Remove(st.tmp)
+		st.tmp = ""
+	}
+	st.blob, st.done = b, true
 	return b, nil
+}
+
+// Discard removes the staged document unless it was published. A
+// published document stays: the event naming it may be durable even when
+// the append reported an error. If no event names it, Collect removes it.
+func (st *Staged) Discard() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.tmp != "" && !st.done {
+		_ = os.Remove(st.tmp)
+		st.tmp = ""
+	}
 }
 
 // copyLimited copies at most s.maxSize bytes of r to w, hashing them and
@@ -216,13 +337,8 @@ func (s *Store) copyLimited(ctx context.Context, w io.Writer, r io.Reader) (size
 		}
 		if n > 0 {
 			size += int64(n)
-			if size > s.maxSize {
-				return 0, "", nil, &domain.Error{
-					Code:    domain.ETOOLARGE,
-					Message: fmt.Sprintf("the file is larger than the limit of %s", formatSize(s.maxSize)),
-					Fields: []domain.FieldError{{Field: "file", Code: "too_large",
-						Message: fmt.Sprintf("the file must be at most %d bytes", s.maxSize)}},
-				}
+			if err := s.CheckSize(size); err != nil {
+				return 0, "", nil, err
 			}
 			if room := sniffLen - len(head); room > 0 {
 				head = append(head, buf[:min(n, room)]...)
@@ -254,6 +370,12 @@ func (s *Store) commit(tmpName string, b Blob) (Blob, bool, error) {
 	defer unlock()
 
 	if existing, err := s.stat(b.SHA256); err == nil {
+		// A fresh modification time tells Collect the document is in use:
+		// the event about to name it is not in the ledger yet.
+		now := time.Now()
+		if err := os.Chtimes(s.path(b.SHA256), now, now); err != nil {
+			return Blob{}, false, err
+		}
 		return existing, false, nil
 	}
 	fan := filepath.Join(s.dir, b.SHA256[:2])
