@@ -95,10 +95,12 @@ func TestServe_OneServerPerDataDirectory(t *testing.T) {
 	require.Contains(t, second.stderr.String(), fmt.Sprintf("process %d", first.cmd.Process.Pid))
 	require.True(t, first.healthy(), "the first serve keeps serving")
 
-	// The console commands write while serve runs.
+	// The console commands write while serve runs, and a token they
+	// create works on the running server at once.
 	code, out, errOut := runCLI(t, "", "token", "create", "--data", dir, "--role", "admin", "--name", "ops")
 	require.Equal(t, 0, code, errOut)
 	admin := strings.TrimSpace(out)
+	require.Equal(t, http.StatusOK, getPartners(t, first.addr, admin), "a token from token create, first request")
 	code, _, errOut = runCLI(t, "", "partner", "add", "--data", dir, "--id", "acme", "--name", "Acme Integradores")
 	require.Equal(t, 0, code, errOut)
 
@@ -107,11 +109,32 @@ func TestServe_OneServerPerDataDirectory(t *testing.T) {
 
 	third := startServe(t, dir)
 	third.waitHealthy(t)
-	req, err := http.NewRequest(http.MethodGet, "http://"+third.addr+"/v1/partners", nil)
+	require.Equal(t, http.StatusOK, getPartners(t, third.addr, admin), "the token created meanwhile works")
+}
+
+// getPartners lists the partners at addr with token and returns the status.
+func getPartners(t *testing.T, addr, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/v1/partners", nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode, "the token created meanwhile works")
+	return res.StatusCode
+}
+
+// TestServe_TokenCreatedWhileServing creates tokens with the console
+// command, a real second process, while serve runs, and uses each at once.
+func TestServe_TokenCreatedWhileServing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	srv := startServe(t, dir)
+	srv.waitHealthy(t)
+	for i := range 3 {
+		cmd := exec.Command(os.Args[0], "token", "create", "--data", dir, "--role", "auditor", "--name", fmt.Sprintf("auditor-%d", i))
+		cmd.Env = append(os.Environ(), mainEnv+"=1")
+		out, err := cmd.Output()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, getPartners(t, srv.addr, strings.TrimSpace(string(out))), "token %d, first request", i)
+	}
 }
