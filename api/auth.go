@@ -21,7 +21,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="dealreg"`)
 			return domain.Errorf(domain.EUNAUTHORIZED, "send a bearer token: Authorization: Bearer <token>")
 		}
-		caller, err := s.app.Authenticate(strings.TrimSpace(secret))
+		caller, err := s.app.Authenticate(c.Request().Context(), strings.TrimSpace(secret))
 		if err != nil {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="dealreg", error="invalid_token"`)
 			return err

@@ -48,6 +48,7 @@ var codeByStatus = map[int]string{
 	http.StatusForbidden:             domain.EFORBIDDEN,
 	http.StatusNotFound:              domain.ENOTFOUND,
 	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusRequestTimeout:        "request_timeout",
 	http.StatusRequestEntityTooLarge: domain.ETOOLARGE,
 	http.StatusUnsupportedMediaType:  "unsupported_media_type",
 	http.StatusServiceUnavailable:    domain.EUNAVAILABLE,

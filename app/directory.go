@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -71,16 +72,56 @@ func (s *Service) RevokeToken(ctx context.Context, call Call, id uuid.UUID) erro
 }
 
 // Authenticate returns the caller a bearer token secret stands for, or an
-// EUNAUTHORIZED error for an unknown, malformed or revoked token.
-func (s *Service) Authenticate(secret string) (Caller, error) {
+// EUNAUTHORIZED error for an unknown, malformed or revoked token. A token
+// unknown to the directory is looked up again once the directory has
+// caught up with the ledger's head (see freshToken), so a token just issued
+// by another process (dealreg token create while serve runs) works at once.
+func (s *Service) Authenticate(ctx context.Context, secret string) (Caller, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 200 {
 		return Caller{}, domain.Errorf(domain.EUNAUTHORIZED, "the bearer token is not a dealreg token")
 	}
-	t, ok := s.Directory.TokenBySecretHash(HashSecret(secret))
+	hash := HashSecret(secret)
+	t, ok := s.Directory.TokenBySecretHash(hash)
+	if !ok {
+		t, ok = s.freshToken(ctx, hash)
+	}
 	if !ok {
 		return Caller{}, domain.Errorf(domain.EUNAUTHORIZED, "the bearer token is unknown or revoked")
 	}
 	return Caller{Actor: domain.Actor{ID: "token:" + t.ID.String(), Role: t.Role, PartnerID: t.PartnerID}, Name: t.Name}, nil
+}
+
+// freshTokenWait bounds how long an unknown token waits for the directory
+// to catch up before its 401.
+const freshTokenWait = 2 * time.Second
+
+// headRefresher is a store that can look for other processes' commits now
+// rather than at its next poll (eventstore.SQLite).
+type headRefresher interface {
+	Refresh(ctx context.Context) error
+}
+
+// freshToken looks the token up again after bringing the store's head up
+// to date and letting the directory reach it. A flood of unknown tokens
+// stays cheap: the store shares one look among concurrent calls, a look
+// costs one pragma when nothing was committed, and the directory is then
+// usually at the head already.
+func (s *Service) freshToken(ctx context.Context, hash string) (projections.TokenView, bool) {
+	ctx, cancel := context.WithTimeout(ctx, freshTokenWait)
+	defer cancel()
+	if r, ok := s.store.(headRefresher); ok {
+		if err := r.Refresh(ctx); err != nil {
+			return projections.TokenView{}, false
+		}
+	}
+	head, err := s.head(ctx)
+	if err != nil || head == 0 {
+		return projections.TokenView{}, false
+	}
+	if err := s.Directory.WaitFor(ctx, head-1); err != nil {
+		return projections.TokenView{}, false
+	}
+	return s.Directory.TokenBySecretHash(hash)
 }
 
 // AddPartner enrols a partner.

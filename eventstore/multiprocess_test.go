@@ -319,3 +319,57 @@ func TestSQLite_SecondProcess(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, res.Position)
 }
+
+// TestSQLite_Refresh appends through one handle and refreshes the other: its
+// head shows the append at once, not at the next poll, with several callers
+// sharing the looks.
+func TestSQLite_Refresh(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	a := MustOpenPath(t, path, eventstore.Options{})
+	b := MustOpenPath(t, path, eventstore.Options{})
+	ctx := context.Background()
+
+	t.Run("OneCaller", func(t *testing.T) {
+		for i := range 50 {
+			_, err := b.Append(ctx, "other-process", domain.Any(), storetest.Event("E", i))
+			require.NoError(t, err)
+			require.NoError(t, a.Refresh(ctx))
+			require.Equal(t, b.Head(), a.Head(), "append %d", i)
+		}
+	})
+	t.Run("ConcurrentCallers", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 25 {
+					want := b.Head() // committed before the call
+					if err := a.Refresh(ctx); err != nil {
+						errs <- err
+						return
+					}
+					if got := a.Head(); got < want {
+						errs <- fmt.Errorf("head %d after refresh, want at least %d", got, want)
+						return
+					}
+				}
+			}()
+		}
+		for i := range 100 {
+			_, err := b.Append(ctx, "other-process", domain.Any(), storetest.Event("E", i))
+			require.NoError(t, err)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+	})
+	t.Run("Closed", func(t *testing.T) {
+		c := MustOpenPath(t, path, eventstore.Options{})
+		require.NoError(t, c.Close())
+		require.ErrorIs(t, c.Refresh(ctx), domain.ErrClosed)
+	})
+}

@@ -78,6 +78,16 @@ type SQLite struct {
 	// requests they carried, for benchmarks (see BatchStats in tests).
 	commits, committedReqs atomic.Uint64
 
+	// Refresh's requests: a caller counts itself into refreshWanted and
+	// kicks the writer; the writer notes how many callers it covers before
+	// it looks, so one look serves every caller that arrived before it.
+	refreshKick   chan struct{} // capacity 1: one pending look at most
+	refreshMu     sync.Mutex
+	refreshWanted uint64
+	refreshDone   uint64 // callers covered by the last completed look
+	refreshErr    error  // its outcome
+	refreshed     chan struct{}
+
 	// damaged, if set at open, refuses every append: see loadState.
 	damaged error
 
@@ -141,6 +151,7 @@ func OpenSQLite(path string, opts Options) (*SQLite, error) {
 		cache:     newHashCache(1 << 14),
 		revisions: newRevisionCache(1 << 16),
 	}
+	s.refreshKick, s.refreshed = make(chan struct{}, 1), make(chan struct{})
 	err := s.open()
 	if err == nil {
 		// The writer prepares its statements and loads the ledger's

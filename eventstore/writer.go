@@ -63,6 +63,8 @@ func (s *SQLite) writeLoop() {
 		select {
 		case <-poll.C:
 			s.poll()
+		case <-s.refreshKick:
+			s.refreshFor()
 		case r := <-s.reqs:
 			batch = append(batch[:0], r)
 			// Writers woken by the previous commit are runnable but may not
@@ -176,6 +178,54 @@ func (s *SQLite) poll() {
 	if err := s.refresh(); err != nil {
 		s.logger.Warn("ledger: looking for commits by other processes failed", "err", err)
 	}
+}
+
+// Refresh makes Head and the subscriptions current with every commit made
+// to the file before the call, by any connection or process, rather than at
+// the next poll: the writer looks at data_version now. Concurrent calls
+// share one look, and a look when nothing changed costs one pragma, so
+// calling it on every miss of a cache keyed by ledger contents (an unknown
+// token) is cheap.
+func (s *SQLite) Refresh(ctx context.Context) error {
+	if err := s.readable(); err != nil {
+		return err
+	}
+	s.refreshMu.Lock()
+	s.refreshWanted++
+	mine := s.refreshWanted
+	s.refreshMu.Unlock()
+	select {
+	case s.refreshKick <- struct{}{}:
+	default: // a look is pending and has not started: it covers this call
+	}
+	for {
+		s.refreshMu.Lock()
+		done, err, wait := s.refreshDone >= mine, s.refreshErr, s.refreshed
+		s.refreshMu.Unlock()
+		if done {
+			return err
+		}
+		select {
+		case <-wait:
+		case <-s.stop:
+			return domain.ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// refreshFor runs refresh for the Refresh calls made so far.
+func (s *SQLite) refreshFor() {
+	s.refreshMu.Lock()
+	covered := s.refreshWanted
+	s.refreshMu.Unlock()
+	err := s.refresh()
+	s.refreshMu.Lock()
+	s.refreshDone, s.refreshErr = covered, err
+	close(s.refreshed)
+	s.refreshed = make(chan struct{})
+	s.refreshMu.Unlock()
 }
 
 // refresh makes the writer's state current if another connection committed

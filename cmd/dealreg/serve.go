@@ -37,6 +37,11 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr string) error 
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	unlock, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	store, err := eventstore.OpenSQLite(ledgerPath(dataDir), eventstore.Options{Logger: logger})
 	if err != nil {
 		return err
