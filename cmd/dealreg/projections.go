@@ -32,6 +32,12 @@ discards and rebuilds.`,
 					return fmt.Errorf("no view %q; the views are %s", name, strings.Join(app.ViewNames(), ", "))
 				}
 			}
+			// The state belongs to serve while it runs: take its lock.
+			unlock, err := lockDataDir(dataDir)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			store, err := openExisting(dataDir)
 			if err != nil {
 				return err
