@@ -35,6 +35,11 @@ type Config struct {
 	// TickEvery is how often the scheduler looks for expiries and
 	// reminders while running; 0 means one minute. Tests call RunDue.
 	TickEvery time.Duration
+	// IDs, when set, makes the IDs of new aggregates and events (those not
+	// derived from an idempotency key or from the ledger); nil means random
+	// time-ordered UUIDs. A generator sets it, with Clock, to build the same
+	// ledger from the same seed. It must be safe for concurrent use.
+	IDs func() uuid.UUID
 }
 
 // Service executes commands and keeps the projections up to date.
@@ -44,6 +49,7 @@ type Service struct {
 	policy domain.Policy
 	logger *slog.Logger
 	tick   time.Duration
+	ids    func() uuid.UUID
 
 	// Registrations, Directory and Pipeline are the live projections the
 	// API reads.
@@ -75,7 +81,7 @@ func New(cfg Config) *Service {
 		cfg.TickEvery = time.Minute
 	}
 	s := &Service{
-		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery,
+		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery, ids: cfg.IDs,
 		Directory: projections.NewDirectory(),
 		Pipeline:  projections.NewPipeline(),
 		Conflicts: projections.NewConflicts(),
@@ -262,8 +268,11 @@ var idNamespace = uuid.MustParse("a3d1f0a2-5b7c-4e0e-9f3a-6c2b8d4e1f70")
 
 // newID returns a new random ID that sorts by creation time (UUID version 7),
 // so that consecutive events land on neighbouring pages of the ledger's
-// event-ID index instead of a random page each.
-func newID() uuid.UUID {
+// event-ID index instead of a random page each; or one from Config.IDs.
+func (s *Service) newID() uuid.UUID {
+	if s.ids != nil {
+		return s.ids()
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return uuid.New()
@@ -275,11 +284,11 @@ func newID() uuid.UUID {
 // ones, or, with an idempotency key, ones derived from the caller, the key
 // and the stream, so that a concurrent retry collides with the first
 // request in the store's unique index instead of appending twice.
-func eventIDs(call Call, stream string, n int) []uuid.UUID {
+func (s *Service) eventIDs(call Call, stream string, n int) []uuid.UUID {
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
 		if call.IdempotencyKey == "" {
-			ids[i] = newID()
+			ids[i] = s.newID()
 			continue
 		}
 		ids[i] = uuid.NewSHA1(idNamespace, fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d", call.Actor.ID, call.IdempotencyKey, stream, i))
@@ -383,7 +392,7 @@ func (s *Service) execute(ctx context.Context, call Call, stream string, decide 
 		if len(stored) > 0 {
 			expected = domain.Exact(uint64(len(stored) - 1))
 		}
-		data, err := encode(call, stream, events, eventIDs(call, stream, len(events)))
+		data, err := encode(call, stream, events, s.eventIDs(call, stream, len(events)))
 		if err != nil {
 			return Result{}, err
 		}
