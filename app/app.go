@@ -45,6 +45,11 @@ type Config struct {
 	// TickEvery is how often the scheduler looks for expiries and
 	// reminders while running; 0 means one minute. Tests call RunDue.
 	TickEvery time.Duration
+	// IDs, when set, makes the IDs of new aggregates and events (those not
+	// derived from an idempotency key or from the ledger); nil means random
+	// time-ordered UUIDs. A generator sets it, with Clock, to build the same
+	// ledger from the same seed. It must be safe for concurrent use.
+	IDs func() uuid.UUID
 }
 
 // Service executes commands and keeps the read side up to date.
@@ -56,6 +61,7 @@ type Service struct {
 	tick      time.Duration
 	statePath string
 	dirOnly   bool
+	ids       func() uuid.UUID
 
 	// Registrations, Directory, Pipeline and Conflicts are the live views
 	// the API reads.
@@ -91,7 +97,8 @@ func New(cfg Config) *Service {
 		cfg.TickEvery = time.Minute
 	}
 	s := &Service{
-		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery, statePath: cfg.StatePath, dirOnly: cfg.DirectoryOnly,
+		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery,
+		statePath: cfg.StatePath, dirOnly: cfg.DirectoryOnly, ids: cfg.IDs,
 		Directory: projections.NewDirectory(),
 		Pipeline:  projections.NewPipeline(),
 		Conflicts: projections.NewConflicts(cfg.Store),
@@ -340,8 +347,11 @@ var idNamespace = uuid.MustParse("a3d1f0a2-5b7c-4e0e-9f3a-6c2b8d4e1f70")
 
 // newID returns a new random ID that sorts by creation time (UUID version 7),
 // so that consecutive events land on neighbouring pages of the ledger's
-// event-ID index instead of a random page each.
-func newID() uuid.UUID {
+// event-ID index instead of a random page each; or one from Config.IDs.
+func (s *Service) newID() uuid.UUID {
+	if s.ids != nil {
+		return s.ids()
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return uuid.New()
@@ -353,11 +363,11 @@ func newID() uuid.UUID {
 // ones, or, with an idempotency key, ones derived from the caller, the key
 // and the stream, so that a concurrent retry collides with the first
 // request in the store's unique index instead of appending twice.
-func eventIDs(call Call, stream string, n int) []uuid.UUID {
+func (s *Service) eventIDs(call Call, stream string, n int) []uuid.UUID {
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
 		if call.IdempotencyKey == "" {
-			ids[i] = newID()
+			ids[i] = s.newID()
 			continue
 		}
 		ids[i] = uuid.NewSHA1(idNamespace, fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d", call.Actor.ID, call.IdempotencyKey, stream, i))
@@ -461,7 +471,7 @@ func (s *Service) execute(ctx context.Context, call Call, stream string, decide 
 		if len(stored) > 0 {
 			expected = domain.Exact(uint64(len(stored) - 1))
 		}
-		data, err := encode(call, stream, events, eventIDs(call, stream, len(events)))
+		data, err := encode(call, stream, events, s.eventIDs(call, stream, len(events)))
 		if err != nil {
 			return Result{}, err
 		}

@@ -130,7 +130,7 @@ func (s *Service) updateConflict(ctx context.Context, call Call, id uuid.UUID, d
 // OpenConflict opens a conflict case by hand between registrations and at
 // most one direct-sales opportunity.
 func (s *Service) OpenConflict(ctx context.Context, call Call, registrations, direct []uuid.UUID, reason string) (uuid.UUID, error) {
-	id := newID()
+	id := s.newID()
 	if call.IdempotencyKey != "" {
 		id = uuid.NewSHA1(idNamespace, []byte("conflict\x00"+call.Actor.ID+"\x00"+call.IdempotencyKey))
 	}

@@ -10,16 +10,16 @@ import (
 
 // directID returns the ID of a new direct opportunity: random, or derived
 // from the idempotency key.
-func directID(call Call) uuid.UUID {
+func (s *Service) directID(call Call) uuid.UUID {
 	if call.IdempotencyKey == "" {
-		return newID()
+		return s.newID()
 	}
 	return uuid.NewSHA1(idNamespace, []byte("direct\x00"+call.Actor.ID+"\x00"+call.IdempotencyKey))
 }
 
 // RecordDirect records a direct-sales opportunity (from the CRM).
 func (s *Service) RecordDirect(ctx context.Context, call Call, o domain.DirectOpportunity) (uuid.UUID, error) {
-	id := directID(call)
+	id := s.directID(call)
 	res, err := s.execute(ctx, call, domain.DirectStream(id), func(stored []domain.Event) ([]domain.Event, error) {
 		if len(stored) > 0 {
 			return nil, domain.Errorf(domain.ECONFLICT, "direct opportunity %s already exists", id)
@@ -72,7 +72,7 @@ func (s *Service) appendAccounts(ctx context.Context, call Call, events []domain
 	if _, ok, err := s.replayed(ctx, call); err != nil || ok {
 		return err
 	}
-	data, err := encode(call, domain.AccountsStream, events, eventIDs(call, domain.AccountsStream, len(events)))
+	data, err := encode(call, domain.AccountsStream, events, s.eventIDs(call, domain.AccountsStream, len(events)))
 	if err != nil {
 		return err
 	}

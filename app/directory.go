@@ -41,7 +41,7 @@ func (s *Service) CreateToken(ctx context.Context, call Call, name string, role 
 		return IssuedToken{}, err
 	}
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	id := newID()
+	id := s.newID()
 	if call.IdempotencyKey != "" {
 		// A retried creation must not mint a second token, but the secret
 		// of the first cannot be shown again.
@@ -144,7 +144,7 @@ func (s *Service) AddPartner(ctx context.Context, call Call, p domain.Partner) (
 
 // GrantTerritory gives a partner exclusive rights in a territory.
 func (s *Service) GrantTerritory(ctx context.Context, call Call, g domain.TerritoryGrant) (projections.GrantView, error) {
-	id := newID()
+	id := s.newID()
 	if call.IdempotencyKey != "" {
 		id = uuid.NewSHA1(idNamespace, []byte("grant\x00"+call.Actor.ID+"\x00"+call.IdempotencyKey))
 	}

@@ -18,9 +18,9 @@ const verdictWait = 10 * time.Second
 // registrationID returns the ID of a new registration: random, or derived
 // from the idempotency key so that a concurrent retry targets the same
 // stream.
-func registrationID(call Call) uuid.UUID {
+func (s *Service) registrationID(call Call) uuid.UUID {
 	if call.IdempotencyKey == "" {
-		return newID()
+		return s.newID()
 	}
 	return uuid.NewSHA1(idNamespace, []byte("registration\x00"+call.Actor.ID+"\x00"+call.IdempotencyKey))
 }
@@ -40,7 +40,7 @@ func RegistrationStreamID(stream string) (uuid.UUID, bool) {
 // append; a submission then waits for the duplicate check's verdict. It
 // returns the new registration's ID.
 func (s *Service) Create(ctx context.Context, call Call, typ domain.RegistrationType, d domain.Details, submit bool) (uuid.UUID, Result, error) {
-	id := registrationID(call)
+	id := s.registrationID(call)
 	stream := domain.RegistrationStream(id)
 	res, err := s.execute(ctx, call, stream, func(stored []domain.Event) ([]domain.Event, error) {
 		if len(stored) > 0 {

@@ -5,9 +5,9 @@ package eventstore
 // WithoutMerkle turns the Merkle tree off, to measure its cost.
 func WithoutMerkle(o Options) Options { o.noMerkle = true; return o }
 
-// WithoutSync commits without flushing (synchronous=OFF): not durable, to
-// measure what an append costs besides the disk's flush.
-func WithoutSync(o Options) Options { o.noSync = true; return o }
+// WithoutSync commits without flushing (Options.NoSync), to measure what an
+// append costs besides the disk's flush.
+func WithoutSync(o Options) Options { o.NoSync = true; return o }
 
 // WithMaxPageCount caps the file size in pages, to simulate a full disk.
 func WithMaxPageCount(o Options, pages int) Options { o.maxPageCount = pages; return o }

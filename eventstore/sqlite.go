@@ -6,7 +6,10 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -44,9 +47,15 @@ type Options struct {
 	Clock domain.Clock
 	// Logger receives operational messages; defaults to slog.Default().
 	Logger *slog.Logger
+	// NoSync is for bulk loads (dealreg generate) only: commits are not
+	// flushed to disk (synchronous=OFF), so an append is acknowledged
+	// before it is durable, and Close flushes the file once at the end. A
+	// process that dies loses nothing the OS already has, but an OS crash
+	// or power loss during the load may lose or corrupt the ledger: build
+	// it again. Never set it for a ledger that takes real requests.
+	NoSync bool
 
 	noMerkle     bool // benchmarks only: measure the tree's cost
-	noSync       bool // benchmarks only: measure a commit's CPU without its flush
 	maxPageCount int  // tests only: simulate a full disk
 }
 
@@ -197,9 +206,9 @@ func dsn(path string, pragmas ...string) string {
 
 func (s *SQLite) open() error {
 	writePragmas := []string{"journal_mode(WAL)", "synchronous(FULL)"}
-	if s.opts.noSync {
-		// Not durable: only the benchmark that splits an append's time
-		// between CPU and disk sets it.
+	if s.opts.NoSync {
+		// Not durable until Close: bulk loads, and the benchmark that
+		// splits an append's time between CPU and disk.
 		writePragmas[1] = "synchronous(OFF)"
 	}
 	// The writer's page cache holds the hot pages of the indexes, which
@@ -399,7 +408,31 @@ func (s *SQLite) Close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	s.wg.Wait()
-	return s.closeDBs()
+	err := s.closeDBs()
+	if s.opts.NoSync && err == nil {
+		err = s.flush()
+	}
+	return err
+}
+
+// flush makes a NoSync ledger durable once its connections are closed: the
+// last one checkpointed the WAL into the file without flushing it.
+func (s *SQLite) flush() error {
+	for _, path := range []string{s.path, s.path + "-wal", filepath.Dir(s.path)} {
+		f, err := os.Open(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // no WAL left: the checkpoint removed it
+		}
+		if err != nil {
+			return fmt.Errorf("flush ledger: %w", err)
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("flush ledger %s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 func (s *SQLite) closeDBs() error {

@@ -152,3 +152,29 @@ func TestSQLite_ManyReadersThenClose(t *testing.T) {
 	_, err := s.ReadAll(ctx, domain.ReadAllOptions{})
 	require.ErrorIs(t, err, domain.ErrClosed)
 }
+
+// TestSQLite_NoSync loads a ledger in bulk without per-commit flushes: after
+// Close everything is in the one file (no WAL left), and a normal open
+// reads and verifies every event.
+func TestSQLite_NoSync(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := eventstore.OpenSQLite(path, eventstore.Options{NoSync: true})
+	require.NoError(t, err)
+	for i := range 50 {
+		_, err := s.Append(ctx, fmt.Sprintf("bulk-%d", i%5), domain.Any(), domain.EventData{
+			ID: uuid.New(), Type: "Loaded", SchemaVersion: 1, Data: []byte(`{}`), Metadata: []byte(`{}`),
+		})
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close())
+	require.NoFileExists(t, path+"-wal")
+
+	again := MustOpenPath(t, path)
+	all, err := again.ReadAll(ctx, domain.ReadAllOptions{Count: 100})
+	require.NoError(t, err)
+	require.Len(t, all, 50)
+	head, err := again.Verify(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 50, head.Size)
+}

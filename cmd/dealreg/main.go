@@ -77,6 +77,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newTokenCommand(),
 		newPartnerCommand(),
 		newDemoCommand(),
+		newGenerateCommand(),
 		newMatchCommand(),
 		newProjectionsCommand(),
 		newAttachmentsCommand(),
