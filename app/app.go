@@ -36,6 +36,9 @@ type Config struct {
 	// the ledger); "" keeps it in memory, rebuilt from the ledger at
 	// every start.
 	StatePath string
+	// CatchUpBatch is how many stored events one catch-up batch applies
+	// and commits; 0 keeps the follower's default.
+	CatchUpBatch int
 	// DirectoryOnly builds only the directory (partners, tokens,
 	// idempotency keys), in memory: enough for the console commands that
 	// enrol partners and issue tokens, which then start fast on any
@@ -62,6 +65,7 @@ type Service struct {
 	statePath string
 	dirOnly   bool
 	ids       func() uuid.UUID
+	catchUp   int
 
 	// Registrations, Directory, Pipeline and Conflicts are the live views
 	// the API reads.
@@ -98,7 +102,7 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{
 		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery,
-		statePath: cfg.StatePath, dirOnly: cfg.DirectoryOnly, ids: cfg.IDs,
+		statePath: cfg.StatePath, dirOnly: cfg.DirectoryOnly, ids: cfg.IDs, catchUp: cfg.CatchUpBatch,
 		Directory: projections.NewDirectory(),
 		Pipeline:  projections.NewPipeline(),
 		Conflicts: projections.NewConflicts(cfg.Store),
@@ -153,6 +157,9 @@ func (s *Service) Open(ctx context.Context) error {
 		s.logger.Warn("state discarded; rebuilding it from the ledger", "state", s.statePath, "why", st.Discarded)
 	}
 	f := projections.NewFollower(s.store, st, s.handlers()...)
+	if s.catchUp > 0 {
+		f.CatchUpPage = s.catchUp
+	}
 	if err := f.Load(ctx); err != nil {
 		st.Close()
 		return err

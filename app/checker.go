@@ -160,7 +160,7 @@ func (c *checker) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) err
 		return nil
 	}
 	c.next = rec.Position + 1
-	ev, ok, err := decodeForBook(rec)
+	ev, ok, err := decodeForBook(b, rec)
 	if err != nil || !ok {
 		return err
 	}
@@ -175,7 +175,8 @@ func (c *checker) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) err
 	// While catching up, most submissions are followed in the same page by
 	// their verdict: nothing is left to do but fold, unless the verdict
 	// opened a case that may still be missing.
-	if later, found := b.NextInStream(rec); found && !possibleDuplicateVerdict(later) {
+	if later, found := b.NextInStream(rec); found &&
+		(!possibleDuplicateVerdict(later) || b.HasStream(domain.ConflictStream(autoConflictID(sub.RegistrationID, sub.Attempt)))) {
 		c.book.ApplyAt(ev, rec.Position, rec.RecordedAt)
 		return nil
 	}
@@ -209,11 +210,11 @@ func possibleDuplicateVerdict(rec domain.RecordedEvent) bool {
 // decodeForBook decodes the events the claim book follows: registrations,
 // partners (tiers, territory grants), direct-sales opportunities and the
 // reviewers' account decisions.
-func decodeForBook(rec domain.RecordedEvent) (domain.Event, bool, error) {
+func decodeForBook(b *projections.Batch, rec domain.RecordedEvent) (domain.Event, bool, error) {
 	if _, ok := RegistrationStreamID(rec.Stream); !ok && !bookStream(rec.Stream) {
 		return nil, false, nil
 	}
-	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	ev, err := b.Decode(rec)
 	if err != nil {
 		return nil, false, fmt.Errorf("duplicate checker at position %d: %w", rec.Position, err)
 	}

@@ -43,7 +43,43 @@ type Batch struct {
 	sem  chan struct{}
 	mu   sync.Mutex
 	errs []error
+
+	// cur is the index in page of the event being applied; decoded caches
+	// its decoding for every handler.
+	cur     int
+	decoded struct {
+		done bool
+		ev   domain.Event
+		err  error
+	}
+	streams map[string][]int // stream -> indexes in page, built on first use
 }
+
+// Decode returns the decoded event rec, the one being applied, decoding
+// it once for all handlers. Outside a follower (b nil) it just decodes.
+func (b *Batch) Decode(rec domain.RecordedEvent) (domain.Event, error) {
+	if b == nil || b.cur >= len(b.page) || b.page[b.cur].Position != rec.Position {
+		return domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	}
+	if !b.decoded.done {
+		b.decoded.ev, b.decoded.err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+		b.decoded.done = true
+	}
+	return b.decoded.ev, b.decoded.err
+}
+
+func (b *Batch) index() map[string][]int {
+	if b.streams == nil {
+		b.streams = make(map[string][]int)
+		for i, e := range b.page {
+			b.streams[e.Stream] = append(b.streams[e.Stream], i)
+		}
+	}
+	return b.streams
+}
+
+// HasStream reports whether the batch holds an event of stream.
+func (b *Batch) HasStream(stream string) bool { return len(b.index()[stream]) > 0 }
 
 // Context returns the batch's context.
 func (b *Batch) Context() context.Context { return b.ctx }
@@ -74,8 +110,8 @@ func (b *Batch) wait() error {
 // this batch, if the batch holds one: a handler can tell that a stream has
 // moved on without asking the ledger.
 func (b *Batch) NextInStream(rec domain.RecordedEvent) (domain.RecordedEvent, bool) {
-	for _, e := range b.page {
-		if e.Position > rec.Position && e.Stream == rec.Stream {
+	for _, i := range b.index()[rec.Stream] {
+		if e := b.page[i]; e.Position > rec.Position {
 			return e, true
 		}
 	}
@@ -121,7 +157,7 @@ type Follower struct {
 // in state. Call Load, then CatchUp or Run.
 func NewFollower(store domain.EventStore, state *State, handlers ...Handler) *Follower {
 	return &Follower{store: store, state: state, handlers: handlers, tracker: newTracker(),
-		CatchUpPage: 4096, tasks: make(chan struct{}, 256)}
+		CatchUpPage: 16384, tasks: make(chan struct{}, 256)}
 }
 
 // Load restores every handler from the state database at its checkpoint.
@@ -289,7 +325,8 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, catch
 		}
 	}()
 	b := &Batch{ctx: ctx, page: page, CatchingUp: catchingUp, sem: f.tasks}
-	for _, rec := range page {
+	for i, rec := range page {
+		b.cur, b.decoded.done = i, false
 		for _, h := range f.handlers {
 			if err := h.ApplyBatch(b, rec); err != nil {
 				_ = b.wait()

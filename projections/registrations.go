@@ -95,7 +95,7 @@ func (p *Registrations) Apply(rec domain.RecordedEvent) error {
 		return nil
 	}
 	ctx := context.Background()
-	if err := p.fold(ctx, rec); err != nil {
+	if err := p.fold(ctx, nil, rec); err != nil {
 		p.dropDirty()
 		return err
 	}
@@ -156,7 +156,7 @@ func (p *Registrations) Load(_ context.Context, db *sql.DB) error {
 
 // ApplyBatch implements Handler.
 func (p *Registrations) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
-	return p.fold(b.Context(), rec)
+	return p.fold(b.Context(), b, rec)
 }
 
 // Committed implements Handler.
@@ -245,12 +245,12 @@ func (r *registration) detail() storedDetail {
 // registration ID, or a nil event for an event of another stream. Streams
 // are told apart by name, before decoding, so that events of other
 // aggregates are skipped whether or not this binary knows their types.
-func decodeRegistrationEvent(rec domain.RecordedEvent) (domain.Event, uuid.UUID, error) {
+func decodeRegistrationEvent(b *Batch, rec domain.RecordedEvent) (domain.Event, uuid.UUID, error) {
 	suffix, ok := strings.CutPrefix(rec.Stream, registrationPrefix)
 	if !ok {
 		return nil, uuid.Nil, nil
 	}
-	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	ev, err := b.Decode(rec)
 	if errors.Is(err, domain.ErrUnknownEvent) {
 		// Skipping it would fold the registration over a hole (the next
 		// event would fail the revision check anyway), and the aggregate
@@ -278,8 +278,8 @@ func badEvent(rec domain.RecordedEvent, why string) error {
 
 // fold applies one event to the cached aggregate of its registration,
 // loading it from the ledger if it was evicted.
-func (p *Registrations) fold(ctx context.Context, rec domain.RecordedEvent) error {
-	ev, id, err := decodeRegistrationEvent(rec)
+func (p *Registrations) fold(ctx context.Context, b *Batch, rec domain.RecordedEvent) error {
+	ev, id, err := decodeRegistrationEvent(b, rec)
 	if err != nil || ev == nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func (p *Registrations) reload(ctx context.Context, rec domain.RecordedEvent, id
 	}
 	r := &registration{agg: &domain.Registration{}}
 	for _, e := range recs {
-		ev, _, err := decodeRegistrationEvent(e)
+		ev, _, err := decodeRegistrationEvent(nil, e)
 		if err != nil {
 			return nil, err
 		}

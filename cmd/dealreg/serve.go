@@ -19,20 +19,22 @@ const shutdownTimeout = 15 * time.Second
 
 func newServeCommand() *cobra.Command {
 	var dataDir, addr string
+	var catchUpBatch int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API on the embedded ledger",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), cmd, dataDir, addr)
+			return serve(cmd.Context(), cmd, dataDir, addr, catchUpBatch)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 16384)")
 	return cmd
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr string) error {
+func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr string, catchUpBatch int) error {
 	logger := newLogger(cmd.ErrOrStderr())
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
@@ -55,7 +57,7 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr string) error 
 		store.Close()
 		return err
 	}
-	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir)})
+	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch})
 	// Listen at once: /healthz answers, /readyz and the API answer 503
 	// with Retry-After until the views have caught up with the ledger.
 	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger})
