@@ -6,7 +6,7 @@ GO      ?= go
 BIN     ?= bin/dealreg
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build run test bench eval lint fuzz deps clean
+.PHONY: build run test bench eval lint fuzz deps clean load
 
 build: ## build bin/dealreg, statically linked (CGO_ENABLED=0: the SQLite driver is pure Go)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/dealreg
@@ -47,3 +47,20 @@ deps: ## what the tests need beyond Go: the sqlite3 tool (tamper tests use it)
 
 clean:
 	rm -rf bin
+
+LOAD_EVENTS ?= 100000
+LOAD_DATA   ?= /tmp/dealreg-load
+LOAD_ADDR   ?= 127.0.0.1:18080
+LOAD_FOR    ?= 15s
+load: ## serve a generated ledger (LOAD_EVENTS, kept in LOAD_DATA) and drive it over HTTP: submissions by 1 and 64 clients, reads by 50
+	CGO_ENABLED=0 $(GO) build -o $(LOAD_DATA).bin/dealreg ./cmd/dealreg
+	$(GO) build -o $(LOAD_DATA).bin/dealreg-load ./cmd/dealreg-load
+	test -f $(LOAD_DATA)/ledger.db || $(LOAD_DATA).bin/dealreg generate --data $(LOAD_DATA) --events $(LOAD_EVENTS)
+	@set -e; \
+	token=$$($(LOAD_DATA).bin/dealreg token create --data $(LOAD_DATA) --role admin --name load 2>/dev/null); \
+	$(LOAD_DATA).bin/dealreg serve --data $(LOAD_DATA) --addr $(LOAD_ADDR) 2>$(LOAD_DATA).serve.log & pid=$$!; \
+	trap "kill $$pid 2>/dev/null" EXIT; \
+	until curl -sf http://$(LOAD_ADDR)/readyz >/dev/null; do sleep 0.1; done; \
+	echo "serve ready on $(LOAD_ADDR) with $$(curl -s http://$(LOAD_ADDR)/readyz)"; \
+	$(LOAD_DATA).bin/dealreg-load -addr http://$(LOAD_ADDR) -token $$token -duration $(LOAD_FOR); \
+	echo "resident memory of serve: $$(ps -o rss= -p $$pid) KB"

@@ -76,7 +76,11 @@ func (c *checker) autoConflict(rec domain.RecordedEvent, sub domain.Registration
 		ID: id, Kind: kind, Parties: parties, Account: sub.Details.Account, Value: value, Reason: f.Reason, Automatic: true,
 	}, c.s.policy, rec.RecordedAt)
 	if err != nil {
-		c.s.logger.Error("duplicate checker: conflict not opened", "registration", sub.RegistrationID, "err", err)
+		var fields []domain.FieldError
+		if de, ok := err.(*domain.Error); ok {
+			fields = de.Fields
+		}
+		c.s.logger.Error("duplicate checker: conflict not opened", "registration", sub.RegistrationID, "err", err, "fields", fmt.Sprint(fields))
 		return nil
 	}
 	stream := domain.ConflictStream(id)

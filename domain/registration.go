@@ -388,6 +388,9 @@ func (r *Registration) Submit(actor Actor, p Policy, now time.Time) ([]Event, er
 	if err := r.details.ValidateSubmission(r.typ, now, p); err != nil {
 		return nil, err
 	}
+	if err := r.checkProofDocuments(); err != nil {
+		return nil, err
+	}
 	return []Event{RegistrationSubmitted{
 		RegistrationID: r.id,
 		PartnerID:      r.partnerID,
@@ -398,6 +401,29 @@ func (r *Registration) Submit(actor Actor, p Policy, now time.Time) ([]Event, er
 		SubmittedBy:    actor.ID,
 		At:             canonicalTime(now),
 	}}, nil
+}
+
+// checkProofDocuments refuses proof that cites a document the partner did
+// not upload to this registration: a hash alone proves nothing, and proof
+// weighs in a conflict's recommendation.
+func (r *Registration) checkProofDocuments() error {
+	var v validator
+	for i, p := range r.details.Proof {
+		if p.AttachmentSHA256 == "" {
+			continue
+		}
+		found := false
+		for _, a := range r.attachments {
+			if a.SHA256 == p.AttachmentSHA256 {
+				found = true
+				break
+			}
+		}
+		if !found {
+			v.add(fmt.Sprintf("proof[%d].attachment_sha256", i), FieldInvalid, "names no document uploaded to this registration; upload it first")
+		}
+	}
+	return v.err("the proof cites documents that were not uploaded")
 }
 
 // Finding is what the duplicate check found on one submission attempt.

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -752,4 +753,23 @@ func fieldNames(err error) []string {
 		out = append(out, f.Field)
 	}
 	return out
+}
+
+// Proof may cite only documents uploaded to the registration: a hash alone
+// proves nothing, and proof weighs in a conflict's recommendation.
+func TestRegistration_SubmitProofCitesUploadedDocuments(t *testing.T) {
+	sha := strings.Repeat("ab", 32)
+	d := validDetails()
+	d.Proof = []domain.ProofItem{{Kind: domain.ProofMeetingConfirmation, AttachmentSHA256: sha}}
+	r := newDraft(t, domain.TypeOpportunity, d)
+	_, err := r.Submit(partner, domain.DefaultPolicy(), submitAt)
+	require.Equal(t, domain.EINVALID, domain.ErrorCode(err))
+	var de *domain.Error
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "proof[0].attachment_sha256", de.Fields[0].Field)
+
+	do(t, r)(r.AddAttachment(partner, domain.Attachment{SHA256: sha, Size: 10, ContentType: "application/pdf", Filename: "minutes.pdf"}, 0, submitAt))
+	events, err := r.Submit(partner, domain.DefaultPolicy(), submitAt)
+	require.NoError(t, err)
+	require.Len(t, events, 1)
 }

@@ -93,12 +93,12 @@ func (l *load) setUp(n int) error {
 	for i := range n {
 		id := fmt.Sprintf("load-%s-%d", l.run, i)
 		if err := l.do(http.MethodPost, "/v1/partners", l.admin, map[string]any{
-			"id": id, "name": "Load partner " + id, "tier": "gold", "country": "ES", "regions": []string{"Madrid"},
+			"id": id, "name": "Load partner " + id, "tier": "gold", "regions": []string{"Madrid"},
 		}, nil); err != nil {
 			return err
 		}
 		var t struct {
-			Secret string `json:"secret"`
+			Secret string `json:"token"`
 		}
 		if err := l.do(http.MethodPost, "/v1/tokens", l.admin, map[string]any{"name": id, "role": "partner", "partner_id": id}, &t); err != nil {
 			return err
