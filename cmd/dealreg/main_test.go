@@ -163,7 +163,7 @@ func TestServe(t *testing.T) {
 			var res *http.Response
 			var err error
 			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-				if res, err = http.Get("http://" + addr + "/healthz"); err == nil {
+				if res, err = http.Get("http://" + addr + "/readyz"); err == nil && res.StatusCode == http.StatusOK {
 					break
 				}
 			}
@@ -215,10 +215,12 @@ func TestServe_ShutdownUnderLoad(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill() })
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		res, err := http.Get("http://" + addr + "/healthz")
+		res, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			res.Body.Close()
-			break
+			if res.StatusCode == http.StatusOK {
+				break
+			}
 		}
 		require.True(t, time.Now().Before(deadline), "server did not come up: %s", stderr.String())
 	}

@@ -42,9 +42,10 @@ func startServe(t *testing.T, dir string) *serveProcess {
 	return p
 }
 
-// healthy reports whether the server answers /healthz.
+// healthy reports whether the server is ready (/readyz): its views have
+// caught up, so the API answers.
 func (p *serveProcess) healthy() bool {
-	res, err := http.Get("http://" + p.addr + "/healthz")
+	res, err := http.Get("http://" + p.addr + "/readyz")
 	if err != nil {
 		return false
 	}
