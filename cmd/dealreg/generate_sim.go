@@ -841,6 +841,9 @@ func (g *gen) subsidiaries(st *story) {
 	for range 1 + g.rng.IntN(2) {
 		sub := g.names.subsidiary(st.acct)
 		parent := st.det.Account.CompanyName
+		if strings.EqualFold(strings.TrimSpace(sub.name), strings.TrimSpace(parent)) {
+			continue // a name the parent was registered under
+		}
 		g.schedule(g.later(days(1), days(10)), func() error {
 			if err := g.svc.LinkSubsidiary(g.ctx, g.manager(), parent, sub.name, "Subsidiary listed in the customer's annual report"); err != nil {
 				return err
@@ -1080,7 +1083,8 @@ func (g *gen) decideConflict(cs *conflictStory) error {
 	if self := cs.stories[0]; self != nil && g.chance(0.4) {
 		for i, p := range c.Parties()[1:] {
 			other := cs.stories[i+1]
-			if p.Kind != domain.PartyPartner || other == nil || other.det.Account.CompanyName == self.det.Account.CompanyName {
+			if p.Kind != domain.PartyPartner || other == nil ||
+				strings.EqualFold(strings.TrimSpace(other.det.Account.CompanyName), strings.TrimSpace(self.det.Account.CompanyName)) {
 				continue
 			}
 			same := other.acct == self.acct

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -87,6 +89,11 @@ func TestGenerate(t *testing.T) {
 		code, _, errOut := runCLI(t, "", "generate", "--data", again, "--events", "2000", "--seed", "7")
 		require.Equal(t, 0, code, errOut)
 		require.Equal(t, events, readLedger(t, again), "IDs, streams, types, data, metadata and recorded times")
+		first, err := os.ReadFile(ledgerPath(dir))
+		require.NoError(t, err)
+		second, err := os.ReadFile(ledgerPath(again))
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(first, second), "the ledger files are byte-identical")
 	})
 	t.Run("OtherSeed", func(t *testing.T) {
 		other := t.TempDir()
