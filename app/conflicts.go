@@ -58,6 +58,9 @@ func (c *checker) autoConflict(rec domain.RecordedEvent, sub domain.Registration
 		}
 	}
 	for _, id := range f.Matches {
+		if len(parties) == domain.MaxConflictParties {
+			break // the best matches come first; a case holds at most this many
+		}
 		if m, ok := c.book.Claim(id); ok {
 			parties = append(parties, partyOf(m))
 		}

@@ -282,3 +282,27 @@ func TestState_IncrementalResumedRebuiltAgree(t *testing.T) {
 		}
 	})
 }
+
+// A possible duplicate of more claims than a case may hold opens a case
+// with the submission and its best matches, not none.
+func TestAutoConflict_CapsParties(t *testing.T) {
+	s := New(Config{Logger: quietLogger()})
+	c := s.checker
+	f := domain.Finding{Attempt: 1, Verdict: domain.VerdictPossibleDuplicate, Reason: "many alike"}
+	var self domain.RegistrationSubmitted
+	var rec domain.RecordedEvent
+	for i := range domain.MaxConflictParties + 5 {
+		sub := domain.RegistrationSubmitted{RegistrationID: uuid.New(), PartnerID: fmt.Sprint("p", i), Type: domain.TypeOpportunity,
+			Attempt: 1, Details: stateDetails(stateT0, 0, "HR")}
+		c.book.ApplyAt(sub, uint64(i), stateT0)
+		self, rec = sub, domain.RecordedEvent{Position: uint64(i), RecordedAt: stateT0}
+		if i < domain.MaxConflictParties+4 {
+			f.Matches = append(f.Matches, sub.RegistrationID)
+		}
+	}
+	opening := c.autoConflict(rec, self, f)
+	require.NotNil(t, opening, "a case opens")
+	ev, err := domain.DecodeEvent(opening.Type, opening.SchemaVersion, opening.Data)
+	require.NoError(t, err)
+	require.Len(t, ev.(domain.ConflictOpened).Parties, domain.MaxConflictParties)
+}
