@@ -199,7 +199,8 @@ func (p *Conflicts) Apply(rec domain.RecordedEvent) error {
 	return nil
 }
 
-// observe keeps what the aggregate does not: requests, evidence, history.
+// observe keeps what the aggregate does not: requests and evidence. The
+// history is the case's stream, read from the ledger by Get.
 func (st *conflictState) observe(rec domain.RecordedEvent, ev domain.Event) {
 	switch e := ev.(type) {
 	case domain.ConflictEvidenceRequested:
@@ -207,11 +208,29 @@ func (st *conflictState) observe(rec domain.RecordedEvent, ev domain.Event) {
 	case domain.ConflictEvidenceSubmitted:
 		st.view.Evidence = append(st.view.Evidence, EvidenceEntry{PartyKey: e.PartyKey, Evidence: e.Evidence, SubmittedAt: rec.RecordedAt})
 	}
-	md, _ := ParseMetadata(rec.Metadata)
-	st.view.History = append(st.view.History, HistoryEntry{
-		EventID: rec.ID, Position: rec.Position, Revision: rec.Revision, Type: rec.Type, RecordedAt: rec.RecordedAt,
-		ActorID: md.ActorID, ActorName: md.ActorName, Role: md.Role, Summary: rec.Type, Data: slices.Clone(rec.Data),
-	})
+}
+
+// history reads case id's events below the checkpoint from the ledger.
+func (p *Conflicts) history(id uuid.UUID, next uint64) []HistoryEntry {
+	if p.ledger == nil {
+		return nil
+	}
+	recs, err := p.ledger.ReadStream(context.Background(), domain.ConflictStream(id), domain.ReadStreamOptions{})
+	if err != nil {
+		return nil
+	}
+	out := make([]HistoryEntry, 0, len(recs))
+	for _, rec := range recs {
+		if rec.Position >= next {
+			break
+		}
+		md, _ := ParseMetadata(rec.Metadata)
+		out = append(out, HistoryEntry{
+			EventID: rec.ID, Position: rec.Position, Revision: rec.Revision, Type: rec.Type, RecordedAt: rec.RecordedAt,
+			ActorID: md.ActorID, ActorName: md.ActorName, Role: md.Role, Summary: rec.Type, Data: rec.Data,
+		})
+	}
+	return out
 }
 
 // build refreshes the view from the aggregate.
@@ -245,12 +264,15 @@ func (v ConflictView) clone() ConflictView {
 // Get returns conflict id.
 func (p *Conflicts) Get(id uuid.UUID) (ConflictView, bool) {
 	p.mu.RLock()
-	defer p.mu.RUnlock()
 	st, ok := p.byID[id]
 	if !ok {
+		p.mu.RUnlock()
 		return ConflictView{}, false
 	}
-	return st.view.clone(), true
+	v, next := st.view.clone(), p.next
+	p.mu.RUnlock()
+	v.History = p.history(id, next)
+	return v, true
 }
 
 // QueueFilter selects conflicts for Queue. Zero fields match everything.
