@@ -194,6 +194,11 @@ func (p *Conflicts) Apply(rec domain.RecordedEvent) error {
 		}
 		st.build(rec.RecordedAt)
 		p.rows.mark(id.String(), func() any { return &st.view })
+		if st.view.Decision != nil && p.ledger != nil {
+			// A decided case rarely changes again: keep its view, and
+			// fold its aggregate again from the ledger if it does.
+			st.agg = nil
+		}
 	}
 	p.advance(rec.Position)
 	return nil
