@@ -19,7 +19,7 @@ import (
 // the views keep in it. Bump it whenever a view changes what it stores or
 // how it folds an event: a state database of another version is discarded
 // and rebuilt from the ledger, never trusted.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // State is the durable home of the read side: a SQLite database beside the
 // ledger (views.db) that holds every view's state together with the one
@@ -48,8 +48,8 @@ CREATE TABLE IF NOT EXISTS rows (
 	PRIMARY KEY (view, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS registrations (
-	id           TEXT PRIMARY KEY,
-	pos          INTEGER NOT NULL UNIQUE,
+	pos          INTEGER PRIMARY KEY,  -- of RegistrationDrafted: the list order, so a page is one range of the table
+	id           TEXT NOT NULL UNIQUE,
 	partner_id   TEXT NOT NULL,
 	status       TEXT NOT NULL,
 	type         TEXT NOT NULL,
@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS registrations (
 	lapses_at    INTEGER NOT NULL,
 	view         BLOB NOT NULL,
 	detail       BLOB NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS registrations_partner ON registrations (partner_id, pos);
 CREATE INDEX IF NOT EXISTS registrations_status ON registrations (status, pos);
 CREATE INDEX IF NOT EXISTS registrations_queue ON registrations (last_sub_pos) WHERE awaiting = 1;
@@ -119,7 +119,7 @@ func (s *State) open(ctx context.Context) error {
 		// commits but never tears one, so state and checkpoint stay
 		// together and the tail is applied again from the ledger.
 		dsn = "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(s.path) +
-			"?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)"
+			"?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)"
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
