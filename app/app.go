@@ -83,7 +83,6 @@ type Service struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	readyCh chan struct{}
-	runErr  error
 }
 
 // New returns a Service; Start (or Begin) brings it up to date and running.

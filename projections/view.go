@@ -3,7 +3,6 @@ package projections
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -77,13 +76,6 @@ type RegistrationView struct {
 	Version int `json:"version"`
 }
 
-// clone returns a copy of v that shares no mutable memory with it, so that
-// callers cannot change the projection through a returned view.
-func (v RegistrationView) clone() RegistrationView {
-	v.ProductLines = slices.Clone(v.ProductLines)
-	return v
-}
-
 // HistoryEntry is one event of a registration's stream, for the audit trail.
 // Data is the event's stored JSON; callers must not modify it.
 type HistoryEntry struct {
@@ -115,7 +107,6 @@ type registration struct {
 	rejectExplanation string
 	rejectGuidance    string
 	finding           *domain.RegistrationVerdictRecorded // the latest verdict
-	history           []HistoryEntry
 }
 
 // RegistrationDetail is everything known about one registration: the view,

@@ -278,7 +278,7 @@ func (g *gen) setup() {
 	at := g.start.Add(7 * time.Hour)
 	ids := map[string]bool{}
 	for range n {
-		c := &genCountries[0]
+		var c *genCountry
 		for k, i := g.rng.IntN(countryTotal), 0; ; i++ {
 			if k -= genCountries[i].weight; k < 0 {
 				c = &genCountries[i]
