@@ -199,12 +199,10 @@ func (s *Service) Begin(schedule bool) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		for !f.Ready() {
-			select {
-			case <-runCtx.Done():
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
+		select {
+		case <-runCtx.Done():
+			return
+		case <-f.ReadyCh():
 		}
 		close(s.readyCh)
 		if schedule {
@@ -506,11 +504,5 @@ func (s *Service) readStream(ctx context.Context, stream string) ([]domain.Event
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.Event, len(recs))
-	for i, r := range recs {
-		if out[i], err = domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data); err != nil {
-			return nil, fmt.Errorf("stream %s revision %d: %w", stream, r.Revision, err)
-		}
-	}
-	return out, nil
+	return domain.DecodeRecorded(recs)
 }

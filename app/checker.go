@@ -237,11 +237,9 @@ func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub doma
 	if uint64(len(stored)) > rec.Revision+1 {
 		return stored[rec.Revision+1].Type == (domain.RegistrationVerdictRecorded{}).EventType(), nil
 	}
-	events := make([]domain.Event, len(stored))
-	for i, r := range stored {
-		if events[i], err = domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data); err != nil {
-			return false, fmt.Errorf("stream %s revision %d: %w", rec.Stream, r.Revision, err)
-		}
+	events, err := domain.DecodeRecorded(stored)
+	if err != nil {
+		return false, err
 	}
 	r, err := domain.Rebuild(events...)
 	if err != nil {

@@ -26,7 +26,11 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (int, error) {
 	lead := s.policy.ReminderBefore
 	n := 0
 	var errs []error
-	for _, v := range s.Registrations.ExpiringBefore(now.Add(lead).Add(time.Nanosecond)) {
+	expiring, err := s.Registrations.ExpiringBefore(now.Add(lead).Add(time.Nanosecond))
+	if err != nil {
+		return 0, err
+	}
+	for _, v := range expiring {
 		stream := domain.RegistrationStream(v.ID)
 		stored, err := s.readStream(ctx, stream)
 		if err != nil {

@@ -65,7 +65,9 @@ func snapshot(t require.TestingT, s *Service, at time.Time) string {
 	q, err := s.Registrations.ReviewQueue(0)
 	require.NoError(t, err)
 	out["queue"] = q
-	out["expiring"] = s.Registrations.ExpiringBefore(at.Add(400 * domain.Day))
+	expiring, err := s.Registrations.ExpiringBefore(at.Add(400 * domain.Day))
+	require.NoError(t, err)
+	out["expiring"] = expiring
 	out["conflicts"] = s.Conflicts.Queue(projections.QueueFilter{})
 	out["pipeline"] = s.Pipeline.List(false)
 	out["partners"] = s.Directory.Partners()

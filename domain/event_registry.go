@@ -345,3 +345,18 @@ func (TokenIssued) EventType() string { return "TokenIssued" }
 
 // EventType returns "TokenRevoked".
 func (TokenRevoked) EventType() string { return "TokenRevoked" }
+
+// DecodeRecorded decodes a stream's recorded events, oldest first, for
+// rebuilding an aggregate; the first that cannot be decoded is an error
+// naming its stream and revision.
+func DecodeRecorded(recs []RecordedEvent) ([]Event, error) {
+	out := make([]Event, len(recs))
+	for i, r := range recs {
+		ev, err := DecodeEvent(r.Type, r.SchemaVersion, r.Data)
+		if err != nil {
+			return nil, fmt.Errorf("stream %s revision %d: %w", r.Stream, r.Revision, err)
+		}
+		out[i] = ev
+	}
+	return out, nil
+}

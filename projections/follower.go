@@ -148,17 +148,19 @@ type Follower struct {
 	// (see State.StartRebuild).
 	Partial bool
 
-	ready  atomic.Bool
-	tasks  chan struct{}
-	runMu  sync.Mutex
-	loaded bool
+	ready     atomic.Bool
+	readyCh   chan struct{}
+	readyOnce sync.Once
+	tasks     chan struct{}
+	runMu     sync.Mutex
+	loaded    bool
 }
 
 // NewFollower returns a follower feeding handlers, with their state kept
 // in state. Call Load, then CatchUp or Run.
 func NewFollower(store domain.EventStore, state *State, handlers ...Handler) *Follower {
 	return &Follower{store: store, state: state, handlers: handlers, tracker: newTracker(),
-		CatchUpPage: 16384, tasks: make(chan struct{}, 256)}
+		CatchUpPage: 16384, tasks: make(chan struct{}, 256), readyCh: make(chan struct{})}
 }
 
 // Load restores every handler from the state database at its checkpoint.
@@ -201,6 +203,9 @@ func (f *Follower) load(ctx context.Context) error {
 // Ready reports whether the follower has caught up with the ledger's head
 // as it was when Run started.
 func (f *Follower) Ready() bool { return f.ready.Load() }
+
+// ReadyCh is closed when the follower first reports Ready.
+func (f *Follower) ReadyCh() <-chan struct{} { return f.readyCh }
 
 // CatchUp applies the stored events from the checkpoint up to, excluding,
 // position upTo (the whole ledger when upTo is 0), committing every
@@ -276,6 +281,7 @@ func (f *Follower) Run(ctx context.Context) error {
 		return err
 	}
 	f.ready.Store(true)
+	f.readyOnce.Do(func() { close(f.readyCh) })
 	sub, err := f.store.SubscribeAll(ctx, f.Checkpoint())
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)

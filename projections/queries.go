@@ -194,10 +194,6 @@ func (p *Registrations) ReviewQueue(limit int) ([]ReviewItem, error) {
 // domain.Registration.Due decides. The expiry scheduler asks with t = now
 // to expire, and with t = now + the reminder lead time to remind; Due then
 // decides what is due exactly.
-func (p *Registrations) ExpiringBefore(t time.Time) []RegistrationView {
-	out, err := p.queryViews("SELECT view FROM registrations WHERE protected = 1 AND lapses_at < ? ORDER BY lapses_at, pos", t.UnixNano())
-	if err != nil {
-		return nil
-	}
-	return out
+func (p *Registrations) ExpiringBefore(t time.Time) ([]RegistrationView, error) {
+	return p.queryViews("SELECT view FROM registrations WHERE protected = 1 AND lapses_at < ? ORDER BY lapses_at, pos", t.UnixNano())
 }

@@ -629,11 +629,9 @@ func (g *gen) registration(st *story) (*domain.Registration, error) {
 	if err != nil {
 		return nil, err
 	}
-	events := make([]domain.Event, len(recs))
-	for i, r := range recs {
-		if events[i], err = domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data); err != nil {
-			return nil, err
-		}
+	events, err := domain.DecodeRecorded(recs)
+	if err != nil {
+		return nil, err
 	}
 	return domain.Rebuild(events...)
 }
@@ -1006,11 +1004,9 @@ func (g *gen) conflict(id uuid.UUID) (*domain.Conflict, error) {
 	if err != nil {
 		return nil, err
 	}
-	events := make([]domain.Event, len(recs))
-	for i, r := range recs {
-		if events[i], err = domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data); err != nil {
-			return nil, err
-		}
+	events, err := domain.DecodeRecorded(recs)
+	if err != nil {
+		return nil, err
 	}
 	return domain.RebuildConflict(events...)
 }
