@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -84,6 +85,18 @@ func TestGenerate(t *testing.T) {
 		require.NotZero(t, outcomes[o], "a conflict decided by %s", o)
 	}
 
+	t.Run("DecodedAsEncodingJSONDoes", func(t *testing.T) {
+		// domain.DecodeEvent uses github.com/goccy/go-json for speed: it
+		// must build exactly what encoding/json builds from every shape
+		// of event the generator writes.
+		for _, e := range events {
+			got, err := domain.DecodeEvent(e.Type, e.SchemaVersion, e.Data)
+			require.NoError(t, err, "event %d", e.Position)
+			want := reflect.New(reflect.TypeOf(got))
+			require.NoError(t, json.Unmarshal(e.Data, want.Interface()))
+			require.Equal(t, want.Elem().Interface(), got, "event %d (%s)", e.Position, e.Type)
+		}
+	})
 	t.Run("SameSeed", func(t *testing.T) {
 		again := t.TempDir()
 		code, _, errOut := runCLI(t, "", "generate", "--data", again, "--events", "2000", "--seed", "7")
