@@ -280,7 +280,10 @@ var resolverCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:resolver"
 // lost to a partner is ceded. Each party's event is derived from the
 // conflict and the party, and skipped when the party's stream already has
 // it, so re-running appends nothing.
-func (s *Service) resolve(ctx context.Context, c *domain.Conflict, decided domain.ConflictDecided, at time.Time) error {
+//
+// held, when set, reports event IDs known to be in the ledger already
+// (the follower's batch holds them), whose streams need not be read.
+func (s *Service) resolve(ctx context.Context, c *domain.Conflict, decided domain.ConflictDecided, at time.Time, held func(uuid.UUID) bool) error {
 	results := map[string]domain.ConflictResult{}
 	shares := map[string]domain.ConflictShare{}
 	for _, p := range c.Parties() {
@@ -306,6 +309,9 @@ func (s *Service) resolve(ctx context.Context, c *domain.Conflict, decided domai
 	for _, p := range c.Parties() {
 		result := results[p.Key]
 		eid := uuid.NewSHA1(idNamespace, []byte("resolve\x00"+c.ID().String()+"\x00"+p.Key))
+		if held != nil && held(eid) {
+			continue
+		}
 		call := resolverCall
 		call.Name = "conflict resolver for " + decided.DecidedBy
 		if p.Kind == domain.PartyDirect {
@@ -343,7 +349,7 @@ func (s *Service) resolveStream(ctx context.Context, call Call, stream string, e
 		if slices.ContainsFunc(recs, func(r domain.RecordedEvent) bool { return r.ID == eid }) {
 			return nil
 		}
-		stored, err := s.readStream(ctx, stream)
+		stored, err := domain.DecodeRecorded(recs)
 		if err != nil {
 			return err
 		}

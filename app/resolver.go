@@ -31,15 +31,21 @@ func (r *resolver) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) er
 		return err
 	}
 	b.Go(func(ctx context.Context) error {
-		stored, err := r.s.readStream(ctx, rec.Stream)
+		recs, err := r.s.store.ReadStream(ctx, rec.Stream, domain.ReadStreamOptions{Count: int(rec.Revision) + 1})
 		if err != nil {
 			return err
 		}
-		c, err := domain.RebuildConflict(stored[:rec.Revision+1]...)
+		stored, err := domain.DecodeRecorded(recs)
 		if err != nil {
 			return err
 		}
-		return r.s.resolve(ctx, c, ev.(domain.ConflictDecided), rec.RecordedAt)
+		c, err := domain.RebuildConflict(stored...)
+		if err != nil {
+			return err
+		}
+		// While catching up, the parties' resolutions usually follow
+		// the decision within the batch: no need to read their streams.
+		return r.s.resolve(ctx, c, ev.(domain.ConflictDecided), rec.RecordedAt, b.HasEvent)
 	})
 	return nil
 }

@@ -3,13 +3,13 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
 	"github.com/dealreg/dealreg/domain"

@@ -54,6 +54,9 @@ type Batch struct {
 		err  error
 	}
 	streams map[string][]int // stream -> indexes in page, built on first use
+
+	idsOnce sync.Once
+	ids     map[uuid.UUID]struct{} // every event ID of page, built on first use
 }
 
 // Decode returns the decoded event rec, the one being applied, decoding
@@ -81,6 +84,19 @@ func (b *Batch) index() map[string][]int {
 
 // HasStream reports whether the batch holds an event of stream.
 func (b *Batch) HasStream(stream string) bool { return len(b.index()[stream]) > 0 }
+
+// HasEvent reports whether the batch holds the event with ID id. Unlike
+// the rest of Batch, it is safe to call from the functions run by Go.
+func (b *Batch) HasEvent(id uuid.UUID) bool {
+	b.idsOnce.Do(func() {
+		b.ids = make(map[uuid.UUID]struct{}, len(b.page))
+		for _, e := range b.page {
+			b.ids[e.ID] = struct{}{}
+		}
+	})
+	_, ok := b.ids[id]
+	return ok
+}
 
 // Context returns the batch's context.
 func (b *Batch) Context() context.Context { return b.ctx }
@@ -160,7 +176,7 @@ type Follower struct {
 // in state. Call Load, then CatchUp or Run.
 func NewFollower(store domain.EventStore, state *State, handlers ...Handler) *Follower {
 	return &Follower{store: store, state: state, handlers: handlers, tracker: newTracker(),
-		CatchUpPage: 16384, tasks: make(chan struct{}, 256), readyCh: make(chan struct{})}
+		CatchUpPage: 65536, tasks: make(chan struct{}, 256), readyCh: make(chan struct{})}
 }
 
 // Load restores every handler from the state database at its checkpoint.
@@ -174,13 +190,17 @@ func (f *Follower) load(ctx context.Context) error {
 	// Handlers load independent state: in parallel, so a start waits for
 	// the slowest one only. Loading allocates what stays live, so the
 	// collector has little to find: let the heap grow between cycles.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	gc := debug.SetGCPercent(400)
 	errs := make([]error, len(f.handlers))
 	var wg sync.WaitGroup
 	for i, h := range f.handlers {
 		wg.Go(func() { errs[i] = h.Load(ctx, f.state.db) })
 	}
 	wg.Wait()
+	// Give back what the load left behind at once, rather than keeping
+	// the heap grown to several times what stays live.
+	debug.SetGCPercent(gc)
+	debug.FreeOSMemory()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("load state: %w", err)
 	}

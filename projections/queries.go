@@ -3,9 +3,10 @@ package projections
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"strings"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/dealreg/dealreg/domain"
 )

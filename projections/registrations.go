@@ -1,15 +1,16 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 
+	json "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
 	"github.com/dealreg/dealreg/domain"
@@ -163,17 +164,22 @@ func (p *Registrations) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
 func (p *Registrations) Committed(next uint64) {
 	p.wmu.Lock()
 	if p.ledger != nil && len(p.cache) > p.MaxCached {
-		// Any half will do: an evicted aggregate is folded again from
-		// its stream when its registration next changes.
-		n := len(p.cache) / 2
-		for id := range p.cache {
-			if n == 0 {
-				break
-			}
+		// Keep the half touched last: a registration's events come in
+		// bursts (submission, verdict, review, approval), and one evicted
+		// is folded again from its stream when it next changes.
+		type touched struct {
+			pos uint64
+			id  uuid.UUID
+		}
+		old := make([]touched, 0, len(p.cache))
+		for id, r := range p.cache {
 			if _, d := p.dirty[id]; !d {
-				delete(p.cache, id)
-				n--
+				old = append(old, touched{r.touched, id})
 			}
+		}
+		slices.SortFunc(old, func(a, b touched) int { return cmp.Compare(a.pos, b.pos) })
+		for _, t := range old[:min(len(old), len(p.cache)/2)] {
+			delete(p.cache, t.id)
 		}
 	}
 	p.wmu.Unlock()
@@ -335,6 +341,7 @@ func (r *registration) apply(rec domain.RecordedEvent, ev domain.Event) error {
 		return badEvent(rec, err.Error())
 	}
 	r.observe(rec, ev)
+	r.touched = rec.Position
 	r.view = r.buildView(rec.RecordedAt)
 	return nil
 }

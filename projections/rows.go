@@ -3,8 +3,11 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
+
+	json "github.com/goccy/go-json"
 )
 
 // rowSet is how a small view keeps its state in the state database: each
@@ -75,8 +78,29 @@ func DeleteRow(ctx context.Context, tx *sql.Tx, view, key string) error {
 }
 
 // LoadRows calls fn with every row of view, in key order.
+//
+// The scan reads through a connection whose memory map is turned off for
+// it: the state database is mapped for fast queries, but a load reads each
+// row once, and through the map every page read would stay in the
+// process's resident memory long after the load.
 func LoadRows(ctx context.Context, db *sql.DB, view string, fn func(key string, body []byte) error) error {
-	rows, err := db.QueryContext(ctx, "SELECT key, body FROM rows WHERE view = ? ORDER BY key", view)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var mapped int64
+	// An in-memory database answers no row: nothing is mapped.
+	if err := conn.QueryRowContext(ctx, "PRAGMA mmap_size").Scan(&mapped); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if mapped > 0 {
+		if _, err := conn.ExecContext(ctx, "PRAGMA mmap_size = 0"); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA mmap_size = %d", mapped))
+	}
+	rows, err := conn.QueryContext(ctx, "SELECT key, body FROM rows WHERE view = ? ORDER BY key", view)
 	if err != nil {
 		return err
 	}

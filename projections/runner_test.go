@@ -2,10 +2,14 @@ package projections_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dealreg/dealreg/domain"
@@ -123,4 +127,104 @@ func TestRegistrations_WaitFor(t *testing.T) {
 			require.NoError(t, <-errs)
 		}
 	})
+}
+
+// probe is a handler that asks its batches, from a task, which events
+// they hold.
+type probe struct {
+	ask  []uuid.UUID
+	mu   sync.Mutex
+	seen map[uuid.UUID]bool
+}
+
+func (p *probe) Load(context.Context, *sql.DB) error  { return nil }
+func (p *probe) Flush(context.Context, *sql.Tx) error { return nil }
+func (p *probe) Committed(uint64)                     {}
+func (p *probe) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) error {
+	b.Go(func(context.Context) error {
+		for _, id := range p.ask {
+			if b.HasEvent(id) {
+				p.mu.Lock()
+				p.seen[id] = true
+				p.mu.Unlock()
+			}
+		}
+		return nil
+	})
+	return nil
+}
+
+func TestBatch_HasEvent(t *testing.T) {
+	l := mustOpenLedger(t)
+	l.submitted(partner1, details("Acme", "US", ""), domain.VerdictClear)
+	recs, err := l.store.ReadAll(context.Background(), domain.ReadAllOptions{Count: 100})
+	require.NoError(t, err)
+	require.Greater(t, len(recs), 2)
+	first, last, absent := recs[0].ID, recs[len(recs)-1].ID, uuid.New()
+
+	// One batch holds the whole ledger: any task of it finds every event.
+	p := &probe{ask: []uuid.UUID{first, last, absent}, seen: map[uuid.UUID]bool{}}
+	f := mustFollower(t, l, p)
+	f.CatchUpPage = 100
+	require.NoError(t, f.CatchUp(context.Background(), 0))
+	require.Equal(t, map[uuid.UUID]bool{first: true, last: true}, p.seen)
+
+	t.Run("OnlyItsOwn", func(t *testing.T) {
+		// Batches of one event: each holds its own event only.
+		var wrong []uint64
+		var mu sync.Mutex
+		h := handlerFunc(func(b *projections.Batch, rec domain.RecordedEvent) {
+			b.Go(func(context.Context) error {
+				if b.HasEvent(last) != (rec.ID == last) || !b.HasEvent(rec.ID) {
+					mu.Lock()
+					wrong = append(wrong, rec.Position)
+					mu.Unlock()
+				}
+				return nil
+			})
+		})
+		f := mustFollower(t, l, h)
+		f.CatchUpPage = 1
+		require.NoError(t, f.CatchUp(context.Background(), 0))
+		require.Empty(t, wrong)
+	})
+}
+
+type handlerFunc func(b *projections.Batch, rec domain.RecordedEvent)
+
+func (h handlerFunc) Load(context.Context, *sql.DB) error  { return nil }
+func (h handlerFunc) Flush(context.Context, *sql.Tx) error { return nil }
+func (h handlerFunc) Committed(uint64)                     {}
+func (h handlerFunc) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) error {
+	h(b, rec)
+	return nil
+}
+
+// TestRegistrations_EvictedFoldAgain keeps two aggregates at most: the
+// registrations evicted between batches are folded again from their
+// streams, and every view ends as a replay without eviction builds it.
+func TestRegistrations_EvictedFoldAgain(t *testing.T) {
+	l := mustOpenLedger(t)
+	var regs []*domain.Registration
+	for i := range 6 {
+		regs = append(regs, l.submitted(partner1, details(fmt.Sprintf("Acme %d", i), "US", ""), domain.VerdictClear))
+	}
+	for _, r := range regs {
+		l.record(r, manager)(r.Approve(manager, domain.DefaultPolicy(), l.now()))
+	}
+	for _, r := range regs[:3] {
+		l.record(r, partner1)(r.Withdraw(partner1, "lost interest", l.now()))
+	}
+	p := projections.NewRegistrations(nil, l.store)
+	p.MaxCached = 2
+	f := mustFollower(t, l, p)
+	f.CatchUpPage = 3
+	require.NoError(t, f.CatchUp(context.Background(), 0))
+	want := l.mustReplay(0)
+	for _, r := range regs {
+		got, ok := p.Detail(r.ID())
+		require.True(t, ok)
+		exp, _ := want.Detail(r.ID())
+		require.Equal(t, exp, got)
+	}
 }

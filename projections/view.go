@@ -107,6 +107,7 @@ type registration struct {
 	rejectExplanation string
 	rejectGuidance    string
 	finding           *domain.RegistrationVerdictRecorded // the latest verdict
+	touched           uint64                              // position of the latest event, for the cache
 }
 
 // RegistrationDetail is everything known about one registration: the view,

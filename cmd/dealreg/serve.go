@@ -30,7 +30,7 @@ func newServeCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 16384)")
+	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 65536)")
 	return cmd
 }
 
