@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,28 +17,55 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// serveProfiles serves net/http/pprof's handlers on addr, on a mux of
+// their own (never the API's), until stop is called.
+func serveProfiles(addr string) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return func() { srv.Close() }, nil
+}
+
 // shutdownTimeout bounds how long requests in flight may take to finish.
 const shutdownTimeout = 15 * time.Second
 
 func newServeCommand() *cobra.Command {
-	var dataDir, addr string
+	var dataDir, addr, debugAddr string
 	var catchUpBatch int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API on the embedded ledger",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), cmd, dataDir, addr, catchUpBatch)
+			return serve(cmd.Context(), cmd, dataDir, addr, debugAddr, catchUpBatch)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "also serve Go's profiles (net/http/pprof, under /debug/pprof/) on this address, unauthenticated: keep it on loopback (empty: off)")
 	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 65536)")
 	return cmd
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr string, catchUpBatch int) error {
+func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr string, catchUpBatch int) error {
 	logger := newLogger(cmd.ErrOrStderr())
+	if debugAddr != "" {
+		stop, err := serveProfiles(debugAddr)
+		if err != nil {
+			return fmt.Errorf("debug address: %w", err)
+		}
+		defer stop()
+		logger.Info("profiles served", "addr", debugAddr)
+	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,11 +24,12 @@ type serveProcess struct {
 	err    error // the exit status, once exited is closed
 }
 
-// startServe starts the test binary as `dealreg serve --data dir`.
-func startServe(t *testing.T, dir string) *serveProcess {
+// startServe starts the test binary as `dealreg serve --data dir`, with
+// the extra flags given.
+func startServe(t *testing.T, dir string, extra ...string) *serveProcess {
 	t.Helper()
 	p := &serveProcess{addr: freeAddr(t), stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(os.Args[0], "serve", "--data", dir, "--addr", p.addr)
+	p.cmd = exec.Command(os.Args[0], append([]string{"serve", "--data", dir, "--addr", p.addr}, extra...)...)
 	p.cmd.Env = append(os.Environ(), mainEnv+"=1")
 	p.cmd.Stderr = p.stderr
 	require.NoError(t, p.cmd.Start())
@@ -138,4 +140,23 @@ func TestServe_TokenCreatedWhileServing(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, getPartners(t, srv.addr, strings.TrimSpace(string(out))), "token %d, first request", i)
 	}
+}
+
+// TestServe_DebugAddr serves Go's profiles on their own address only:
+// the API's address does not answer them.
+func TestServe_DebugAddr(t *testing.T) {
+	debug := freeAddr(t)
+	srv := startServe(t, t.TempDir(), "--debug-addr", debug)
+	srv.waitHealthy(t)
+	res, err := http.Get("http://" + debug + "/debug/pprof/goroutine?debug=1")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, string(body), "goroutine profile")
+
+	res, err = http.Get("http://" + srv.addr + "/debug/pprof/")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.NotEqual(t, http.StatusOK, res.StatusCode, "the API does not serve profiles")
 }
