@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -45,14 +46,11 @@ type Batch struct {
 	mu   sync.Mutex
 	errs []error
 
-	// cur is the index in page of the event being applied; decoded caches
-	// its decoding for every handler.
+	// cur is the index in page of the event being applied; decoded holds
+	// the decoding of every event of page, for every handler: done
+	// beforehand while catching up (decodeAll), or on first use.
 	cur     int
-	decoded struct {
-		done bool
-		ev   domain.Event
-		err  error
-	}
+	decoded []decodedEvent
 	streams map[string][]int // stream -> indexes in page, built on first use
 
 	idsOnce sync.Once
@@ -65,11 +63,39 @@ func (b *Batch) Decode(rec domain.RecordedEvent) (domain.Event, error) {
 	if b == nil || b.cur >= len(b.page) || b.page[b.cur].Position != rec.Position {
 		return domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
 	}
-	if !b.decoded.done {
-		b.decoded.ev, b.decoded.err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
-		b.decoded.done = true
+	d := &b.decoded[b.cur]
+	if !d.done {
+		d.ev, d.err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+		d.done = true
 	}
-	return b.decoded.ev, b.decoded.err
+	return d.ev, d.err
+}
+
+// decodedEvent is the decoding of one event of a batch.
+type decodedEvent struct {
+	done bool
+	ev   domain.Event
+	err  error
+}
+
+// decodeAll decodes every event of page, spread over the machine's
+// processors: while catching up, decoding is most of the work, and the
+// next page is decoded while the current one is applied.
+func decodeAll(page []domain.RecordedEvent) []decodedEvent {
+	out := make([]decodedEvent, len(page))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(page)/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(page); i += workers {
+				r := page[i]
+				out[i].ev, out[i].err = domain.DecodeEvent(r.Type, r.SchemaVersion, r.Data)
+				out[i].done = true
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 func (b *Batch) index() map[string][]int {
@@ -250,15 +276,40 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 			return err
 		}
 	}
+	// The next page is read and decoded while the current one is applied
+	// and committed.
+	type fetched struct {
+		page    []domain.RecordedEvent
+		decoded []decodedEvent
+		err     error
+	}
+	fetch := func(from uint64) <-chan fetched {
+		ch := make(chan fetched, 1)
+		go func() {
+			page, err := f.store.ReadAll(ctx, domain.ReadAllOptions{From: from, Count: f.CatchUpPage})
+			if err != nil {
+				ch <- fetched{err: fmt.Errorf("catch up from %d: %w", from, err)}
+				return
+			}
+			ch <- fetched{page: page, decoded: decodeAll(page)}
+		}()
+		return ch
+	}
+	var next <-chan fetched
 	for {
 		from := f.Checkpoint()
 		if upTo != 0 && from >= upTo {
 			return nil
 		}
-		page, err := f.store.ReadAll(ctx, domain.ReadAllOptions{From: from, Count: f.CatchUpPage})
-		if err != nil {
-			return fmt.Errorf("catch up from %d: %w", from, err)
+		if next == nil {
+			next = fetch(from)
 		}
+		got := <-next
+		next = nil
+		if got.err != nil {
+			return got.err
+		}
+		page := got.page
 		full := len(page) == f.CatchUpPage
 		for i, e := range page {
 			if (upTo != 0 && e.Position >= upTo) || (keep != nil && !keep(e)) {
@@ -269,7 +320,13 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		if len(page) == 0 {
 			return nil
 		}
-		if err := f.apply(ctx, page, true); err != nil {
+		if after := page[len(page)-1].Position + 1; full && (upTo == 0 || after < upTo) {
+			next = fetch(after)
+		}
+		if err := f.apply(ctx, page, got.decoded[:len(page)], true); err != nil {
+			if next != nil {
+				<-next
+			}
 			return err
 		}
 		if f.Progress != nil {
@@ -323,7 +380,7 @@ func (f *Follower) Run(ctx context.Context) error {
 			}
 			return err
 		}
-		if err := f.apply(ctx, page, false); err != nil {
+		if err := f.apply(ctx, page, nil, false); err != nil {
 			return err
 		}
 	}
@@ -344,10 +401,16 @@ func ledgerHead(ctx context.Context, store domain.EventStore) (uint64, error) {
 // apply runs one batch: every handler folds every event below the
 // checkpoint it has not seen, the side effects finish, and the state and
 // checkpoint commit together. On failure the handlers are reloaded.
-func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, catchingUp bool) (err error) {
+func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decoded []decodedEvent, catchingUp bool) (err error) {
 	from := f.Checkpoint()
 	for len(page) > 0 && page[0].Position < from {
 		page = page[1:] // delivered again
+		if decoded != nil {
+			decoded = decoded[1:]
+		}
+	}
+	if decoded == nil {
+		decoded = make([]decodedEvent, len(page))
 	}
 	if len(page) == 0 {
 		return nil
@@ -359,9 +422,9 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, catch
 			}
 		}
 	}()
-	b := &Batch{ctx: ctx, page: page, CatchingUp: catchingUp, sem: f.tasks}
+	b := &Batch{ctx: ctx, page: page, decoded: decoded, CatchingUp: catchingUp, sem: f.tasks}
 	for i, rec := range page {
-		b.cur, b.decoded.done = i, false
+		b.cur = i
 		for _, h := range f.handlers {
 			if err := h.ApplyBatch(b, rec); err != nil {
 				_ = b.wait()

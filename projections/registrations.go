@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -73,7 +74,7 @@ func NewRegistrations(policies PolicyLookup, ledger domain.EventStore) *Registra
 		tracker:   newTracker(),
 		cache:     make(map[uuid.UUID]*registration),
 		dirty:     make(map[uuid.UUID]*registration),
-		MaxCached: 20000,
+		MaxCached: 50000,
 	}
 }
 
@@ -208,16 +209,37 @@ func (p *Registrations) Flush(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	defer stmt.Close()
+	// Encoding the views is most of a flush's CPU, and nothing changes the
+	// aggregates meanwhile: encode on every processor, then write.
+	type encoded struct {
+		id           uuid.UUID
+		r            *registration
+		view, detail []byte
+		err          error
+	}
+	rows := make([]encoded, 0, len(p.dirty))
 	for id, r := range p.dirty {
+		rows = append(rows, encoded{id: id, r: r})
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(rows)/64))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += workers {
+				e := &rows[i]
+				if e.view, e.err = json.Marshal(&e.r.view); e.err == nil {
+					e.detail, e.err = json.Marshal(e.r.detail())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, e := range rows {
+		id, r, view, detail := e.id, e.r, e.view, e.detail
+		if e.err != nil {
+			return e.err
+		}
 		v := &r.view
-		view, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		detail, err := json.Marshal(r.detail())
-		if err != nil {
-			return err
-		}
 		var lapses int64
 		if !v.ProtectionLapsesAt.IsZero() {
 			lapses = v.ProtectionLapsesAt.UnixNano()
