@@ -19,9 +19,9 @@ type resolver struct {
 
 func newResolver(s *Service) *resolver { return &resolver{s: s} }
 
-func (r *resolver) Load(context.Context, *sql.DB) error  { return nil }
-func (r *resolver) Flush(context.Context, *sql.Tx) error { return nil }
-func (r *resolver) Committed(uint64)                     {}
+func (r *resolver) Load(context.Context, *sql.DB) error { return nil }
+func (r *resolver) Flush() (projections.Write, error)   { return nil, nil }
+func (r *resolver) Committed(uint64)                    {}
 func (r *resolver) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) error {
 	if !strings.HasPrefix(rec.Stream, "conflict-") || rec.Type != (domain.ConflictDecided{}).EventType() {
 		return nil

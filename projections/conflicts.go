@@ -113,8 +113,8 @@ func (p *Conflicts) Load(ctx context.Context, db *sql.DB) error {
 func (p *Conflicts) ApplyBatch(_ *Batch, rec domain.RecordedEvent) error { return p.Apply(rec) }
 
 // Flush implements Handler.
-func (p *Conflicts) Flush(ctx context.Context, tx *sql.Tx) error {
-	return p.rows.flush(ctx, tx, p.mu.RLocker())
+func (p *Conflicts) Flush() (Write, error) {
+	return p.rows.flush(p.mu.RLocker())
 }
 
 // Committed implements Handler.

@@ -142,8 +142,8 @@ func (d *Directory) Load(ctx context.Context, db *sql.DB) error {
 func (d *Directory) ApplyBatch(_ *Batch, rec domain.RecordedEvent) error { return d.Apply(rec) }
 
 // Flush implements Handler.
-func (d *Directory) Flush(ctx context.Context, tx *sql.Tx) error {
-	return d.rows.flush(ctx, tx, d.mu.RLocker())
+func (d *Directory) Flush() (Write, error) {
+	return d.rows.flush(d.mu.RLocker())
 }
 
 // Committed implements Handler.

@@ -27,11 +27,18 @@ type Handler interface {
 	// ApplyBatch folds one event. Side effects go through b.Go, which
 	// the commit waits for.
 	ApplyBatch(b *Batch, rec domain.RecordedEvent) error
-	// Flush writes what the batch changed into tx, before the commit.
-	Flush(ctx context.Context, tx *sql.Tx) error
+	// Flush takes what the batch changed, encoded, and returns the write
+	// that stores it inside the commit's transaction (nil: nothing to
+	// write). The follower may run the write while the next batch is
+	// being applied, so it must not read the handler's state: Flush
+	// captures everything it writes.
+	Flush() (Write, error)
 	// Committed tells that every event below next is committed.
 	Committed(next uint64)
 }
+
+// Write stores what one batch changed, inside the commit's transaction.
+type Write func(ctx context.Context, tx *sql.Tx) error
 
 // Batch is the run of events a Follower applies and commits at once.
 type Batch struct {
@@ -165,8 +172,9 @@ func (b *Batch) NextInStream(rec domain.RecordedEvent) (domain.RecordedEvent, bo
 // reads the ledger in global order, in pages while catching up and as
 // commits arrive afterwards, hands each batch of events to every handler,
 // waits for the side effects they started, and commits their state and the
-// checkpoint in one transaction of the state database. Readers wait for a
-// position with WaitFor (read-your-writes).
+// checkpoint in one transaction of the state database. That commit runs
+// while the next batch is applied in memory; readers see a batch once it
+// is committed, and wait for a position with WaitFor (read-your-writes).
 //
 // When a batch fails, nothing of it is committed: the follower reloads
 // every handler from the state database and returns the error, so a
@@ -196,6 +204,13 @@ type Follower struct {
 	tasks     chan struct{}
 	runMu     sync.Mutex
 	loaded    bool
+
+	// appliedNext is the position after the last event applied in
+	// memory, ahead of the checkpoint while a commit runs; pending is
+	// that commit's outcome (nil when none runs). Both belong to the
+	// goroutine holding runMu.
+	appliedNext uint64
+	pending     chan error
 }
 
 // NewFollower returns a follower feeding handlers, with their state kept
@@ -234,6 +249,7 @@ func (f *Follower) load(ctx context.Context) error {
 	if f.Partial {
 		next = 0
 	}
+	f.appliedNext = next
 	f.mu.Lock()
 	f.next = next
 	close(f.applied)
@@ -270,7 +286,7 @@ func (f *Follower) CatchUpWhile(ctx context.Context, keep func(domain.RecordedEv
 	return f.catchUp(ctx, 0, keep)
 }
 
-func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.RecordedEvent) bool) error {
+func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.RecordedEvent) bool) (err error) {
 	if !f.loaded {
 		if err := f.load(ctx); err != nil {
 			return err
@@ -296,8 +312,13 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		return ch
 	}
 	var next <-chan fetched
+	defer func() {
+		if serr := f.settle(); err == nil {
+			err = serr
+		}
+	}()
 	for {
-		from := f.Checkpoint()
+		from := f.appliedNext
 		if upTo != 0 && from >= upTo {
 			return nil
 		}
@@ -323,14 +344,11 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		if after := page[len(page)-1].Position + 1; full && (upTo == 0 || after < upTo) {
 			next = fetch(after)
 		}
-		if err := f.apply(ctx, page, got.decoded[:len(page)], true); err != nil {
+		if err := f.apply(ctx, page, got.decoded[:len(page)], upTo); err != nil {
 			if next != nil {
 				<-next
 			}
 			return err
-		}
-		if f.Progress != nil {
-			f.Progress(f.Checkpoint(), upTo)
 		}
 		if !full && upTo == 0 {
 			return nil
@@ -347,9 +365,14 @@ type batchSubscription interface {
 // Run catches up with the ledger's head, reports Ready, then applies new
 // events as they are committed, until ctx is done (ctx's error), the store
 // closes (domain.ErrClosed) or a batch fails (its error; see Follower).
-func (f *Follower) Run(ctx context.Context) error {
+func (f *Follower) Run(ctx context.Context) (err error) {
 	f.runMu.Lock()
 	defer f.runMu.Unlock()
+	defer func() {
+		if serr := f.settle(); err == nil {
+			err = serr
+		}
+	}()
 	head, err := ledgerHead(ctx, f.store)
 	if err != nil {
 		return err
@@ -359,7 +382,7 @@ func (f *Follower) Run(ctx context.Context) error {
 	}
 	f.ready.Store(true)
 	f.readyOnce.Do(func() { close(f.readyCh) })
-	sub, err := f.store.SubscribeAll(ctx, f.Checkpoint())
+	sub, err := f.store.SubscribeAll(ctx, f.appliedNext)
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
@@ -380,7 +403,7 @@ func (f *Follower) Run(ctx context.Context) error {
 			}
 			return err
 		}
-		if err := f.apply(ctx, page, nil, false); err != nil {
+		if err := f.apply(ctx, page, nil, live); err != nil {
 			return err
 		}
 	}
@@ -398,11 +421,19 @@ func ledgerHead(ctx context.Context, store domain.EventStore) (uint64, error) {
 	return last[0].Position + 1, nil
 }
 
-// apply runs one batch: every handler folds every event below the
-// checkpoint it has not seen, the side effects finish, and the state and
-// checkpoint commit together. On failure the handlers are reloaded.
-func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decoded []decodedEvent, catchingUp bool) (err error) {
-	from := f.Checkpoint()
+// live is the catchingUp argument of apply for batches that follow the
+// ledger's head.
+const live = ^uint64(0)
+
+// apply runs one batch: every handler folds every event of page it has not
+// seen and the side effects finish; then the handlers' writes and the
+// checkpoint commit together, in the background, while the caller goes on
+// to the next batch (commits stay in order: a batch's commit starts once
+// the one before it is done). head is the position being caught up to,
+// for Progress, or live. On failure the handlers are reloaded from the
+// state database.
+func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decoded []decodedEvent, head uint64) (err error) {
+	from := f.appliedNext
 	for len(page) > 0 && page[0].Position < from {
 		page = page[1:] // delivered again
 		if decoded != nil {
@@ -417,12 +448,13 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decod
 	}
 	defer func() {
 		if err != nil {
+			_ = f.settle() // its failure, if any, is part of err already
 			if lerr := f.load(context.WithoutCancel(ctx)); lerr != nil {
 				err = errors.Join(err, lerr)
 			}
 		}
 	}()
-	b := &Batch{ctx: ctx, page: page, decoded: decoded, CatchingUp: catchingUp, sem: f.tasks}
+	b := &Batch{ctx: ctx, page: page, decoded: decoded, CatchingUp: head != live, sem: f.tasks}
 	for i, rec := range page {
 		b.cur = i
 		for _, h := range f.handlers {
@@ -435,28 +467,60 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decod
 	if err := b.wait(); err != nil {
 		return err
 	}
-	last := page[len(page)-1]
-	if err := f.commit(ctx, last.Position+1, last.ID); err != nil {
+	writes := make([]Write, 0, len(f.handlers))
+	for _, h := range f.handlers {
+		w, err := h.Flush()
+		if err != nil {
+			return fmt.Errorf("state commit: %w", err)
+		}
+		if w != nil {
+			writes = append(writes, w)
+		}
+	}
+	if err := f.settle(); err != nil {
 		return err
 	}
-	f.mu.Lock()
-	f.advance(last.Position)
-	f.mu.Unlock()
-	for _, h := range f.handlers {
-		h.Committed(last.Position + 1)
-	}
+	last := page[len(page)-1]
+	f.appliedNext = last.Position + 1
+	done := make(chan error, 1)
+	f.pending = done
+	go func() {
+		err := f.commit(ctx, writes, last.Position+1, last.ID)
+		if err == nil {
+			f.mu.Lock()
+			f.advance(last.Position)
+			f.mu.Unlock()
+			for _, h := range f.handlers {
+				h.Committed(last.Position + 1)
+			}
+			if f.Progress != nil && head != live {
+				f.Progress(last.Position+1, head)
+			}
+		}
+		done <- err
+	}()
 	return nil
 }
 
-func (f *Follower) commit(ctx context.Context, next uint64, last uuid.UUID) error {
+// settle waits for the commit in flight, if any, and returns its error.
+func (f *Follower) settle() error {
+	if f.pending == nil {
+		return nil
+	}
+	err := <-f.pending
+	f.pending = nil
+	return err
+}
+
+func (f *Follower) commit(ctx context.Context, writes []Write, next uint64, last uuid.UUID) error {
 	ctx = context.WithoutCancel(ctx) // a batch whose effects are done is kept
 	tx, err := f.state.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("state commit: %w", err)
 	}
 	defer tx.Rollback()
-	for _, h := range f.handlers {
-		if err := h.Flush(ctx, tx); err != nil {
+	for _, w := range writes {
+		if err := w(ctx, tx); err != nil {
 			return fmt.Errorf("state commit: %w", err)
 		}
 	}

@@ -74,8 +74,8 @@ func (p *Pipeline) Load(ctx context.Context, db *sql.DB) error {
 func (p *Pipeline) ApplyBatch(_ *Batch, rec domain.RecordedEvent) error { return p.Apply(rec) }
 
 // Flush implements Handler.
-func (p *Pipeline) Flush(ctx context.Context, tx *sql.Tx) error {
-	return p.rows.flush(ctx, tx, p.mu.RLocker())
+func (p *Pipeline) Flush() (Write, error) {
+	return p.rows.flush(p.mu.RLocker())
 }
 
 // Committed implements Handler.

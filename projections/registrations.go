@@ -130,7 +130,11 @@ func (p *Registrations) flushOwn(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := p.Flush(ctx, tx); err != nil {
+	w, err := p.Flush()
+	if err != nil || w == nil {
+		return err
+	}
+	if err := w(ctx, tx); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -191,67 +195,82 @@ func (p *Registrations) Committed(next uint64) {
 	p.mu.Unlock()
 }
 
-// Flush implements Handler: it writes the views of the registrations the
-// batch changed.
-func (p *Registrations) Flush(ctx context.Context, tx *sql.Tx) error {
+// Flush implements Handler: it encodes the views of the registrations the
+// batch changed, for a write of their rows.
+func (p *Registrations) Flush() (Write, error) {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	if len(p.dirty) == 0 {
-		return nil
+		return nil, nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO registrations
-		(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at, view, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, status = excluded.status, type = excluded.type,
-		country = excluded.country, region = excluded.region, awaiting = excluded.awaiting, last_sub_pos = excluded.last_sub_pos,
-		protected = excluded.protected, lapses_at = excluded.lapses_at, view = excluded.view, detail = excluded.detail`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
 	// Encoding the views is most of a flush's CPU, and nothing changes the
-	// aggregates meanwhile: encode on every processor, then write.
-	type encoded struct {
-		id           uuid.UUID
-		r            *registration
-		view, detail []byte
-		err          error
+	// aggregates meanwhile: encode on every processor.
+	type row struct {
+		r    *registration
+		args []any // the columns of the INSERT below
+		err  error
 	}
-	rows := make([]encoded, 0, len(p.dirty))
-	for id, r := range p.dirty {
-		rows = append(rows, encoded{id: id, r: r})
+	rows := make([]row, 0, len(p.dirty))
+	for _, r := range p.dirty {
+		rows = append(rows, row{r: r})
 	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(rows)/64))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(rows); i += workers {
-				e := &rows[i]
-				if e.view, e.err = json.Marshal(&e.r.view); e.err == nil {
-					e.detail, e.err = json.Marshal(e.r.detail())
-				}
+				rows[i].args, rows[i].err = rows[i].r.columns()
 			}
 		})
 	}
 	wg.Wait()
-	for _, e := range rows {
-		id, r, view, detail := e.id, e.r, e.view, e.detail
+	args := make([][]any, len(rows))
+	for i, e := range rows {
 		if e.err != nil {
-			return e.err
+			return nil, e.err
 		}
-		v := &r.view
-		var lapses int64
-		if !v.ProtectionLapsesAt.IsZero() {
-			lapses = v.ProtectionLapsesAt.UnixNano()
-		}
-		if _, err := stmt.ExecContext(ctx, id.String(), int64(v.Position), v.PartnerID, string(v.Status), string(v.Type),
-			strings.ToLower(v.Country), strings.ToLower(v.Region), awaitsDecision(v.Status), int64(r.lastSubmittedPos),
-			v.Status.Protected(), lapses, view, detail); err != nil {
-			return err
-		}
+		args[i] = e.args
 	}
 	clear(p.dirty)
-	return nil
+	return func(ctx context.Context, tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO registrations
+			(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at, view, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, status = excluded.status, type = excluded.type,
+			country = excluded.country, region = excluded.region, awaiting = excluded.awaiting, last_sub_pos = excluded.last_sub_pos,
+			protected = excluded.protected, lapses_at = excluded.lapses_at, view = excluded.view, detail = excluded.detail`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, a := range args {
+			if _, err := stmt.ExecContext(ctx, a...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// columns returns r's row of table registrations, its view and detail
+// encoded.
+func (r *registration) columns() ([]any, error) {
+	v := &r.view
+	view, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	detail, err := json.Marshal(r.detail())
+	if err != nil {
+		return nil, err
+	}
+	var lapses int64
+	if !v.ProtectionLapsesAt.IsZero() {
+		lapses = v.ProtectionLapsesAt.UnixNano()
+	}
+	return []any{v.ID.String(), int64(v.Position), v.PartnerID, string(v.Status), string(v.Type),
+		strings.ToLower(v.Country), strings.ToLower(v.Region), awaitsDecision(v.Status), int64(r.lastSubmittedPos),
+		v.Status.Protected(), lapses, view, detail}, nil
 }
 
 // storedDetail is what the detail column holds beside the view.

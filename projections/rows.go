@@ -35,32 +35,48 @@ func (r *rowSet) reset() {
 	r.mu.Unlock()
 }
 
-// flush writes the marked rows into tx; lock guards the values read.
-func (r *rowSet) flush(ctx context.Context, tx *sql.Tx, lock sync.Locker) error {
+// flush encodes the marked rows and returns the write that stores them
+// (see Handler.Flush); lock guards the values read.
+func (r *rowSet) flush(lock sync.Locker) (Write, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.dirty) == 0 {
-		return nil
+		return nil, nil
 	}
+	type row struct {
+		key  string
+		body []byte // nil deletes
+	}
+	rows := make([]row, 0, len(r.dirty))
 	lock.Lock()
-	defer lock.Unlock()
 	for key, value := range r.dirty {
 		if value == nil {
-			if err := DeleteRow(ctx, tx, r.view, key); err != nil {
-				return err
-			}
+			rows = append(rows, row{key: key})
 			continue
 		}
 		body, err := json.Marshal(value())
 		if err != nil {
-			return err
+			lock.Unlock()
+			return nil, err
 		}
-		if err := PutRow(ctx, tx, r.view, key, body); err != nil {
-			return err
-		}
+		rows = append(rows, row{key, body})
 	}
+	lock.Unlock()
 	clear(r.dirty)
-	return nil
+	return func(ctx context.Context, tx *sql.Tx) error {
+		for _, w := range rows {
+			var err error
+			if w.body == nil {
+				err = DeleteRow(ctx, tx, r.view, w.key)
+			} else {
+				err = PutRow(ctx, tx, r.view, w.key, w.body)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 // PutRow stores body as the row key of view, inside tx: the way a Handler

@@ -137,9 +137,9 @@ type probe struct {
 	seen map[uuid.UUID]bool
 }
 
-func (p *probe) Load(context.Context, *sql.DB) error  { return nil }
-func (p *probe) Flush(context.Context, *sql.Tx) error { return nil }
-func (p *probe) Committed(uint64)                     {}
+func (p *probe) Load(context.Context, *sql.DB) error { return nil }
+func (p *probe) Flush() (projections.Write, error)   { return nil, nil }
+func (p *probe) Committed(uint64)                    {}
 func (p *probe) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) error {
 	b.Go(func(context.Context) error {
 		for _, id := range p.ask {
@@ -192,9 +192,9 @@ func TestBatch_HasEvent(t *testing.T) {
 
 type handlerFunc func(b *projections.Batch, rec domain.RecordedEvent)
 
-func (h handlerFunc) Load(context.Context, *sql.DB) error  { return nil }
-func (h handlerFunc) Flush(context.Context, *sql.Tx) error { return nil }
-func (h handlerFunc) Committed(uint64)                     {}
+func (h handlerFunc) Load(context.Context, *sql.DB) error { return nil }
+func (h handlerFunc) Flush() (projections.Write, error)   { return nil, nil }
+func (h handlerFunc) Committed(uint64)                    {}
 func (h handlerFunc) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) error {
 	h(b, rec)
 	return nil
