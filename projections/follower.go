@@ -426,10 +426,10 @@ func ledgerHead(ctx context.Context, store domain.EventStore) (uint64, error) {
 const live = ^uint64(0)
 
 // apply runs one batch: every handler folds every event of page it has not
-// seen and the side effects finish; then the handlers' writes and the
-// checkpoint commit together, in the background, while the caller goes on
-// to the next batch (commits stay in order: a batch's commit starts once
-// the one before it is done). head is the position being caught up to,
+// seen; then, in the background while the caller goes on to the next
+// batch, the side effects they started finish and the handlers' writes and
+// the checkpoint commit together (commits stay in order: a batch's commit
+// starts once the one before it is done). head is the position being caught up to,
 // for Progress, or live. On failure the handlers are reloaded from the
 // state database.
 func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decoded []decodedEvent, head uint64) (err error) {
@@ -464,13 +464,11 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decod
 			}
 		}
 	}
-	if err := b.wait(); err != nil {
-		return err
-	}
 	writes := make([]Write, 0, len(f.handlers))
 	for _, h := range f.handlers {
 		w, err := h.Flush()
 		if err != nil {
+			_ = b.wait()
 			return fmt.Errorf("state commit: %w", err)
 		}
 		if w != nil {
@@ -478,6 +476,7 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decod
 		}
 	}
 	if err := f.settle(); err != nil {
+		_ = b.wait()
 		return err
 	}
 	last := page[len(page)-1]
@@ -485,7 +484,14 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decod
 	done := make(chan error, 1)
 	f.pending = done
 	go func() {
-		err := f.commit(ctx, writes, last.Position+1, last.ID)
+		// The side effects (verdicts, cases, resolutions: appends to the
+		// ledger) must be durable before the checkpoint passes the
+		// events that caused them; the next batch need not wait for
+		// them, only its commit does.
+		err := b.wait()
+		if err == nil {
+			err = f.commit(ctx, writes, last.Position+1, last.ID)
+		}
 		if err == nil {
 			f.mu.Lock()
 			f.advance(last.Position)
