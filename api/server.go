@@ -109,6 +109,7 @@ func NewServer(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.JSONSerializer = jsonSerializer{}
 	e.Server.ReadHeaderTimeout = cfg.Limits.HeaderTimeout
 	e.Server.IdleTimeout = cfg.Limits.IdleTimeout
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
