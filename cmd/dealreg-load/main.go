@@ -33,6 +33,7 @@ func main() {
 	dur := flag.Duration("duration", 15*time.Second, "length of each phase")
 	partners := flag.Int("partners", 16, "partners to submit as")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the account names")
+	readRate := flag.Int("read-rate", 0, "also run the read phase at this many requests per second (open loop, same clients), to report latency below saturation")
 	flag.Parse()
 	if *token == "" {
 		fmt.Fprintln(os.Stderr, "dealreg-load: -token (an admin token) is required")
@@ -44,9 +45,12 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("%-28s %9s %9s %9s %9s %9s %8s\n", "phase", "requests", "rate/s", "p50", "p90", "p99", "success")
-	l.phase("submit, 1 client", 1, *dur, l.submitTarget)
-	l.phase(fmt.Sprintf("submit, %d clients", *clients), *clients, *dur, l.submitTarget)
-	l.phase(fmt.Sprintf("list + detail, %d clients", *readers), *readers, *dur, l.readTarget)
+	l.phase("submit, 1 client", 1, *dur, 0, l.submitTarget)
+	l.phase(fmt.Sprintf("submit, %d clients", *clients), *clients, *dur, 0, l.submitTarget)
+	l.phase(fmt.Sprintf("list + detail, %d clients", *readers), *readers, *dur, 0, l.readTarget)
+	if *readRate > 0 {
+		l.phase(fmt.Sprintf("  the same at %d/s", *readRate), *readers, *dur, *readRate, l.readTarget)
+	}
 }
 
 type load struct {
@@ -165,12 +169,14 @@ func (l *load) readTarget(t *vegeta.Target) error {
 	return nil
 }
 
-// phase runs workers clients as fast as the server answers for d.
-func (l *load) phase(name string, workers int, d time.Duration, targeter vegeta.Targeter) {
+// phase runs workers clients for d: as fast as the server answers them
+// (closed loop) when rate is 0, else rate requests per second in all
+// (open loop: a request waits for a free client, never for the schedule).
+func (l *load) phase(name string, workers int, d time.Duration, rate int, targeter vegeta.Targeter) {
 	atk := vegeta.NewAttacker(vegeta.Workers(uint64(workers)), vegeta.MaxWorkers(uint64(workers)),
 		vegeta.Connections(workers), vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
 	var m vegeta.Metrics
-	for res := range atk.Attack(targeter, vegeta.Rate{Freq: 0}, d, name) {
+	for res := range atk.Attack(targeter, vegeta.Rate{Freq: rate, Per: time.Second}, d, name) {
 		m.Add(res)
 		if res.Code == http.StatusCreated {
 			var r struct {
