@@ -25,7 +25,9 @@ func visiblePolicy(caller Caller, v projections.PolicyVersionView) bool {
 	return v.Published || mayReadDrafts(caller)
 }
 
-func policyNotFound(n int) error { return domain.Errorf(domain.ENOTFOUND, "policy version %d not found", n) }
+func policyNotFound(n int) error {
+	return domain.Errorf(domain.ENOTFOUND, "policy version %d not found", n)
+}
 
 // updatePolicy runs a command on the policy stream, decided on the book
 // folded from the stream as read (so a race with another proposal or
