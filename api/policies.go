@@ -167,15 +167,15 @@ func (s *Server) publishPolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := requireRole(c, "publish policies", domain.RoleChannelLeader, domain.RoleAdmin, domain.RoleExecutive); err != nil {
-		return err
-	}
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
 	var req publishPolicyRequest
 	if err := decodeJSON(body, &req, false); err != nil {
+		return err
+	}
+	if err := requireRole(c, "publish policies", domain.RoleChannelLeader, domain.RoleAdmin, domain.RoleExecutive); err != nil {
 		return err
 	}
 	call, err := callFor(c, body)
@@ -196,9 +196,6 @@ func (s *Server) withdrawPolicy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := requireRole(c, "withdraw policies", domain.RoleChannelLeader, domain.RoleAdmin); err != nil {
-		return err
-	}
 	body, err := readBody(c)
 	if err != nil {
 		return err
@@ -207,6 +204,9 @@ func (s *Server) withdrawPolicy(c echo.Context) error {
 		Reason string `json:"reason"`
 	}
 	if err := decodeJSON(body, &req, false); err != nil {
+		return err
+	}
+	if err := requireRole(c, "withdraw policies", domain.RoleChannelLeader, domain.RoleAdmin); err != nil {
 		return err
 	}
 	call, err := callFor(c, body)

@@ -25,9 +25,9 @@ func visiblePolicy(caller Caller, v projections.PolicyVersionView) bool {
 	return v.Published || mayReadDrafts(caller)
 }
 
-func policyNotFound(n int) error {
-	return domain.Errorf(domain.ENOTFOUND, "policy version %d not found", n)
-}
+// policyNotFound is the answer for a version that does not exist or that
+// the caller may not see, in the same words for both.
+func policyNotFound(int) error { return domain.Errorf(domain.ENOTFOUND, "policy version not found") }
 
 // updatePolicy runs a command on the policy stream, decided on the book
 // folded from the stream as read (so a race with another proposal or

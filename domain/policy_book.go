@@ -400,7 +400,7 @@ func AcknowledgePolicy(actor Actor, book *PolicyBook, version int, acknowledged 
 	}
 	v, ok := book.get(version)
 	if !ok || !v.Published {
-		return nil, Errorf(ENOTFOUND, "policy version %d not found", version)
+		return nil, Errorf(ENOTFOUND, "policy version not found")
 	}
 	if v.Withdrawn {
 		return nil, Errorf(ECONFLICT, "policy version %d was withdrawn; there is nothing to acknowledge", version)
