@@ -39,6 +39,7 @@ fuzz: ## run each fuzzer for a while
 	$(GO) test -run '^$$' -fuzz FuzzRegistrationBody -fuzztime 60s ./api/
 	$(GO) test -run '^$$' -fuzz FuzzPut -fuzztime 60s ./eventstore/attachments/
 	$(GO) test -run '^$$' -fuzz FuzzRegistrationValidate -fuzztime 60s ./domain/
+	$(GO) test -run '^$$' -fuzz FuzzParsePolicy -fuzztime 60s ./domain/
 	$(GO) test -run '^$$' -fuzz FuzzCompare -fuzztime 60s ./domain/match/
 	$(GO) test -run '^$$' -fuzz FuzzNormalise -fuzztime 60s ./domain/match/
 

@@ -78,75 +78,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 }
 
 // ParseDuration parses an ISO 8601 duration of days, hours, minutes and
-// (fractional) seconds, a day being 24 hours.
+// (fractional) seconds, a day being 24 hours (domain.ParseISODuration).
 func ParseDuration(s string) (Duration, error) {
-	bad := fmt.Errorf("%q is not an ISO 8601 duration of days, hours, minutes and seconds (such as \"P90D\" or \"PT48H\")", s)
-	rest, neg := strings.CutPrefix(s, "-")
-	rest, ok := strings.CutPrefix(rest, "P")
-	if !ok || rest == "" {
-		return 0, bad
-	}
-	var total time.Duration
-	inTime, seen := false, false
-	units := "D" // the units still allowed, in order
-	for rest != "" {
-		if rest[0] == 'T' {
-			if inTime || len(rest) == 1 {
-				return 0, bad
-			}
-			inTime, units, rest = true, "HMS", rest[1:]
-			continue
-		}
-		i := strings.IndexFunc(rest, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-		if i <= 0 {
-			return 0, bad
-		}
-		num, unit := rest[:i], rest[i]
-		rest = rest[i+1:]
-		at := strings.IndexByte(units, unit)
-		if at < 0 {
-			return 0, bad
-		}
-		units = units[at+1:]
-		var scale time.Duration
-		switch unit {
-		case 'D':
-			scale = domain.Day
-		case 'H':
-			scale = time.Hour
-		case 'M':
-			scale = time.Minute
-		case 'S':
-			scale = time.Second
-		}
-		whole, frac, hasFrac := strings.Cut(num, ".")
-		if whole == "" || (hasFrac && (unit != 'S' || frac == "" || len(frac) > 9 || rest != "")) {
-			return 0, bad
-		}
-		n, err := strconv.ParseInt(whole, 10, 64)
-		if err != nil || n > int64((1<<63-1)/scale) {
-			return 0, bad
-		}
-		total += time.Duration(n) * scale
-		if hasFrac {
-			f, err := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
-			if err != nil {
-				return 0, bad
-			}
-			total += time.Duration(f)
-		}
-		if total < 0 {
-			return 0, bad
-		}
-		seen = true
-	}
-	if !seen {
-		return 0, bad
-	}
-	if neg {
-		total = -total
-	}
-	return Duration(total), nil
+	d, err := domain.ParseISODuration(s)
+	return Duration(d), err
 }
 
 // Terms are the protection terms granted at approval or renewal

@@ -74,6 +74,11 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 	h.mustDo(t, "admin", http.MethodPost, "/v1/tokens", map[string]string{"name": "acme-2", "role": "partner", "partner_id": "acme"}, http.StatusCreated, &tok)
 	require.NotEqual(t, uuid.Nil, tok.ID)
 
+	// A policy draft, which partners must not learn exists.
+	draftDoc := h.policyDocument(t, "admin", 1)
+	delete(draftDoc, "version")
+	h.mustDo(t, "admin", http.MethodPost, "/v1/policies", draftDoc, http.StatusCreated, nil)
+
 	ghost := uuid.NewString()
 	reg, noReg := "/v1/registrations/"+r.ID.String(), "/v1/registrations/"+ghost
 	con, noCon := "/v1/conflicts/"+c.ID.String(), "/v1/conflicts/"+ghost
@@ -111,6 +116,12 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/direct-opportunities/:id":               both(dir, noDir, "", nil),
 		"PUT /v1/direct-opportunities/:id":               both(dir, noDir, "", map[string]any{"account": map[string]string{"company_name": "Empresa XYZ", "country": "MX"}, "owner": "me@vendor.example"}),
 		"POST /v1/direct-opportunities/:id/close":        both(dir, noDir, "/close", map[string]string{"outcome": "lost", "reason": "gone"}),
+		"GET /v1/policies/:v":                            {existing: "/v1/policies/2", missing: "/v1/policies/9"},
+		"POST /v1/policies/:v/publish":                   {existing: "/v1/policies/2/publish", missing: "/v1/policies/9/publish", body: map[string]any{"effective_from": t0.Add(90 * domain.Day)}},
+		"POST /v1/policies/:v/withdraw":                  {existing: "/v1/policies/2/withdraw", missing: "/v1/policies/9/withdraw", body: reason},
+		"GET /v1/policies/:v/diff/:w":                    {existing: "/v1/policies/1/diff/2", missing: "/v1/policies/1/diff/9"},
+		"POST /v1/policies/:v/acknowledge":               {existing: "/v1/policies/2/acknowledge", missing: "/v1/policies/9/acknowledge"},
+		"GET /v1/policies/:v/acknowledgements":           {existing: "/v1/policies/2/acknowledgements", missing: "/v1/policies/9/acknowledgements"},
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -120,6 +131,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/direct-opportunities", "POST /v1/direct-opportunities",
 		"POST /v1/accounts/decisions", "POST /v1/accounts/subsidiaries",
 		"GET /v1/conflicts", "POST /v1/conflicts",
+		"GET /v1/policies", "POST /v1/policies", "GET /v1/policies/current",
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -142,6 +142,7 @@ func NewServer(cfg Config) *Server {
 	s.directoryRoutes(v1)
 	s.pipelineRoutes(v1)
 	s.conflictRoutes(v1)
+	s.policyRoutes(v1)
 	return s
 }
 

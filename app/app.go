@@ -29,8 +29,7 @@ import (
 // Config is what a Service needs.
 type Config struct {
 	Store  domain.EventStore
-	Clock  domain.Clock  // nil means the system clock
-	Policy domain.Policy // the zero Policy means domain.DefaultPolicy
+	Clock  domain.Clock // nil means the system clock
 	Logger *slog.Logger
 	// StatePath is the state database of the read side (views.db beside
 	// the ledger); "" keeps it in memory, rebuilt from the ledger at
@@ -59,7 +58,6 @@ type Config struct {
 type Service struct {
 	store     domain.EventStore
 	clock     domain.Clock
-	policy    domain.Policy
 	logger    *slog.Logger
 	tick      time.Duration
 	statePath string
@@ -67,9 +65,10 @@ type Service struct {
 	ids       func() uuid.UUID
 	catchUp   int
 
-	// Registrations, Directory, Pipeline and Conflicts are the live views
-	// the API reads.
+	// Registrations, Directory, Pipeline, Conflicts and Policies are the
+	// live views the API reads.
 	Registrations *projections.Registrations
+	Policies      *projections.Policies
 	Directory     *projections.Directory
 	Pipeline      *projections.Pipeline
 	Conflicts     *projections.Conflicts
@@ -90,9 +89,6 @@ func New(cfg Config) *Service {
 	if cfg.Clock == nil {
 		cfg.Clock = domain.SystemClock{}
 	}
-	if cfg.Policy.Version == 0 {
-		cfg.Policy = domain.DefaultPolicy()
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -100,41 +96,40 @@ func New(cfg Config) *Service {
 		cfg.TickEvery = time.Minute
 	}
 	s := &Service{
-		store: cfg.Store, clock: cfg.Clock, policy: cfg.Policy, logger: cfg.Logger, tick: cfg.TickEvery,
+		store: cfg.Store, clock: cfg.Clock, logger: cfg.Logger, tick: cfg.TickEvery,
 		statePath: cfg.StatePath, dirOnly: cfg.DirectoryOnly, ids: cfg.IDs, catchUp: cfg.CatchUpBatch,
 		Directory: projections.NewDirectory(),
 		Pipeline:  projections.NewPipeline(),
 		Conflicts: projections.NewConflicts(cfg.Store),
+		Policies:  projections.NewPolicies(),
 		readyCh:   make(chan struct{}),
 	}
-	s.Registrations = projections.NewRegistrations(s.policyVersion, cfg.Store)
+	s.Registrations = projections.NewRegistrations(s.Policies.Policy, cfg.Store)
 	s.checker = newChecker(s)
 	s.resolver = newResolver(s)
 	return s
 }
 
-// policyVersion resolves a policy version recorded in the ledger.
-func (s *Service) policyVersion(v int) (domain.Policy, bool) {
-	if v == s.policy.Version {
-		return s.policy, true
-	}
-	return projections.DefaultPolicies(v)
-}
+// PolicyAt returns the policy in force at t: every command decides under
+// the version in force at its time (the clock's now, which the event
+// records), and names it in its events.
+func (s *Service) PolicyAt(t time.Time) domain.Policy { return s.Policies.InForce(t) }
 
-// Policy returns the policy new commands are decided under.
-func (s *Service) Policy() domain.Policy { return s.policy }
+// Policy returns the policy in force now.
+func (s *Service) Policy() domain.Policy { return s.PolicyAt(s.clock.Now()) }
 
 // Clock returns the service's clock.
 func (s *Service) Clock() domain.Clock { return s.clock }
 
 // handlers lists what the follower feeds, in the order each event reaches
-// them: the duplicate checker first, so that it decides a submission from
-// the book before the submission.
+// them: the policy first, so that every other handler decides under the
+// policies published before the event; then the duplicate checker, so that
+// it decides a submission from the book before the submission.
 func (s *Service) handlers() []projections.Handler {
 	if s.dirOnly {
 		return []projections.Handler{s.Directory}
 	}
-	return []projections.Handler{s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver}
+	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver}
 }
 
 // Open opens the state database and restores every view, the claim book

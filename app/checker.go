@@ -263,6 +263,7 @@ func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub doma
 	// The finding's time is the submission's recorded time, so replaying
 	// decides the very same event.
 	verdict, err := r.RecordFinding(f, rec.RecordedAt)
+	verdict = domain.NamePolicy(verdict, c.s.PolicyAt(rec.RecordedAt))
 	if err != nil {
 		c.s.logger.Error("duplicate checker: finding refused", "registration", sub.RegistrationID, "err", err)
 		return false, nil

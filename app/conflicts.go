@@ -77,7 +77,7 @@ func (c *checker) autoConflict(rec domain.RecordedEvent, sub domain.Registration
 	id := autoConflictID(sub.RegistrationID, sub.Attempt)
 	events, err := domain.OpenConflict(checkerCall.Actor, domain.ConflictOpening{
 		ID: id, Kind: kind, Parties: parties, Account: sub.Details.Account, Value: value, Reason: f.Reason, Automatic: true,
-	}, c.s.policy, rec.RecordedAt)
+	}, c.s.PolicyAt(rec.RecordedAt), rec.RecordedAt)
 	if err != nil {
 		var fields []domain.FieldError
 		if de, ok := err.(*domain.Error); ok {
@@ -183,9 +183,10 @@ func (s *Service) OpenConflict(ctx context.Context, call Call, registrations, di
 		if len(stored) > 0 {
 			return nil, domain.Errorf(domain.ECONFLICT, "conflict %s already exists", id)
 		}
+		now := s.clock.Now()
 		return domain.OpenConflict(call.Actor, domain.ConflictOpening{
 			ID: id, Kind: kind, Parties: parties, Account: account, Value: value, Reason: reason,
-		}, s.policy, s.clock.Now())
+		}, s.PolicyAt(now), now)
 	})
 	return id, err
 }
@@ -254,7 +255,8 @@ func (s *Service) uploadedBy(ctx context.Context, c *domain.Conflict, key string
 // EscalateConflict moves conflict id one level up.
 func (s *Service) EscalateConflict(ctx context.Context, call Call, id uuid.UUID, reason string) error {
 	_, err := s.updateConflict(ctx, call, id, func(c *domain.Conflict) ([]domain.Event, error) {
-		return c.Escalate(call.Actor, reason, s.policy, s.clock.Now())
+		now := s.clock.Now()
+		return c.Escalate(call.Actor, reason, s.PolicyAt(now), now)
 	})
 	return err
 }
@@ -264,7 +266,8 @@ func (s *Service) EscalateConflict(ctx context.Context, call Call, id uuid.UUID,
 // call waits until it has.
 func (s *Service) DecideConflict(ctx context.Context, call Call, id uuid.UUID, d domain.ConflictDecision) error {
 	res, err := s.updateConflict(ctx, call, id, func(c *domain.Conflict) ([]domain.Event, error) {
-		return c.Decide(call.Actor, d, s.policy, s.clock.Now())
+		now := s.clock.Now()
+		return c.Decide(call.Actor, d, s.PolicyAt(now), now)
 	})
 	if err != nil {
 		return err
@@ -331,7 +334,7 @@ func (s *Service) resolve(ctx context.Context, c *domain.Conflict, decided domai
 			if err != nil {
 				return nil, err
 			}
-			return r.ApplyConflictDecision(decided.DecidedBy, c.ID(), result, shares[p.Key], decided.Rationale, decided.PolicyClause, s.policy, at)
+			return r.ApplyConflictDecision(decided.DecidedBy, c.ID(), result, shares[p.Key], decided.Rationale, decided.PolicyClause, s.PolicyAt(at), at)
 		}))
 	}
 	return errors.Join(errs...)

@@ -51,7 +51,7 @@ func (s *Service) Create(ctx context.Context, call Call, typ domain.Registration
 		if err != nil || !submit {
 			return events, err
 		}
-		more, err := r.Submit(call.Actor, s.policy, now)
+		more, err := r.Submit(call.Actor, s.PolicyAt(now), now)
 		return append(events, more...), err
 	})
 	if err != nil {
@@ -117,7 +117,7 @@ func (s *Service) Amend(ctx context.Context, call Call, id uuid.UUID, d domain.D
 // Submit submits (or resubmits) a registration and waits for the verdict.
 func (s *Service) Submit(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	res, err := s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.Submit(call.Actor, s.policy, now)
+		return r.Submit(call.Actor, s.PolicyAt(now), now)
 	})
 	if err == nil && !res.Replayed {
 		s.awaitVerdict(ctx, res.Position)
@@ -132,24 +132,26 @@ func (s *Service) StartReview(ctx context.Context, call Call, id uuid.UUID) (Res
 	})
 }
 
-// Approve approves under the current policy.
+// Approve approves under the policy in force now.
 func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.Approve(call.Actor, s.policy, now)
+		return r.Approve(call.Actor, s.PolicyAt(now), now)
 	})
 }
 
 // Reject rejects with a reason code, an explanation and guidance.
 func (s *Service) Reject(ctx context.Context, call Call, id uuid.UUID, reason domain.RejectReason, explanation, guidance string) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.Reject(call.Actor, reason, explanation, guidance, now)
+		events, err := r.Reject(call.Actor, reason, explanation, guidance, now)
+		return domain.NamePolicy(events, s.PolicyAt(now)), err
 	})
 }
 
 // Return sends the registration back to the partner for more information.
 func (s *Service) Return(ctx context.Context, call Call, id uuid.UUID, message string, fields []string) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.Return(call.Actor, message, fields, now)
+		events, err := r.Return(call.Actor, message, fields, now)
+		return domain.NamePolicy(events, s.PolicyAt(now)), err
 	})
 }
 
@@ -195,14 +197,15 @@ func (s *Service) DenyExtension(ctx context.Context, call Call, id uuid.UUID, n 
 		if err := pendingExtension(r, n); err != nil {
 			return nil, err
 		}
-		return r.DenyExtension(call.Actor, reason, now)
+		events, err := r.DenyExtension(call.Actor, reason, now)
+		return domain.NamePolicy(events, s.PolicyAt(now)), err
 	})
 }
 
-// Renew renews a named-account registration under the current policy.
+// Renew renews a named-account registration under the policy in force now.
 func (s *Service) Renew(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.Renew(call.Actor, s.policy, now)
+		return r.Renew(call.Actor, s.PolicyAt(now), now)
 	})
 }
 

@@ -22,8 +22,12 @@ var schedulerCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:schedule
 // stream as it is, and its ID is derived from the registration, the event
 // type and the protection end, so even two schedulers racing record it
 // once.
+//
+// Each due event is decided under the policy in force at now (its
+// reminder lead time), and names it.
 func (s *Service) RunDue(ctx context.Context, now time.Time) (int, error) {
-	lead := s.policy.ReminderBefore
+	policy := s.PolicyAt(now)
+	lead := policy.ReminderBefore
 	n := 0
 	var errs []error
 	expiring, err := s.Registrations.ExpiringBefore(now.Add(lead).Add(time.Nanosecond))
@@ -41,10 +45,6 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (int, error) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
-		}
-		policy, ok := s.policyVersion(r.SubmittedPolicyVersion())
-		if !ok {
-			policy = s.policy
 		}
 		due := r.Due(now, policy)
 		if len(due) == 0 {

@@ -209,17 +209,17 @@ func (p Policy) StartLevel(value Money, parties []Party) (int, []string) {
 // validateConflicts checks the conflict fields of the policy.
 func (p Policy) validateConflicts(v *validator) {
 	if n := len(p.ConflictSLA); n != 0 && n != ConflictLevels {
-		v.add("policy.conflict_sla_ns", FieldInvalid, fmt.Sprintf("must hold %d durations, one per level (or none for the defaults)", ConflictLevels))
+		v.add("conflicts.level_sla", FieldInvalid, fmt.Sprintf("must hold %d durations, one per level (or none for the defaults)", ConflictLevels))
 	} else {
 		for i, d := range p.ConflictSLA {
-			v.durationIn(fmt.Sprintf("policy.conflict_sla_ns[%d]", i), d, time.Hour, 90*Day)
+			v.durationIn(fmt.Sprintf("conflicts.level_sla[%d]", i), d, time.Hour, 90*Day)
 		}
 	}
 	if p.EscalationValue.IsNegative() {
-		v.add("policy.escalation_value", FieldOutOfRange, "must be 0 or more")
+		v.add("conflicts.escalation_value", FieldOutOfRange, "must be 0 or more")
 	}
 	for _, currency := range slices.Sorted(maps.Keys(p.EscalationValues)) {
-		field := fmt.Sprintf("policy.escalation_values.%s", currency)
+		field := fmt.Sprintf("conflicts.escalation_values.%s", currency)
 		if !ValidCurrency(currency) {
 			v.add(field, FieldInvalid, "must be an ISO 4217 currency code in upper case")
 		} else if p.EscalationValues[currency].IsNegative() {
@@ -227,7 +227,7 @@ func (p Policy) validateConflicts(v *validator) {
 		}
 	}
 	for i, t := range p.StrategicTiers {
-		field := fmt.Sprintf("policy.strategic_tiers[%d]", i)
+		field := fmt.Sprintf("conflicts.strategic_tiers[%d]", i)
 		if !slices.Contains(partnerTiers, string(t)) {
 			v.add(field, FieldInvalid, "must be one of: "+strings.Join(partnerTiers, ", "))
 		} else if slices.Contains(p.StrategicTiers[:i], t) {
@@ -325,7 +325,10 @@ type ConflictEscalated struct {
 	Reason      string    `json:"reason"`
 	DueAt       time.Time `json:"due_at"`
 	EscalatedBy string    `json:"escalated_by"`
-	At          time.Time `json:"at"`
+	// PolicyVersion is the policy in force when it was decided (0 in
+	// events recorded before decisions named it: version 1).
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // ConflictOutcome is how a conflict was resolved.
@@ -381,7 +384,10 @@ type ConflictDecided struct {
 	Recommended       string          `json:"recommended,omitempty"`
 	RecommendedClause string          `json:"recommended_clause,omitempty"`
 	Overrode          bool            `json:"overrode"`
-	At                time.Time       `json:"at"`
+	// PolicyVersion is the policy in force when it was decided (0 in
+	// events recorded before decisions named it: version 1).
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // EventType returns "ConflictOpened".
@@ -936,7 +942,7 @@ func (c *Conflict) Escalate(actor Actor, reason string, p Policy, now time.Time)
 	to := c.level + 1
 	return []Event{ConflictEscalated{
 		ConflictID: c.id, FromLevel: c.level, ToLevel: to, Reason: reason,
-		DueAt: now.Add(p.ConflictSLAFor(to)), EscalatedBy: actor.ID, At: now,
+		DueAt: now.Add(p.ConflictSLAFor(to)), EscalatedBy: actor.ID, PolicyVersion: p.Version, At: now,
 	}}, nil
 }
 
@@ -984,6 +990,7 @@ func (c *Conflict) Decide(actor Actor, d ConflictDecision, p Policy, now time.Ti
 		Recommended:       rec,
 		RecommendedClause: clause,
 		Overrode:          overrode,
+		PolicyVersion:     p.Version,
 		At:                canonicalTime(now),
 	}}, nil
 }

@@ -219,7 +219,7 @@ func TestConflict_SLAPerLevel(t *testing.T) {
 
 	esc := c.Escalations()
 	require.Len(t, esc, 2)
-	require.Equal(t, domain.ConflictEscalated{ConflictID: cfID, FromLevel: 1, ToLevel: 2, Reason: "high stakes", DueAt: at2.Add(5 * domain.Day), EscalatedBy: "cm", At: at2}, esc[0])
+	require.Equal(t, domain.ConflictEscalated{ConflictID: cfID, FromLevel: 1, ToLevel: 2, Reason: "high stakes", DueAt: at2.Add(5 * domain.Day), EscalatedBy: "cm", PolicyVersion: 1, At: at2}, esc[0])
 	require.Equal(t, 2, esc[1].FromLevel)
 	require.Equal(t, 3, esc[1].ToLevel)
 
@@ -929,20 +929,20 @@ func TestPolicy_ConflictFields(t *testing.T) {
 	}{
 		{"NoSLAsMeansDefaults", func(p *domain.Policy) { p.ConflictSLA = nil }, nil},
 		{"Bounds", func(p *domain.Policy) { p.ConflictSLA = []time.Duration{time.Hour, 90 * domain.Day, domain.Day} }, nil},
-		{"TwoSLAs", func(p *domain.Policy) { p.ConflictSLA = p.ConflictSLA[:2] }, []string{"policy.conflict_sla_ns:invalid"}},
+		{"TwoSLAs", func(p *domain.Policy) { p.ConflictSLA = p.ConflictSLA[:2] }, []string{"conflicts.level_sla:invalid"}},
 		{"SLAOutOfRange", func(p *domain.Policy) { p.ConflictSLA = []time.Duration{time.Minute, domain.Day, 91 * domain.Day} },
-			[]string{"policy.conflict_sla_ns[0]:out_of_range", "policy.conflict_sla_ns[2]:out_of_range"}},
-		{"NegativeValue", func(p *domain.Policy) { p.EscalationValue = decimal.NewFromInt(-1) }, []string{"policy.escalation_value:out_of_range"}},
+			[]string{"conflicts.level_sla[0]:out_of_range", "conflicts.level_sla[2]:out_of_range"}},
+		{"NegativeValue", func(p *domain.Policy) { p.EscalationValue = decimal.NewFromInt(-1) }, []string{"conflicts.escalation_value:out_of_range"}},
 		{"ZeroValue", func(p *domain.Policy) { p.EscalationValue = decimal.Zero }, nil},
 		{"PerCurrencyValues", func(p *domain.Policy) {
 			p.EscalationValues = map[string]decimal.Decimal{"MXN": decimal.NewFromInt(5000000), "EUR": decimal.Zero}
 		}, nil},
 		{"BadPerCurrencyValues", func(p *domain.Policy) {
 			p.EscalationValues = map[string]decimal.Decimal{"usd": decimal.NewFromInt(1), "XXX": decimal.NewFromInt(1), "EUR": decimal.NewFromInt(-5)}
-		}, []string{"policy.escalation_values.EUR:out_of_range", "policy.escalation_values.XXX:invalid", "policy.escalation_values.usd:invalid"}},
+		}, []string{"conflicts.escalation_values.EUR:out_of_range", "conflicts.escalation_values.XXX:invalid", "conflicts.escalation_values.usd:invalid"}},
 		{"BadTiers", func(p *domain.Policy) {
 			p.StrategicTiers = []domain.PartnerTier{domain.TierGold, "diamond", domain.TierGold}
-		}, []string{"policy.strategic_tiers[1]:invalid", "policy.strategic_tiers[2]:duplicate"}},
+		}, []string{"conflicts.strategic_tiers[1]:invalid", "conflicts.strategic_tiers[2]:duplicate"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := domain.DefaultPolicy()

@@ -72,6 +72,10 @@ var eventRegistry = buildRegistry(
 	codecFor[ConflictEvidenceSubmitted](1),
 	codecFor[ConflictEscalated](1),
 	codecFor[ConflictDecided](1),
+	codecFor[PolicyProposed](1),
+	codecFor[PolicyPublished](1),
+	codecFor[PolicyWithdrawn](1),
+	codecFor[PolicyAcknowledged](1),
 )
 
 type namedCodec struct {

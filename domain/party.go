@@ -14,13 +14,14 @@ const (
 	RoleAuditor         Role = "auditor"          // read-only, everything
 	RoleDirectSales     Role = "direct_sales"     // CRM integration; no registration commands
 	RoleAdmin           Role = "admin"            // everything a reviewer may do
+	// RoleChannelLeader (policy_book.go) owns the program's policy.
 )
 
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {
 	switch r {
 	case RolePartner, RoleChannelManager, RoleChannelDirector, RoleExecutive,
-		RoleAuditor, RoleDirectSales, RoleAdmin:
+		RoleAuditor, RoleDirectSales, RoleAdmin, RoleChannelLeader:
 		return true
 	}
 	return false

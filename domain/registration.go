@@ -813,13 +813,13 @@ func (r *Registration) Due(now time.Time, p Policy) []Event {
 	}
 	now = canonicalTime(now)
 	if !now.Before(r.lapsesAt()) {
-		return []Event{RegistrationExpired{RegistrationID: r.id, ProtectionEnd: r.protectionEnd, At: now}}
+		return []Event{RegistrationExpired{RegistrationID: r.id, ProtectionEnd: r.protectionEnd, PolicyVersion: p.Version, At: now}}
 	}
 	if r.status == StatusActive && p.ReminderBefore > 0 && !r.reminderSentFor.Equal(r.protectionEnd) &&
 		!now.Before(r.protectionEnd.Add(-p.ReminderBefore)) {
 		left := r.protectionEnd.Sub(now)
 		days := int((left + Day - 1) / Day)
-		return []Event{RegistrationExpiryReminderSent{RegistrationID: r.id, ProtectionEnd: r.protectionEnd, DaysLeft: days, At: now}}
+		return []Event{RegistrationExpiryReminderSent{RegistrationID: r.id, ProtectionEnd: r.protectionEnd, DaysLeft: days, PolicyVersion: p.Version, At: now}}
 	}
 	return nil
 }

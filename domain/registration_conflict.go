@@ -31,7 +31,10 @@ type RegistrationConflictDecided struct {
 	PolicyClause     string           `json:"policy_clause"`
 	DecidedBy        string           `json:"decided_by"`
 	Terms            *ProtectionTerms `json:"terms,omitempty"`
-	At               time.Time        `json:"at"`
+	// PolicyVersion is the policy in force when it was decided (0 in
+	// events recorded before decisions named it: version 1).
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // EventType returns "RegistrationConflictDecided".
@@ -64,7 +67,7 @@ func (r *Registration) ApplyConflictDecision(decidedBy string, conflictID uuid.U
 	}
 	e := RegistrationConflictDecided{
 		RegistrationID: r.id, ConflictID: conflictID, Result: result, Rationale: rationale, PolicyClause: clause,
-		DecidedBy: decidedBy, At: canonicalTime(now),
+		DecidedBy: decidedBy, PolicyVersion: p.Version, At: canonicalTime(now),
 	}
 	switch result {
 	case ConflictWon, ConflictCoRegistered:

@@ -89,7 +89,10 @@ type RegistrationVerdictRecorded struct {
 	DirectMatches []uuid.UUID `json:"direct_matches,omitempty"`
 	// Explanations say why each match matched, for reviewers.
 	Explanations []MatchExplanation `json:"explanations,omitempty"`
-	At           time.Time          `json:"at"`
+	// PolicyVersion is the policy in force when it was decided (0 in
+	// events recorded before decisions named it: version 1).
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // RegistrationReviewStarted records that a reviewer took the registration.
@@ -116,7 +119,10 @@ type RegistrationRejected struct {
 	Reason         RejectReason `json:"reason"`
 	Explanation    string       `json:"explanation"`
 	Guidance       string       `json:"guidance"`
-	At             time.Time    `json:"at"`
+	// PolicyVersion is the policy in force when it was decided (0 in
+	// events recorded before decisions named it: version 1).
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // RegistrationReturned records that a reviewer sent the registration back to
@@ -126,7 +132,10 @@ type RegistrationReturned struct {
 	ReturnedBy      string    `json:"returned_by"`
 	Message         string    `json:"message"`
 	RequestedFields []string  `json:"requested_fields,omitempty"`
-	At              time.Time `json:"at"`
+	// PolicyVersion is the policy in force when it was decided (0 in
+	// events recorded before decisions named it: version 1).
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // RegistrationProgressed records a progress update on a protected
@@ -169,7 +178,10 @@ type RegistrationExtensionDenied struct {
 	RegistrationID uuid.UUID `json:"registration_id"`
 	DeniedBy       string    `json:"denied_by"`
 	Reason         string    `json:"reason"`
-	At             time.Time `json:"at"`
+	// PolicyVersion is the policy in force when it was decided (0 in
+	// events recorded before decisions named it: version 1).
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // RegistrationRenewed records the renewal of a named-account registration
@@ -190,7 +202,10 @@ type RegistrationExpiryReminderSent struct {
 	RegistrationID uuid.UUID `json:"registration_id"`
 	ProtectionEnd  time.Time `json:"protection_end"`
 	DaysLeft       int       `json:"days_left"`
-	At             time.Time `json:"at"`
+	// PolicyVersion is the policy in force when it was decided (0 in
+	// events recorded before decisions named it: version 1).
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // RegistrationExpired records that protection ended without a close or an
@@ -198,7 +213,10 @@ type RegistrationExpiryReminderSent struct {
 type RegistrationExpired struct {
 	RegistrationID uuid.UUID `json:"registration_id"`
 	ProtectionEnd  time.Time `json:"protection_end"`
-	At             time.Time `json:"at"`
+	// PolicyVersion is the policy in force when it was decided (0 in
+	// events recorded before decisions named it: version 1).
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // RegistrationClosedWon records that the partner won the deal. FinalValue is

@@ -524,7 +524,7 @@ func TestRegistration_ApprovalTerms(t *testing.T) {
 		p.OpportunityProtection = 200 * domain.Day
 		_, err := reach(t, domain.StatusCleared).Approve(manager, p, approvedAt)
 		require.Equal(t, domain.EINVALID, domain.ErrorCode(err))
-		require.Equal(t, []string{"policy.opportunity_protection_ns:out_of_range"}, fieldCodes(err))
+		require.Equal(t, []string{"protection.opportunity.term:out_of_range"}, fieldCodes(err))
 	})
 }
 
@@ -656,14 +656,14 @@ func TestRegistration_Due(t *testing.T) {
 
 		events := r.Due(end.Add(-14*domain.Day), p)
 		require.Equal(t, []domain.Event{domain.RegistrationExpiryReminderSent{
-			RegistrationID: r.ID(), ProtectionEnd: end, DaysLeft: 14, At: end.Add(-14 * domain.Day),
+			RegistrationID: r.ID(), ProtectionEnd: end, DaysLeft: 14, PolicyVersion: 1, At: end.Add(-14 * domain.Day),
 		}}, events)
 		apply(t, r, events)
 		require.Empty(t, r.Due(end.Add(-14*domain.Day), p))
 		require.Empty(t, r.Due(end.Add(-time.Hour), p))
 
 		events = r.Due(end, p)
-		require.Equal(t, []domain.Event{domain.RegistrationExpired{RegistrationID: r.ID(), ProtectionEnd: end, At: end}}, events)
+		require.Equal(t, []domain.Event{domain.RegistrationExpired{RegistrationID: r.ID(), ProtectionEnd: end, PolicyVersion: 1, At: end}}, events)
 		apply(t, r, events)
 		require.Equal(t, domain.StatusExpired, r.Status())
 		require.Empty(t, r.Due(end, p))
@@ -697,7 +697,7 @@ func TestRegistration_Due(t *testing.T) {
 		require.Equal(t, end.Add(30*domain.Day), r.ProtectionLapsesAt())
 		events := r.Due(end.Add(30*domain.Day), p)
 		require.Equal(t, []domain.Event{domain.RegistrationExpired{
-			RegistrationID: r.ID(), ProtectionEnd: end, At: end.Add(30 * domain.Day),
+			RegistrationID: r.ID(), ProtectionEnd: end, PolicyVersion: 1, At: end.Add(30 * domain.Day),
 		}}, events)
 	})
 	t.Run("DeniedAfterEndExpiresAtOnce", func(t *testing.T) {
