@@ -89,7 +89,11 @@ type RegistrationVerdictRecorded struct {
 	DirectMatches []uuid.UUID `json:"direct_matches,omitempty"`
 	// Explanations say why each match matched, for reviewers.
 	Explanations []MatchExplanation `json:"explanations,omitempty"`
-	At           time.Time          `json:"at"`
+	// Model is the version of the matching model that decided (absent on
+	// verdicts recorded before models were versioned). A verdict is never
+	// decided again: replay folds the recorded one, whatever model runs.
+	Model string    `json:"model,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // RegistrationReviewStarted records that a reviewer took the registration.
