@@ -178,17 +178,22 @@ func clamp01(x float64) float64 {
 }
 
 func comparePrepared(k *Knowledge, a, b *prepared) Result {
-	return DefaultModel().compare(k, a, b)
+	return DefaultModel().compare(k, a, b, true)
 }
 
 // knownDomainLogit is what a reviewer's decision that an account owns a
 // domain adds to the log-odds: enough for a duplicate on its own.
 const knownDomainLogit = 12
 
-func (m *Model) compare(k *Knowledge, a, b *prepared) Result {
-	v := featurize(factsOf(a, b), m.words)
+// compare scores a pair; without explain, the Result has no Signals (an
+// Index scores many candidates and explains the few it returns).
+func (m *Model) compare(k *Knowledge, a, b *prepared, explain bool) Result {
+	v := featurizeAs(factsOf(a, b), m.words, explain)
 	z := m.logit(&v)
-	sig := m.signals(&v)
+	var sig []Signal
+	if explain {
+		sig = m.signals(&v)
+	}
 	fixed := -1.0
 	hitDomain := false
 	if k != nil {

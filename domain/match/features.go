@@ -317,19 +317,37 @@ const learnedFeatures = fDomainEqual
 
 // vector is a pair's feature values, with the words that explain them.
 type vector struct {
-	x      [numFeatures]float64
-	detail [numFeatures]string
+	x       [numFeatures]float64
+	detail  [numFeatures]string
+	explain bool // detail is filled in
+}
+
+// join is strings.Join(ws, " ") when the vector is explained.
+func (v *vector) join(ws []string) string {
+	if !v.explain {
+		return ""
+	}
+	return strings.Join(ws, " ")
 }
 
 // featurize weighs the facts of a pair into the model's features, words
-// weighted by w.
-func featurize(f *facts, w *wordWeights) vector {
+// weighted by w, without the words that explain them (see explained).
+func featurize(f *facts, w *wordWeights) vector { return featurizeAs(f, w, false) }
+
+// explained is featurize with the words for reviewers.
+func explained(f *facts, w *wordWeights) vector { return featurizeAs(f, w, true) }
+
+func featurizeAs(f *facts, w *wordWeights, explain bool) vector {
 	var v vector
+	v.explain = explain
 	set := func(i int, x float64, detail string) {
 		v.x[i], v.detail[i] = x, detail
 	}
 	if f.names {
-		pair := f.keyA + " ~ " + f.keyB
+		pair := ""
+		if explain {
+			pair = f.keyA + " ~ " + f.keyB
+		}
 		if f.exact {
 			set(fNameEqual, 1, f.keyA)
 			switch f.qualifier {
@@ -443,20 +461,20 @@ func nameFeatures(v *vector, f *facts, w *wordWeights, pair string) {
 			small, large = b, a
 		}
 		set(fContained, 1, pair)
-		set(fContainedWeight, math.Min(small.total, 2), strings.Join(small.pairedWords, " "))
-		set(fContainedExtra, math.Min(large.unpaired, 2), strings.Join(large.extraWords, " "))
+		set(fContainedWeight, math.Min(small.total, 2), v.join(small.pairedWords))
+		set(fContainedExtra, math.Min(large.unpaired, 2), v.join(large.extraWords))
 		if !small.distinct {
-			set(fContainedGeneric, 1, strings.Join(small.pairedWords, " "))
+			set(fContainedGeneric, 1, v.join(small.pairedWords))
 		}
 	case a.paired > 0 || b.paired > 0:
 		set(fPartial, 1, pair)
-		set(fPartialShared, math.Min((a.paired+b.paired)/2, 2), strings.Join(a.pairedWords, " "))
+		set(fPartialShared, math.Min((a.paired+b.paired)/2, 2), v.join(a.pairedWords))
 		hi, lo := a, b
 		if b.unpaired > a.unpaired || (b.unpaired == a.unpaired && strings.Join(b.extraWords, " ") < strings.Join(a.extraWords, " ")) {
 			hi, lo = b, a
 		}
-		set(fPartialExtraMax, math.Min(hi.unpaired, 2), strings.Join(hi.extraWords, " "))
-		set(fPartialExtraMin, math.Min(lo.unpaired, 2), strings.Join(lo.extraWords, " "))
+		set(fPartialExtraMax, math.Min(hi.unpaired, 2), v.join(hi.extraWords))
+		set(fPartialExtraMin, math.Min(lo.unpaired, 2), v.join(lo.extraWords))
 	default:
 		set(fNoWordShared, 1, pair)
 	}
@@ -464,7 +482,7 @@ func nameFeatures(v *vector, f *facts, w *wordWeights, pair string) {
 		set(fSharedLead, w.weight(f.a[0].text, f.a[0].generic)*f.a[0].sim, f.a[0].text)
 	}
 	if len(a.trailing)+len(b.trailing) > 0 {
-		set(fTrailing, 1, strings.Join(append(a.trailing, b.trailing...), " "))
+		set(fTrailing, 1, v.join(append(a.trailing, b.trailing...)))
 	}
 	if f.typo {
 		set(fTypo, 1, pair)
