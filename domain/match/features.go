@@ -331,11 +331,9 @@ func (v *vector) join(ws []string) string {
 }
 
 // featurize weighs the facts of a pair into the model's features, words
-// weighted by w, without the words that explain them (see explained).
+// weighted by w, without the words that explain them (featurizeAs with
+// explain adds them).
 func featurize(f *facts, w *wordWeights) vector { return featurizeAs(f, w, false) }
-
-// explained is featurize with the words for reviewers.
-func explained(f *facts, w *wordWeights) vector { return featurizeAs(f, w, true) }
 
 func featurizeAs(f *facts, w *wordWeights, explain bool) vector {
 	var v vector
