@@ -492,8 +492,10 @@ func nameFeatures(v *vector, f *facts, w *wordWeights, pair string) {
 
 // canBeSame reports whether a pair may be a duplicate (Same) whatever its
 // score: when the names agree word for word (or a domain spells the whole
-// name, or an acronym stands for exactly the words it replaces), or when something besides the name corroborates it (the same
-// company domain, tax ID or country). A contained name, shared words, an
+// name, or an acronym stands for exactly the words it replaces), or when
+// something besides the name corroborates it (the same company domain or
+// tax ID; the same country adds its prior but is not enough: most claims of
+// a national book share one). A contained name, shared words, an
 // acronym or a qualified name are at most possible duplicates on their
 // own: a subsidiary or a namesake looks just like that.
 func canBeSame(v *vector) bool {
@@ -501,7 +503,9 @@ func canBeSame(v *vector) bool {
 	if x[fTaxDiffers] > 0 {
 		return false // two legal entities of one country
 	}
-	if x[fDomainEqual] > 0 || x[fDomainLabelEqual] > 0 || x[fTaxEqual] > 0 || x[fCountrySame] > 0 {
+	// The same country adds a little (a prior) but does not make a
+	// contained name a duplicate: most claims of a national book share it.
+	if x[fDomainEqual] > 0 || x[fDomainLabelEqual] > 0 || x[fTaxEqual] > 0 {
 		return true
 	}
 	if x[fQualifierOne] > 0 || x[fQualifierBoth] > 0 {
