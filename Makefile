@@ -6,7 +6,7 @@ GO      ?= go
 BIN     ?= bin/dealreg
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build run test bench eval lint fuzz deps clean load
+.PHONY: build run test bench eval train lint fuzz deps clean load
 
 build: ## build bin/dealreg, statically linked (CGO_ENABLED=0: the SQLite driver is pure Go)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/dealreg
@@ -23,9 +23,12 @@ bench: ## append/fsync, read-all and duplicate-check benchmarks (a few minutes)
 	$(GO) test -run '^$$' -bench 'ReadAll' -benchtime 3x -count 3 -timeout 30m ./eventstore/
 	$(GO) test -run '^$$' -bench 'DuplicateCheck' -cpu 1 -benchtime 3000x -timeout 20m ./domain/match/
 
-PAIRS ?= testdata/company-names/dev.csv,testdata/company-names/dev-negatives.csv
-eval: ## the account matcher's precision and recall on labelled pairs (PAIRS=a.csv,b.csv; default: the dev set with its hard negatives)
-	$(GO) run ./cmd/dealreg match eval --pairs $(PAIRS)
+PAIRS ?= testdata/company-names/dev.csv testdata/company-names/dev-negatives.csv
+eval: ## the account matcher's precision and recall on labelled pairs, committed model and 5-fold cross-validated (PAIRS="a.csv b.csv"; default: the dev set with its hard negatives)
+	$(GO) run ./cmd/dealreg match eval $(addprefix --pairs ,$(PAIRS)) --cv 5
+
+train: ## retrain the account matcher's model (domain/match/model.json) on PAIRS, with 5-fold cross-validation
+	$(GO) run ./cmd/dealreg match train $(addprefix --pairs ,$(PAIRS)) --out domain/match/model.json
 
 lint: ## go vet, gofmt and staticcheck
 	$(GO) vet ./...

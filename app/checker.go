@@ -250,7 +250,25 @@ func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub doma
 		return false, err
 	}
 	if uint64(len(stored)) > rec.Revision+1 {
-		return stored[rec.Revision+1].Type == (domain.RegistrationVerdictRecorded{}).EventType(), nil
+		// A verdict recorded before counts as it was recorded, even when
+		// another model decided it: it is never decided again. The case
+		// planned from this run's finding opens only if the recorded
+		// verdict is that finding.
+		next := stored[rec.Revision+1]
+		if next.Type != (domain.RegistrationVerdictRecorded{}).EventType() {
+			return false, nil
+		}
+		ev, err := domain.DecodeEvent(next.Type, next.SchemaVersion, next.Data)
+		if err != nil {
+			return false, err
+		}
+		v, _ := ev.(domain.RegistrationVerdictRecorded)
+		if v.Verdict != f.Verdict || !slices.Equal(v.Matches, f.Matches) || !slices.Equal(v.DirectMatches, f.DirectMatches) {
+			c.s.logger.Info("duplicate checker: verdict recorded by another model kept", "registration", sub.RegistrationID,
+				"recorded_model", v.Model, "model", f.Model)
+			return false, nil
+		}
+		return true, nil
 	}
 	events, err := domain.DecodeRecorded(stored)
 	if err != nil {

@@ -324,6 +324,11 @@ type MatchExplanation struct {
 	Verdict string        `json:"verdict"`
 	Signals []MatchSignal `json:"signals,omitempty"`
 	Via     string        `json:"via,omitempty"` // e.g. "headquarters named account"
+	// Explanation is the signals in a reviewer's words, with what each
+	// added to the log-odds ("shared distinctive word 'telefonica' +0.41;
+	// different country −1.20"). Like the rest of a finding it names the
+	// other claim's account, so it is never shown to the partner.
+	Explanation string `json:"explanation,omitempty"`
 }
 
 // Check decides the finding on submission s, recorded at time at, from the
@@ -342,7 +347,7 @@ type MatchExplanation struct {
 // CoveredByGrant names the submitting partner's own covering grant, if any.
 // Every match comes with its explanation.
 func (b *ClaimBook) Check(s RegistrationSubmitted, at time.Time) Finding {
-	f := Finding{Attempt: s.Attempt, Verdict: VerdictClear}
+	f := Finding{Attempt: s.Attempt, Verdict: VerdictClear, Model: match.ModelVersion()}
 	acc := s.Details.Account
 	type hit struct {
 		c    *claim
@@ -365,7 +370,8 @@ func (b *ClaimBook) Check(s RegistrationSubmitted, at time.Time) Finding {
 				return
 			}
 		}
-		ex := MatchExplanation{ClaimID: c.id, Direct: c.direct, Score: m.Result.Score, Verdict: m.Result.Verdict.String(), Via: via}
+		ex := MatchExplanation{ClaimID: c.id, Direct: c.direct, Score: m.Result.Score, Verdict: m.Result.Verdict.String(), Via: via,
+			Explanation: m.Result.Explain()}
 		for _, sig := range m.Result.Signals {
 			ex.Signals = append(ex.Signals, MatchSignal{Name: sig.Name, Score: sig.Score, Detail: sig.Detail})
 		}

@@ -443,6 +443,8 @@ type Finding struct {
 	DirectMatches []uuid.UUID
 	// Explanations say, per match, which signals made it.
 	Explanations []MatchExplanation
+	// Model is the version of the matching model that decided.
+	Model string
 }
 
 // RecordVerdict records the duplicate check's verdict on submission attempt
@@ -516,6 +518,7 @@ func (r *Registration) RecordFinding(f Finding, now time.Time) ([]Event, error) 
 		GrantConflicts: slices.Clone(f.GrantConflicts),
 		DirectMatches:  slices.Clone(f.DirectMatches),
 		Explanations:   slices.Clone(f.Explanations),
+		Model:          f.Model,
 		At:             canonicalTime(now),
 	}}, nil
 }

@@ -91,8 +91,12 @@ type RegistrationVerdictRecorded struct {
 	Explanations []MatchExplanation `json:"explanations,omitempty"`
 	// PolicyVersion is the policy in force when it was decided (0 in
 	// events recorded before decisions named it: version 1).
-	PolicyVersion int       `json:"policy_version,omitempty"`
-	At            time.Time `json:"at"`
+	PolicyVersion int `json:"policy_version,omitempty"`
+	// Model is the version of the matching model that decided (absent on
+	// verdicts recorded before models were versioned). A verdict is never
+	// decided again: replay folds the recorded one, whatever model runs.
+	Model string    `json:"model,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // RegistrationReviewStarted records that a reviewer took the registration.

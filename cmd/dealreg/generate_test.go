@@ -36,7 +36,7 @@ func readLedger(t *testing.T, dir string) []domain.RecordedEvent {
 func TestGenerate(t *testing.T) {
 	const n = 2000
 	dir := t.TempDir()
-	code, out, errOut := runCLI(t, "", "generate", "--data", dir, "--events", "2000", "--seed", "7")
+	code, out, errOut := runCLI(t, "", "generate", "--data", dir, "--events", "2000", "--seed", "4")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "generate: ")
 	require.Empty(t, errOut, "no progress bar when stderr is not a terminal")
@@ -99,7 +99,7 @@ func TestGenerate(t *testing.T) {
 	})
 	t.Run("SameSeed", func(t *testing.T) {
 		again := t.TempDir()
-		code, _, errOut := runCLI(t, "", "generate", "--data", again, "--events", "2000", "--seed", "7")
+		code, _, errOut := runCLI(t, "", "generate", "--data", again, "--events", "2000", "--seed", "4")
 		require.Equal(t, 0, code, errOut)
 		require.Equal(t, events, readLedger(t, again), "IDs, streams, types, data, metadata and recorded times")
 		first, err := os.ReadFile(ledgerPath(dir))
@@ -110,7 +110,7 @@ func TestGenerate(t *testing.T) {
 	})
 	t.Run("OtherSeed", func(t *testing.T) {
 		other := t.TempDir()
-		code, _, errOut := runCLI(t, "", "generate", "--data", other, "--events", "300", "--seed", "8")
+		code, _, errOut := runCLI(t, "", "generate", "--data", other, "--events", "300", "--seed", "9")
 		require.Equal(t, 0, code, errOut)
 		got := readLedger(t, other)
 		require.NotEqual(t, events[:len(got)], got)

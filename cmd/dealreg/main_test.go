@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/domain/match"
 	"github.com/dealreg/dealreg/eventstore"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -390,4 +391,46 @@ func TestMatchEval(t *testing.T) {
 	code, _, errOut = runCLI(t, "", "match", "eval", "--pairs", pairs)
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "missing column")
+}
+
+// make eval and make train: several --pairs files, the cross-validated
+// report, and a retrained model identical to the committed one.
+func TestMatchEvalCVAndTrain(t *testing.T) {
+	dev, negs := filepath.Join("..", "..", "testdata", "company-names", "dev.csv"), filepath.Join("..", "..", "testdata", "company-names", "dev-negatives.csv")
+	code, out, errOut := runCLI(t, "", "match", "eval", "--pairs", dev, "--pairs", negs, "--cv", "5", "--json")
+	require.Equal(t, 0, code, errOut)
+	var report struct {
+		Model         string  `json:"model"`
+		Pairs         int     `json:"pairs"`
+		NegativeShare float64 `json:"negative_share"`
+		OutOfFold     *struct {
+			Duplicate, Possible struct {
+				Precision          float64 `json:"precision"`
+				Recall             float64 `json:"recall"`
+				RealWorldPrecision float64 `json:"real_world_precision"`
+			}
+		} `json:"out_of_fold"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &report))
+	require.Equal(t, match.ModelVersion(), report.Model)
+	require.Greater(t, report.Pairs, 9000)
+	require.NotNil(t, report.OutOfFold, out)
+	require.GreaterOrEqual(t, report.OutOfFold.Duplicate.Precision, 0.998)
+	require.GreaterOrEqual(t, report.OutOfFold.Possible.Recall, 0.90)
+	require.Greater(t, report.OutOfFold.Possible.RealWorldPrecision, 0.0)
+
+	code, out, _ = runCLI(t, "", "match", "eval", "--pairs", dev+","+negs, "--cv", "5")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "cross-validated: 5 folds")
+	require.Contains(t, out, "real-world P")
+
+	model := filepath.Join(t.TempDir(), "model.json")
+	code, out, errOut = runCLI(t, "", "match", "train", "--pairs", dev, "--pairs", negs, "--out", model)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, match.ModelVersion())
+	body, err := os.ReadFile(model)
+	require.NoError(t, err)
+	m, err := match.ParseModel(body)
+	require.NoError(t, err)
+	require.Equal(t, match.ModelVersion(), m.Version())
 }

@@ -20,8 +20,9 @@ type Account struct {
 }
 
 // Signal is one piece of evidence behind a Result, shown to the reviewer so
-// that a verdict can be understood and challenged. Score is the similarity
-// the evidence alone supports, or the adjustment it made (negative).
+// that a verdict can be understood and challenged. Score is what the
+// evidence added to the model's log-odds (negative: evidence against), and
+// Detail says it in a reviewer's words.
 type Signal struct {
 	Name   string
 	Score  float64
@@ -50,30 +51,16 @@ func (v Verdict) String() string {
 	return "no_match"
 }
 
-// Score thresholds of the verdicts. SameThreshold is set so that precision
-// on the development set stays at or above 0.99; PossibleThreshold so that
-// nine in ten true duplicates at least reach a reviewer.
-const (
-	SameThreshold     = 0.85
-	PossibleThreshold = 0.5
-)
-
-// VerdictFor maps a score to a verdict using the package thresholds.
-func VerdictFor(score float64) Verdict {
-	switch {
-	case score >= SameThreshold:
-		return Same
-	case score >= PossibleThreshold:
-		return Possible
-	}
-	return NoMatch
-}
+// VerdictFor maps a score to a verdict at the committed model's
+// thresholds (DefaultModel().Thresholds()).
+func VerdictFor(score float64) Verdict { return DefaultModel().verdict(score) }
 
 // Result is the outcome of comparing two accounts.
 type Result struct {
-	Score   float64 // in [0,1]
+	Score   float64 // in [0,1]: the model's probability that the accounts are one
 	Verdict Verdict
 	Signals []Signal // strongest first; the explanation shown to reviewers
+	Model   string   // version of the model that scored the pair
 }
 
 // Compare scores how likely two accounts are the same customer account. It
@@ -191,97 +178,57 @@ func clamp01(x float64) float64 {
 }
 
 func comparePrepared(k *Knowledge, a, b *prepared) Result {
-	var e evidence
-	var adjust []Signal
-	if a.name != nil && b.name != nil {
-		compareNames(&e, a.name, b.name)
+	return DefaultModel().compare(k, a, b, true)
+}
+
+// knownDomainLogit is what a reviewer's decision that an account owns a
+// domain adds to the log-odds: enough for a duplicate on its own.
+const knownDomainLogit = 12
+
+// compare scores a pair; without explain, the Result has no Signals (an
+// Index scores many candidates and explains the few it returns).
+func (m *Model) compare(k *Knowledge, a, b *prepared, explain bool) Result {
+	v := featurizeAs(factsOf(a, b), m.words, explain)
+	z := m.logit(&v)
+	var sig []Signal
+	if explain {
+		sig = m.signals(&v)
 	}
-	if a.domain.label != "" && b.domain.label != "" {
-		switch {
-		case a.domain.registrable == b.domain.registrable:
-			e.add("domain_equal", 0.97, a.domain.registrable)
-		case a.domain.label == b.domain.label:
-			e.add("domain_label_equal", 0.9, a.domain.registrable+" ~ "+b.domain.registrable)
+	fixed := -1.0
+	hitDomain := false
+	if k != nil {
+		switch hit := k.lookup(a, b); {
+		case hit.distinct:
+			fixed = 0
+			sig = append(sig, Signal{Name: "known_distinct", Score: round2(-z), Detail: "a reviewer decided these are different accounts" + quoted(hit.detail)})
+		case hit.alias:
+			fixed = 1
+			sig = append(sig, Signal{Name: "known_alias", Score: math.Max(0, round2(-z)) + knownDomainLogit, Detail: "a reviewer decided these names are one account" + quoted(hit.detail)})
+		case hit.domain:
+			z += knownDomainLogit
+			hitDomain = true
+			sig = append(sig, Signal{Name: "known_domain", Score: knownDomainLogit, Detail: "a reviewer recorded that the account owns the domain" + quoted(hit.detail)})
 		}
 	}
-	if b.name != nil && a.domain.label != "" {
-		compareNameDomain(&e, b.name, a.domain)
-	}
-	if a.name != nil && b.domain.label != "" {
-		compareNameDomain(&e, a.name, b.domain)
-	}
-	score := e.best
-	if a.name != nil && b.name != nil && len(a.name.legal) > 0 && len(b.name.legal) > 0 &&
-		strings.Join(a.name.legal, " ") != strings.Join(b.name.legal, " ") && score > 0 {
-		adjust = append(adjust, Signal{Name: "legal_form_differs", Score: -0.01,
-			Detail: strings.Join(a.name.legal, " ") + " / " + strings.Join(b.name.legal, " ")})
-		score -= 0.01
-	}
-	if a.country != "" && b.country != "" && a.country != b.country {
-		adjust = append(adjust, Signal{Name: "country_mismatch", Score: -0.1, Detail: a.country + " / " + b.country})
-		score -= 0.1
-	}
-	if a.tax != "" && b.tax != "" {
-		if a.tax == b.tax {
-			e.add("tax_id_equal", 1, a.tax)
-			score = 1
-		} else if a.country == "" || b.country == "" || a.country == b.country {
-			// Different registrations of one country: different legal entities.
-			capped := math.Min(score*0.6, 0.6)
-			adjust = append(adjust, Signal{Name: "tax_id_differs", Score: capped - score, Detail: a.tax + " / " + b.tax})
+	score := fixed
+	if score < 0 {
+		score = math.Round(sigmoid(z)*1e6) / 1e6
+		if capped := m.capScore(score, &v); capped != score && !hitDomain {
+			if hasEvidence(&v) {
+				sig = append(sig, Signal{Name: "uncorroborated", Score: 0, Detail: "nothing besides a partly matching name (no domain, tax ID or country): at most a possible duplicate"})
+			} else {
+				sig = append(sig, Signal{Name: "nothing_in_common", Score: 0, Detail: "no word, acronym, domain or tax ID in common"})
+			}
 			score = capped
 		}
 	}
-	if k != nil {
-		score = k.apply(a, b, score, &e, &adjust)
-	}
-	score = clamp01(score)
-	score = math.Round(score*1e6) / 1e6
-	sig := append(e.signals, adjust...)
 	sort.SliceStable(sig, func(i, j int) bool {
-		if sig[i].Score != sig[j].Score {
-			return sig[i].Score > sig[j].Score
+		if ai, aj := math.Abs(sig[i].Score), math.Abs(sig[j].Score); ai != aj {
+			return ai > aj
 		}
-		if sig[i].Name != sig[j].Name {
-			return sig[i].Name < sig[j].Name
-		}
-		return sig[i].Detail < sig[j].Detail
+		return sig[i].Name < sig[j].Name
 	})
-	return Result{Score: score, Verdict: VerdictFor(score), Signals: sig}
-}
-
-// compareNames adds the evidence two company names give.
-func compareNames(e *evidence, a, b *name) {
-	var main evidence
-	compareMain(&main, a, b)
-	// A parenthesised qualifier on one side only, or different ones on both
-	// sides, usually marks a national subsidiary ("Merck (India)" and
-	// "Merck (Japan)"): the names may match, but not with certainty.
-	if main.best >= SameThreshold && (a.alt != nil || b.alt != nil) &&
-		(a.alt == nil || b.alt == nil || a.alt.key != b.alt.key) {
-		detail := a.key + " ~ " + b.key
-		if a.alt != nil && b.alt != nil {
-			main = evidence{}
-			main.add("name_qualifier_differs", 0.7, detail+" ("+a.alt.key+" / "+b.alt.key+")")
-		} else {
-			main = evidence{}
-			main.add("name_equal_one_qualified", 0.8, detail)
-		}
-	}
-	e.signals = append(e.signals, main.signals...)
-	e.best = math.Max(e.best, main.best)
-	// Text in parentheses is often a former name or an acronym: compare it
-	// with the other main name, but never let it alone make a Same verdict.
-	for _, pair := range [][2]*name{{a.alt, b}, {a, b.alt}} {
-		if pair[0] == nil || pair[1] == nil || !hasDistinctive(pair[0]) {
-			continue
-		}
-		var sub evidence
-		compareMain(&sub, pair[0], pair[1])
-		if sub.best > 0 {
-			e.add("parenthesised_name", math.Min(sub.best, 0.8), pair[0].key+" ~ "+pair[1].key)
-		}
-	}
+	return Result{Score: score, Verdict: m.verdict(score), Signals: sig, Model: m.version}
 }
 
 func hasDistinctive(n *name) bool {

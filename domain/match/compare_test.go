@@ -34,19 +34,20 @@ func TestCompareVerdicts(t *testing.T) {
 		{"truncated word", match.Account{Name: "STMicroelectronic Srl."}, match.Account{Name: "STMicroelectronics N.V."}, match.Same},
 		{"translation", match.Account{Name: "Universidad de Lisboa"}, match.Account{Name: "University of Lisbon"}, match.Same},
 		{"translation pharma", match.Account{Name: "Astellas Farma Lda"}, match.Account{Name: "Astellas Pharma Ltd"}, match.Same},
-		{"acronym", match.Account{Name: "IBM"}, match.Account{Name: "International Business Machines"}, match.Possible},
+		{"acronym", match.Account{Name: "IBM"}, match.Account{Name: "International Business Machines"}, match.Same},
 		{"acronym with legal form", match.Account{Name: "Australian Egg Corporation Limited"}, match.Account{Name: "AECL"}, match.Possible},
-		{"acronym in name", match.Account{Name: "MSD Canada"}, match.Account{Name: "Merck Sharp & Dohme Canada"}, match.Possible},
+		{"acronym in name", match.Account{Name: "MSD Canada"}, match.Account{Name: "Merck Sharp & Dohme Canada"}, match.Same},
 		{"acronym prefix", match.Account{Name: "DTE Energy"}, match.Account{Name: "DTE"}, match.Possible},
 		{"domain only", match.Account{Name: "Acme"}, match.Account{Domain: "acme.co.uk"}, match.Same},
 		{"domain url", match.Account{Name: "Acme Ltd"}, match.Account{Domain: "https://www.acme.com/contact"}, match.Same},
-		{"domain concatenated", match.Account{Name: "Terrafix Geosynthetics"}, match.Account{Domain: "terrafixgeo.com"}, match.Same},
-		{"domain vs domain suffix", match.Account{Name: "x", Domain: "acme.com"}, match.Account{Domain: "www.acme.co.uk"}, match.Same},
+		{"domain concatenated", match.Account{Name: "Terrafix Geosynthetics"}, match.Account{Domain: "terrafixgeo.com"}, match.Possible},
+		{"domain vs domain suffix", match.Account{Name: "x", Domain: "acme.com"}, match.Account{Domain: "www.acme.co.uk"}, match.Possible}, // another country's company, perhaps
+		{"same domain", match.Account{Name: "x", Domain: "acme.com"}, match.Account{Domain: "www.acme.com"}, match.Same},
 		{"domain other company", match.Account{Name: "Foundation Medicine"}, match.Account{Domain: "bg-medicine.com"}, match.NoMatch},
 		{"shared generic word", match.Account{Name: "ICON Clinical Research"}, match.Account{Name: "CT Clinical Research"}, match.NoMatch},
 		{"short words differ", match.Account{Name: "ADS Environmental Services"}, match.Account{Name: "ASL Environmental Sciences"}, match.NoMatch},
-		{"subsidiary is not same", match.Account{Name: "Advanced Semiconductor Engineering"}, match.Account{Name: "Advanced Engineering"}, match.Possible},
-		{"contained name is not same", match.Account{Name: "Loral"}, match.Account{Name: "Loral Command Control Systems"}, match.Possible},
+		{"subsidiary is not same", match.Account{Name: "Advanced Semiconductor Engineering"}, match.Account{Name: "Advanced Engineering"}, match.NoMatch},
+		{"contained name is not same", match.Account{Name: "Loral"}, match.Account{Name: "Loral Command Control Systems"}, match.NoMatch},
 		{"national subsidiary", match.Account{Name: "Merck (India)"}, match.Account{Name: "Merck (Japan)"}, match.Possible},
 		{"unrelated", match.Account{Name: "Aptiv"}, match.Account{Name: "Delphi"}, match.NoMatch},
 		{"tax id equal", match.Account{Name: "Aptiv", TaxID: "ES-B12345678", Country: "ES"}, match.Account{Name: "Delphi", TaxID: "b12345678", Country: "es"}, match.Same},
@@ -71,12 +72,13 @@ func TestCompareSignals(t *testing.T) {
 		names[s.Name] = true
 	}
 	require.True(t, names["name_equal"])
-	require.True(t, names["country_mismatch"])
+	require.True(t, names["country_differs"])
 	require.True(t, names["legal_form_differs"])
 
 	r = match.Compare(match.Account{Name: "Acme GmbH", TaxID: "DE1", Country: "DE"}, match.Account{Name: "Acme", TaxID: "DE2", Country: "DE"})
-	require.Less(t, r.Score, match.SameThreshold)
-	require.Equal(t, "tax_id_differs", r.Signals[len(r.Signals)-1].Name)
+	dup, _ := match.DefaultModel().Thresholds()
+	require.Less(t, r.Score, dup)
+	require.Contains(t, signalNames(r), "tax_id_differs")
 }
 
 func TestNormalise(t *testing.T) {
@@ -106,7 +108,7 @@ func TestKnowledge(t *testing.T) {
 	k.AddDistinct("KAN Research Institute", "Kan Research Institute, Inc.")
 	r := match.CompareWith(k, a, b)
 	require.Equal(t, match.NoMatch, r.Verdict)
-	require.Equal(t, "known_distinct", r.Signals[len(r.Signals)-1].Name)
+	require.Contains(t, signalNames(r), "known_distinct")
 
 	// An alias makes two dissimilar names match.
 	c, d := match.Account{Name: "Aptiv PLC"}, match.Account{Name: "Delphi Automotive"}
@@ -114,7 +116,7 @@ func TestKnowledge(t *testing.T) {
 	k.AddAlias("Aptiv", "Delphi Automotive")
 	r = match.CompareWith(k, c, d)
 	require.Equal(t, match.Same, r.Verdict)
-	require.Equal(t, "known_alias", r.Signals[0].Name)
+	require.Contains(t, signalNames(r), "known_alias")
 	require.Equal(t, r, match.CompareWith(k, d, c))
 	require.Equal(t, []string{"aptiv", "delphi automotive"}, k.Aliases("APTIV"))
 
@@ -135,4 +137,12 @@ func TestLooksLikeDomain(t *testing.T) {
 	} {
 		require.Equal(t, want, match.LooksLikeDomain(s), s)
 	}
+}
+
+func signalNames(r match.Result) []string {
+	var out []string
+	for _, s := range r.Signals {
+		out = append(out, s.Name)
+	}
+	return out
 }

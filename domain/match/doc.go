@@ -4,9 +4,11 @@
 //
 // Company names arrive as partners type them: with or without accents, legal
 // forms (S.A., GmbH, Co., Ltd.), punctuation, typos, acronyms, translations,
-// or only a web domain. Compare turns two accounts into a similarity score in
-// [0,1], a Verdict (NoMatch, Possible, Same) and the list of Signals that led
-// to it, which is what a reviewer sees. CompareWith also consults Knowledge:
+// or only a web domain. Compare turns two accounts into a score in [0,1] (the
+// probability, under the committed Model, that they are one organisation), a
+// Verdict (NoMatch, Possible, Same) and the Signals that led to it, each with
+// what it added to the log-odds, which is what a reviewer sees. Train fits
+// the model on labelled pairs with cross-validation (docs/matching.md). CompareWith also consults Knowledge:
 // decisions reviewers already took (aliases, "not the same" pairs, extra
 // domains). Index generates candidates among many claims through inverted
 // indexes so that a duplicate check stays fast at millions of claims, and

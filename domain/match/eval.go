@@ -88,19 +88,36 @@ func accountFromText(s string) Account {
 	return Account{Name: s}
 }
 
+// RealWorldNegativeShare is the share of candidate pairs that are
+// different organisations in a live claim book; Report reweights its
+// precision to it.
+const RealWorldNegativeShare = 0.57
+
 // Report is the evaluation of the matcher on labelled pairs at its two
-// thresholds: "duplicate" counts a pair as predicted same when Compare
-// says Same, "possible" when it says Possible or Same.
+// thresholds: "duplicate" counts a pair as predicted same when the score
+// reaches the duplicate threshold (verdict Same), "possible" when it
+// reaches the possible one (Possible or Same).
 type Report struct {
-	Duplicate ThresholdReport `json:"duplicate"`
-	Possible  ThresholdReport `json:"possible"`
+	Model string `json:"model,omitempty"`
+	// CrossValidated is set when the scores are out-of-fold predictions.
+	CrossValidated bool `json:"cross_validated,omitempty"`
+	Pairs          int  `json:"pairs"`
+	// NegativeShare is the share of different pairs in the input.
+	NegativeShare float64         `json:"negative_share"`
+	Duplicate     ThresholdReport `json:"duplicate"`
+	Possible      ThresholdReport `json:"possible"`
 }
 
 // ThresholdReport holds precision and recall over all pairs plus the same
-// figures per kind of pair.
+// figures per kind of pair. RealWorldPrecision is the precision the
+// matcher would have if different pairs were RealWorldNegativeShare of the
+// input (their counts reweighted); recall does not depend on the mix.
 type ThresholdReport struct {
-	Precision float64 `json:"precision"`
-	Recall    float64 `json:"recall"`
+	Threshold          float64 `json:"threshold"`
+	Precision          float64 `json:"precision"`
+	Recall             float64 `json:"recall"`
+	RealWorldPrecision float64 `json:"real_world_precision"`
+	FalsePositiveRate  float64 `json:"false_positive_rate"`
 	Counts
 	ByKind map[string]KindReport `json:"by_kind"`
 }
@@ -127,19 +144,41 @@ type KindReport struct {
 	Counts
 }
 
-// Evaluate compares every pair and reports precision and recall at the
-// duplicate (Same) and possible (Possible or Same) thresholds.
+// Evaluate compares every pair with the committed model and reports
+// precision and recall at its duplicate and possible thresholds.
 func Evaluate(pairs []Pair) Report {
-	dup := map[string]*Counts{}
-	pos := map[string]*Counts{}
+	scores := make([]float64, len(pairs))
+	for i, p := range pairs {
+		scores[i] = Compare(p.A, p.B).Score
+	}
+	m := DefaultModel()
+	r := evaluateScores(pairs, scores, m.dup, m.pos)
+	r.Model = m.version
+	return r
+}
+
+// CrossValidate trains the model k times on the pairs (Train), each time
+// leaving one fold of organisations out, and reports the out-of-fold
+// predictions at the thresholds chosen on them: the figures to expect on
+// organisations the model never saw.
+func CrossValidate(pairs []Pair, opt TrainOptions) (Report, error) {
+	_, cv, err := Train(pairs, opt)
+	if err != nil {
+		return Report{}, err
+	}
+	return cv.Report, nil
+}
+
+func evaluateScores(pairs []Pair, scores []float64, dup, pos float64) Report {
+	byDup := map[string]*Counts{}
+	byPos := map[string]*Counts{}
 	var dupAll, posAll Counts
-	for _, p := range pairs {
-		v := Compare(p.A, p.B).Verdict
+	for i, p := range pairs {
 		for _, x := range []struct {
 			by   map[string]*Counts
 			all  *Counts
 			pred bool
-		}{{dup, &dupAll, v == Same}, {pos, &posAll, v >= Possible}} {
+		}{{byDup, &dupAll, scores[i] >= dup}, {byPos, &posAll, scores[i] >= pos}} {
 			c := x.by[p.Kind]
 			if c == nil {
 				c = &Counts{}
@@ -149,7 +188,30 @@ func Evaluate(pairs []Pair) Report {
 			x.all.tally(p.Same, x.pred)
 		}
 	}
-	return Report{Duplicate: thresholdReport(dupAll, dup), Possible: thresholdReport(posAll, pos)}
+	r := Report{Pairs: len(pairs), Duplicate: thresholdReport(dup, dupAll, byDup), Possible: thresholdReport(pos, posAll, byPos)}
+	r.NegativeShare = ratio(posAll.FP+posAll.TN, posAll.N)
+	return r
+}
+
+// Summary is the report in one line: precision and recall at both
+// thresholds, the real-world precision and the false-positive rate of each
+// negative kind at the possible threshold.
+func (r Report) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "duplicate P %.4f R %.4f (real-world P %.4f); possible P %.4f R %.4f (real-world P %.4f)",
+		r.Duplicate.Precision, r.Duplicate.Recall, r.Duplicate.RealWorldPrecision,
+		r.Possible.Precision, r.Possible.Recall, r.Possible.RealWorldPrecision)
+	kinds := make([]string, 0, len(r.Possible.ByKind))
+	for k := range r.Possible.ByKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		if fpr := r.Possible.ByKind[k].FalsePositiveRate; fpr != nil {
+			fmt.Fprintf(&b, "; FPR %s %.3f", k, *fpr)
+		}
+	}
+	return b.String()
 }
 
 func (c *Counts) tally(same, pred bool) {
@@ -173,12 +235,23 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-func thresholdReport(all Counts, by map[string]*Counts) ThresholdReport {
+func thresholdReport(threshold float64, all Counts, by map[string]*Counts) ThresholdReport {
 	r := ThresholdReport{
-		Precision: ratio(all.TP, all.TP+all.FP),
-		Recall:    ratio(all.TP, all.TP+all.FN),
-		Counts:    all,
-		ByKind:    map[string]KindReport{},
+		Threshold:         threshold,
+		Precision:         ratio(all.TP, all.TP+all.FP),
+		Recall:            ratio(all.TP, all.TP+all.FN),
+		FalsePositiveRate: ratio(all.FP, all.FP+all.TN),
+		Counts:            all,
+		ByKind:            map[string]KindReport{},
+	}
+	// Reweighted precision: expected false positives if negatives were
+	// RealWorldNegativeShare of the pairs, positives the rest.
+	if pos, neg := all.TP+all.FN, all.FP+all.TN; pos > 0 && neg > 0 {
+		tpr, fpr := float64(all.TP)/float64(pos), float64(all.FP)/float64(neg)
+		t, f := tpr*(1-RealWorldNegativeShare), fpr*RealWorldNegativeShare
+		if t+f > 0 {
+			r.RealWorldPrecision = t / (t + f)
+		}
 	}
 	kinds := make([]string, 0, len(by))
 	for k := range by {

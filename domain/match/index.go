@@ -223,9 +223,8 @@ func (x *Index) Candidates(a Account, limit int) []Match {
 		if c.score < top*minShare {
 			continue
 		}
-		r := comparePreparedOrdered(x.know, q, x.accounts[c.doc])
-		if r.Verdict >= Possible {
-			out = append(out, Match{ID: x.ids[c.doc], Result: r})
+		if r := comparePreparedOrdered(x.know, q, x.accounts[c.doc], false); r.Verdict >= Possible {
+			out = append(out, Match{ID: x.ids[c.doc], Result: comparePreparedOrdered(x.know, q, x.accounts[c.doc], true)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -242,12 +241,13 @@ func (x *Index) Candidates(a Account, limit int) []Match {
 
 // comparePreparedOrdered compares a prepared query with a stored account,
 // keeping CompareWith's argument order so results are identical to it.
-func comparePreparedOrdered(k *Knowledge, q *prepared, b Account) Result {
+func comparePreparedOrdered(k *Knowledge, q *prepared, b Account, explain bool) Result {
 	p := prepareAccount(b)
+	m := DefaultModel()
 	if accountLess(b, q.acc) {
-		return comparePrepared(k, p, q)
+		return m.compare(k, p, q, explain)
 	}
-	return comparePrepared(k, q, p)
+	return m.compare(k, q, p, explain)
 }
 
 type scratch struct {

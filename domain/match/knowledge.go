@@ -1,7 +1,6 @@
 package match
 
 import (
-	"math"
 	"sort"
 	"sync"
 )
@@ -155,8 +154,15 @@ func (k *Knowledge) isDistinct(a, b string) bool {
 	return false
 }
 
-// apply adjusts a computed score with reviewer decisions.
-func (k *Knowledge) apply(a, b *prepared, score float64, e *evidence, adjust *[]Signal) float64 {
+// knowledgeHit is what reviewers decided about a pair of accounts.
+type knowledgeHit struct {
+	distinct, alias, domain bool
+	detail                  string
+}
+
+// lookup finds the reviewers' decisions on two accounts: a recorded "not
+// the same" wins, then an alias, then a domain the account owns.
+func (k *Knowledge) lookup(a, b *prepared) knowledgeHit {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	var ka, kb string
@@ -167,24 +173,21 @@ func (k *Knowledge) apply(a, b *prepared, score float64, e *evidence, adjust *[]
 		kb = b.name.key
 	}
 	if ka != "" && kb != "" && k.isDistinct(ka, kb) {
-		*adjust = append(*adjust, Signal{Name: "known_distinct", Score: -score, Detail: ka + " / " + kb})
-		return 0
+		return knowledgeHit{distinct: true, detail: ka + " / " + kb}
 	}
 	if ka != "" && kb != "" && ka != kb && k.sameGroup(ka, kb) {
-		e.add("known_alias", 1, ka+" = "+kb)
-		return 1
+		return knowledgeHit{alias: true, detail: ka + " = " + kb}
 	}
-	check := func(n string, d webDomain) {
-		if n == "" || d.registrable == "" {
-			return
+	for _, c := range []struct {
+		n string
+		d webDomain
+	}{{ka, b.domain}, {kb, a.domain}} {
+		if c.n == "" || c.d.registrable == "" {
+			continue
 		}
-		owner, ok := k.domains[d.registrable]
-		if ok && (owner == n || k.sameGroup(owner, n)) {
-			e.add("known_domain", 0.95, n+" owns "+d.registrable)
-			score = math.Max(score, 0.95)
+		if owner, ok := k.domains[c.d.registrable]; ok && (owner == c.n || k.sameGroup(owner, c.n)) {
+			return knowledgeHit{domain: true, detail: c.n + " owns " + c.d.registrable}
 		}
 	}
-	check(ka, b.domain)
-	check(kb, a.domain)
-	return score
+	return knowledgeHit{}
 }

@@ -140,6 +140,9 @@ type token struct {
 	text    string
 	weight  float64
 	generic bool
+	// trailing marks a word after the legal form that ends the name
+	// proper ("DSM N.V., Heerlen"): a location or department.
+	trailing bool
 }
 
 // name is a company name prepared for comparison.
@@ -152,6 +155,7 @@ type name struct {
 	key      string   // core words joined by spaces
 	squashed string   // core words joined without spaces
 	alt      *name    // the text in parentheses, if any ("Microsurgeonbot (dba MSBAI)")
+	altAlias bool     // alt was marked as another name (dba, formerly...), not a qualifier
 	upper    bool     // typed in capitals only, as acronyms are
 }
 
@@ -169,15 +173,19 @@ func prepareName(s string) *name {
 		// Patent data spells accents in TeX-like words: "I{umlaut over (n)}".
 		s = texAccent.ReplaceAllString(s, "$1")
 	}
-	main, inner := splitParens(s)
+	main, inner, alias := splitParens(s)
 	n := buildName(main)
 	if n.key == "" && inner != "" {
 		return buildName(inner)
 	}
 	if inner != "" {
 		alt := buildName(inner)
-		if alt.key != "" {
+		// "(Pty) Ltd", "(publ)": a legal form in parentheses is a legal form.
+		if onlyLegal(alt.parts) {
+			n.legal = append(n.legal, canonicalLegal(strings.Join(alt.parts, " ")))
+		} else if alt.key != "" {
 			n.alt = alt
+			n.altAlias = alias
 		}
 	}
 	n.raw = raw
@@ -186,9 +194,11 @@ func prepareName(s string) *name {
 
 // splitParens separates text in parentheses or brackets from the rest; the
 // inner text is often a location, a former name or an acronym.
-func splitParens(s string) (outside, inside string) {
+// alias reports whether the inner text was marked as another name of the
+// organisation (dba, aka, formerly, trading as).
+func splitParens(s string) (outside, inside string, alias bool) {
 	if !strings.ContainsAny(s, "([") {
-		return s, ""
+		return s, "", false
 	}
 	var o, in strings.Builder
 	depth := 0
@@ -207,11 +217,14 @@ func splitParens(s string) (outside, inside string) {
 			o.WriteRune(r)
 		}
 	}
-	inner := in.String()
+	inner := strings.ToLower(in.String())
 	for _, p := range []string{"dba ", "d/b/a ", "aka ", "formerly ", "trading as ", "t/a "} {
-		inner = strings.ReplaceAll(strings.ToLower(inner), p, " ")
+		if strings.Contains(inner, p) {
+			inner = strings.ReplaceAll(inner, p, " ")
+			alias = true
+		}
 	}
-	return o.String(), inner
+	return o.String(), inner, alias
 }
 
 func buildName(s string) *name {
@@ -269,12 +282,13 @@ func buildName(s string) *name {
 			continue
 		}
 		c := canonicalWord(w)
-		g := genericWords[c] || (i > qualifierFrom && wi > 1)
+		trailing := i > qualifierFrom && wi > 1
+		g := genericWords[c] || trailing
 		wt := 1.0
 		if g {
 			wt = genericWeight
 		}
-		n.core = append(n.core, token{text: c, weight: wt, generic: g})
+		n.core = append(n.core, token{text: c, weight: wt, generic: g, trailing: trailing})
 	}
 	if len(n.core) == 0 && len(n.words) > 0 {
 		// A name made only of stop words ("The And") keeps them.
@@ -302,6 +316,34 @@ const genericWeight = 0.3
 // removed anywhere in the name (AB Volvo, Kabushiki Kaisha Toshiba, Acme
 // GmbH & Co. KG) unless nothing else would remain.
 func markLegal(words []string) []bool {
+	flags, any := markLegalWords(words)
+	if !any {
+		return flags
+	}
+	for i, f := range flags {
+		if !f && !stopWords[words[i]] {
+			return flags
+		}
+	}
+	return make([]bool, len(words)) // nothing but legal forms: keep them all
+}
+
+// onlyLegal reports whether words are legal forms and stop words only.
+func onlyLegal(words []string) bool {
+	flags, any := markLegalWords(words)
+	if !any {
+		return false
+	}
+	for i, f := range flags {
+		if !f && !stopWords[words[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// markLegalWords flags the words of legal forms and reports whether any.
+func markLegalWords(words []string) ([]bool, bool) {
 	flags := make([]bool, len(words))
 	any := false
 	for i := 0; i < len(words); {
@@ -321,15 +363,7 @@ func markLegal(words []string) []bool {
 		any = true
 		i += best
 	}
-	if !any {
-		return flags
-	}
-	for i, f := range flags {
-		if !f && !stopWords[words[i]] {
-			return flags
-		}
-	}
-	return make([]bool, len(words)) // nothing but legal forms: keep them all
+	return flags, any
 }
 
 func equalSeq(a, b []string) bool {

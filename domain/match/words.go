@@ -11,7 +11,7 @@ var legalForms = []string{
 	// English-speaking countries.
 	"inc", "incorporated", "corp", "corporation", "co", "company", "cos", "companies",
 	"ltd", "limited", "llc", "l l c", "llp", "lp", "plc", "pllc", "pc", "ulc", "lc",
-	"co ltd", "company limited", "pvt", "pvt ltd", "private limited", "pte", "pte ltd",
+	"co ltd", "company limited", "pvt", "pvt ltd", "opc", "opc pvt ltd", "private limited", "pte", "pte ltd",
 	"pty", "pty ltd", "proprietary", "proprietary limited", "sole proprietorship",
 	"cic", "cio", "trust", "the",
 	// Group and holding words.
@@ -198,6 +198,7 @@ var dictionary = func() map[string]string {
 	add("cooperative", "cooperativa cooperatief genossenschaft cooperativo")
 	add("planning", "planificacion planeamento planification planung pianificazione")
 	add("design", "diseno desenho")
+	add("clinic", "clinica clinicas clinique cliniques klinik kliniken kliniek clinico clinics")
 	return m
 }()
 
@@ -226,12 +227,22 @@ shanghai beijing shenzhen guangzhou tianjin hangzhou nanjing wuhan chengdu jiang
 guangdong tokyo osaka seoul taipei taiwan hong kong singapore london paris berlin madrid lisbon porto rome
 milan amsterdam brussels vienna zurich geneva stockholm oslo copenhagen helsinki warsaw prague
 new york california texas boston san francisco
+monterrey guadalajara puebla tijuana bogota medellin    valparaiso buenos aires  
+montevideo asuncion quito guayaquil caracas havana     brasilia   recife
+curitiba campinas barcelona  sevilla seville bilbao zaragoza malaga  munich hamburg frankfurt 
+stuttgart dusseldorf leipzig dresden lyon marseille toulouse  lille bordeaux nantes strasbourg naples turin
+ bologna genoa venice manchester birmingham liverpool leeds glasgow edinburgh    dublin
+antwerp rotterdam utrecht eindhoven    lausanne gothenburg    krakow wroclaw gdansk
+budapest bucharest  athens istanbul ankara   nairobi johannesburg   delhi mumbai bangalore
+chennai kolkata hyderabad karachi lahore dhaka bangkok jakarta manila hanoi kuala lumpur sydney melbourne brisbane
+ auckland toronto montreal vancouver  ottawa chicago     seattle  
+philadelphia detroit minneapolis
 pharma medtech biotech labs laboratory therapeutic oncology imaging vision sensor sensors
 infrastructure property properties realty estate home homes house project projects plus pro
 one two three smart green blue red gold star sun royal premier prime standard universal
 dental coast special atomic book nature railway welding security coordination distribution production event
 hydrology free metallurgy administration technical publisher education training park furniture documentation
-study work synthetic lawyer bookshop royal scientific economic cooperative`)
+study work synthetic lawyer bookshop royal scientific economic cooperative clinic`)
 
 func setOf(s string) map[string]bool {
 	m := map[string]bool{}
