@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -157,12 +156,8 @@ func (p *Conflicts) Apply(rec domain.RecordedEvent) error {
 		if id, err = uuid.Parse(rest); err != nil {
 			return badEvent(rec, "the stream name holds no conflict ID")
 		}
-		ev, err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
-		if errors.Is(err, domain.ErrUnknownEvent) {
-			return badEvent(rec, "this version of dealreg does not know the event; upgrade it")
-		}
-		if err != nil {
-			return badEvent(rec, err.Error())
+		if ev, err = decodeEvent(nil, rec); err != nil {
+			return err
 		}
 	}
 	p.mu.Lock()

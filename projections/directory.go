@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -172,12 +171,8 @@ func (d *Directory) Apply(rec domain.RecordedEvent) error {
 	var ev domain.Event
 	if strings.HasPrefix(rec.Stream, "partner-") || strings.HasPrefix(rec.Stream, "token-") {
 		var err error
-		ev, err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
-		if errors.Is(err, domain.ErrUnknownEvent) {
-			return badEvent(rec, "this version of dealreg does not know the event; upgrade it")
-		}
-		if err != nil {
-			return badEvent(rec, err.Error())
+		if ev, err = decodeEvent(nil, rec); err != nil {
+			return err
 		}
 	}
 	md, _ := ParseMetadata(rec.Metadata)

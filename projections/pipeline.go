@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -94,12 +93,8 @@ func (p *Pipeline) Apply(rec domain.RecordedEvent) error {
 	var ev domain.Event
 	if strings.HasPrefix(rec.Stream, "direct-") {
 		var err error
-		ev, err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
-		if errors.Is(err, domain.ErrUnknownEvent) {
-			return badEvent(rec, "this version of dealreg does not know the event; upgrade it")
-		}
-		if err != nil {
-			return badEvent(rec, err.Error())
+		if ev, err = decodeEvent(nil, rec); err != nil {
+			return err
 		}
 	}
 	p.mu.Lock()

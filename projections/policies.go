@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -108,12 +107,9 @@ func (p *Policies) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
 		p.mu.Unlock()
 		return nil
 	}
-	ev, err := b.Decode(rec)
-	if errors.Is(err, domain.ErrUnknownEvent) {
-		return badEvent(rec, "this version of dealreg does not know the event; upgrade it")
-	}
+	ev, err := decodeEvent(b, rec)
 	if err != nil {
-		return badEvent(rec, err.Error())
+		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -297,16 +297,9 @@ func decodeRegistrationEvent(b *Batch, rec domain.RecordedEvent) (domain.Event, 
 	if !ok {
 		return nil, uuid.Nil, nil
 	}
-	ev, err := b.Decode(rec)
-	if errors.Is(err, domain.ErrUnknownEvent) {
-		// Skipping it would fold the registration over a hole (the next
-		// event would fail the revision check anyway), and the aggregate
-		// could not replay this stream either: the ledger is newer than
-		// this binary.
-		return nil, uuid.Nil, badEvent(rec, "this version of dealreg does not know the event; upgrade it")
-	}
+	ev, err := decodeEvent(b, rec)
 	if err != nil {
-		return nil, uuid.Nil, badEvent(rec, err.Error())
+		return nil, uuid.Nil, err
 	}
 	if _, ok := ev.(domain.RegistrationEvent); !ok {
 		return nil, uuid.Nil, badEvent(rec, "not a registration event")
@@ -316,6 +309,21 @@ func decodeRegistrationEvent(b *Batch, rec domain.RecordedEvent) (domain.Event, 
 		return nil, uuid.Nil, badEvent(rec, "the stream name holds no registration ID")
 	}
 	return ev, id, nil
+}
+
+// decodeEvent decodes rec (once per batch when b holds it) for a view. An
+// event this binary does not know is an error, never skipped: skipping
+// would fold a view over a hole, and the aggregates could not replay the
+// stream either; the ledger is newer than this binary.
+func decodeEvent(b *Batch, rec domain.RecordedEvent) (domain.Event, error) {
+	ev, err := b.Decode(rec)
+	if errors.Is(err, domain.ErrUnknownEvent) {
+		return nil, badEvent(rec, "this version of dealreg does not know the event; upgrade it")
+	}
+	if err != nil {
+		return nil, badEvent(rec, err.Error())
+	}
+	return ev, nil
 }
 
 func badEvent(rec domain.RecordedEvent, why string) error {
