@@ -3,6 +3,7 @@ package match
 import (
 	"container/heap"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -221,13 +222,19 @@ func (x *Index) Candidates(a Account, limit int) []Match {
 	for _, c := range *h {
 		top = max(top, c.score)
 	}
-	out := make([]Match, 0, h.Len())
+	scored := make([]cand, 0, h.Len())
 	for _, c := range *h {
-		if c.score < top*minShare {
-			continue
+		if c.score >= top*minShare {
+			scored = append(scored, c)
 		}
-		if r := comparePreparedOrdered(x.know, q, x.preps[c.doc], false); r.Verdict >= Possible {
-			out = append(out, Match{ID: x.ids[c.doc], Result: comparePreparedOrdered(x.know, q, x.preps[c.doc], true)})
+	}
+	results := make([]Result, len(scored))
+	hit := make([]bool, len(scored))
+	x.compareAll(q, scored, results, hit)
+	out := make([]Match, 0, len(scored))
+	for i, c := range scored {
+		if hit[i] {
+			out = append(out, Match{ID: c.id, Result: results[i]})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -240,6 +247,42 @@ func (x *Index) Candidates(a Account, limit int) []Match {
 		out = out[:limit]
 	}
 	return out
+}
+
+// parallelFrom is the number of candidates per processor from which a
+// check compares them on several processors.
+const parallelFrom = 8
+
+// compareAll compares q with every candidate, setting results[i] and hit[i]
+// for those with verdict Possible or Same. Comparisons are pure, so they
+// run on as many processors as the candidates keep busy (a check's latency
+// is what a submission waits for) with the same results as one by one.
+func (x *Index) compareAll(q *prepared, cands []cand, results []Result, hit []bool) {
+	one := func(i int) {
+		p := x.preps[cands[i].doc]
+		if r := comparePreparedOrdered(x.know, q, p, false); r.Verdict >= Possible {
+			results[i], hit[i] = comparePreparedOrdered(x.know, q, p, true), true
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(cands)/parallelFrom)
+	if workers <= 1 {
+		for i := range cands {
+			one(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() {
+			for i := w; i < len(cands); i += workers {
+				one(i)
+			}
+		})
+	}
+	for i := 0; i < len(cands); i += workers {
+		one(i)
+	}
+	wg.Wait()
 }
 
 // comparePreparedOrdered compares a prepared query with a stored account,
