@@ -1,14 +1,20 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dealreg/dealreg/api"
 	"github.com/dealreg/dealreg/domain"
 )
 
@@ -78,4 +84,67 @@ func TestMetrics_CountWhatHappened(t *testing.T) {
 	require.Equal(t, 2.0, m["dealreg_review_sla_breaches"])
 	require.Contains(t, m, "go_goroutines")
 	require.Contains(t, m, "process_resident_memory_bytes")
+}
+
+// Every request is logged with its request ID, which the answer carries in
+// X-Request-Id: one the client sent, or one the server made.
+func TestRequestLog_CarriesTheRequestID(t *testing.T) {
+	h := newHarness(t)
+	var buf syncBuffer
+	srv := httptest.NewServer(api.NewServer(api.Config{Store: h.store, App: h.app, Logger: slog.New(slog.NewJSONHandler(&buf, nil))}).Handler())
+	defer srv.Close()
+	get := func(id string) string {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/v1/review-queue", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+h.tokens["manager"])
+		if id != "" {
+			req.Header.Set("X-Request-Id", id)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		return res.Header.Get("X-Request-Id")
+	}
+	require.Equal(t, "trace-7", get("trace-7"))
+	made := get("")
+	require.NotEmpty(t, made)
+	require.NotEqual(t, made, get(""))
+
+	var ids []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var entry struct {
+			Msg       string `json:"msg"`
+			Path      string `json:"path"`
+			Status    int    `json:"status"`
+			RequestID string `json:"request_id"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &entry), line)
+		if entry.Msg == "request" {
+			require.Equal(t, "/v1/review-queue", entry.Path)
+			require.Equal(t, http.StatusOK, entry.Status)
+			ids = append(ids, entry.RequestID)
+		}
+	}
+	require.Len(t, ids, 3)
+	require.Equal(t, "trace-7", ids[0])
+	require.Equal(t, made, ids[1])
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
