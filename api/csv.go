@@ -116,7 +116,7 @@ func csvUint(n uint64) string { return strconv.FormatUint(n, 10) }
 // registrationColumns are the columns of a registration list in CSV.
 var registrationColumns = []string{
 	"id", "partner_id", "type", "status", "company_name", "domain", "country", "region", "industry",
-	"product_lines", "estimated_value", "currency", "expected_close_date", "verdict", "approved",
+	"product_lines", "estimated_value", "currency", "expected_close_date", "buying_stage", "last_progress_at", "verdict", "approved",
 	"policy_version", "protection_start", "protection_end", "extensions_granted", "reject_reason",
 	"position", "submitted_position", "created_at", "submitted_at", "updated_at",
 }
@@ -137,7 +137,7 @@ func (s *csvStream) registration(v projections.RegistrationView, extra ...string
 	s.add(append([]string{
 		v.ID.String(), v.PartnerID, string(v.Type), string(v.Status), text(v.CompanyName), text(v.Domain),
 		text(v.Country), text(v.Region), text(v.Industry), strings.Join(lines, "; "),
-		v.EstimatedValue.String(), v.Currency, csvTime(v.ExpectedCloseDate), string(v.Verdict),
+		v.EstimatedValue.String(), v.Currency, csvTime(v.ExpectedCloseDate), string(v.BuyingStage), csvTime(v.LastProgressAt), string(v.Verdict),
 		strconv.FormatBool(v.Approved), policy, csvTime(v.ProtectionStart), csvTime(v.ProtectionEnd),
 		strconv.Itoa(v.ExtensionsGranted), string(v.RejectReason), csvUint(v.Position), submittedPos,
 		csvTime(v.CreatedAt), csvTime(v.SubmittedAt), csvTime(v.UpdatedAt),

@@ -132,6 +132,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/accounts/decisions", "POST /v1/accounts/subsidiaries",
 		"GET /v1/conflicts", "POST /v1/conflicts",
 		"GET /v1/policies", "POST /v1/policies", "GET /v1/policies/current",
+		"GET /metrics", "GET /v1/pipeline/summary", // the summary: see TestPipelineSummary
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -208,25 +207,7 @@ func (s *Server) createRegistration(c echo.Context) error {
 
 func (s *Server) listRegistrations(c echo.Context) error {
 	q := c.QueryParams()
-	var fields []domain.FieldError
-	f := projections.ListFilter{
-		PartnerID: q.Get("partner"),
-		Type:      domain.RegistrationType(q.Get("type")),
-		Country:   q.Get("country"),
-		Region:    q.Get("region"),
-	}
-	for _, st := range q["status"] {
-		for part := range strings.SplitSeq(st, ",") {
-			if !knownStatus(domain.Status(part)) {
-				fields = append(fields, domain.FieldError{Field: "status", Code: domain.FieldInvalid, Message: fmt.Sprintf("%q is not a registration status", part)})
-				continue
-			}
-			f.Status = append(f.Status, domain.Status(part))
-		}
-	}
-	if f.Type != "" && !f.Type.Valid() {
-		fields = append(fields, domain.FieldError{Field: "type", Code: domain.FieldInvalid, Message: "must be one of: opportunity, named_account"})
-	}
+	f, fields := s.listFilter(c)
 	limit := 0
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -375,6 +356,7 @@ func (s *Server) registrationRoutes(g router) {
 	g.POST("/registrations", s.createRegistration)
 	g.GET("/registrations", s.listRegistrations)
 	g.GET("/registrations/:id", s.getRegistration)
+	g.GET("/pipeline/summary", s.pipelineSummary)
 	g.PATCH("/registrations/:id", s.amendRegistration)
 	g.POST("/registrations/:id/submit", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
 		return a.Submit(ctx, call, id)

@@ -318,6 +318,22 @@ func (s *Service) List(caller Caller, f projections.ListFilter, cursor string, l
 	return items, next, err
 }
 
+// Summary groups the registrations caller may see (a partner: its own
+// only, whatever its filter names) that match f.
+func (s *Service) Summary(caller Caller, f projections.ListFilter, groupBy []string) (projections.Summary, error) {
+	if err := mayRead(caller); err != nil {
+		return projections.Summary{}, err
+	}
+	if caller.Actor.Role == domain.RolePartner {
+		if f.PartnerID != "" && f.PartnerID != caller.Actor.PartnerID {
+			f.PartnerID = "\x00" // matches nothing: another partner's pipeline looks empty, as if it had none
+		} else {
+			f.PartnerID = caller.Actor.PartnerID
+		}
+	}
+	return s.Registrations.Summary(f, groupBy)
+}
+
 // ReviewQueue returns the registrations awaiting a decision, for vendor
 // staff and auditors.
 func (s *Service) ReviewQueue(caller Caller, limit int) ([]projections.ReviewItem, error) {

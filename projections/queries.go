@@ -27,6 +27,19 @@ type ListFilter struct {
 	Type      domain.RegistrationType
 	Country   string
 	Region    string
+	// Vertical (the account's industry), Stage (buying stage), Quarter
+	// (of the expected close, "2026-Q3") and ProductLine (one of the
+	// opportunity's) match exactly, ProductLine and Vertical without
+	// regard to case.
+	Vertical    string
+	Stage       domain.BuyingStage
+	Quarter     string
+	ProductLine string
+	// ExpiringBefore keeps protected registrations whose protection lapses
+	// before it; StaleBefore keeps protected registrations whose last
+	// progress (update, approval, extension, renewal) is before it.
+	ExpiringBefore time.Time
+	StaleBefore    time.Time
 }
 
 // where returns the SQL condition and arguments that select f.
@@ -43,11 +56,24 @@ func (f ListFilter) where() (string, []any) {
 	}
 	for _, c := range []struct {
 		col, val string
-	}{{"partner_id", f.PartnerID}, {"type", string(f.Type)}, {"country", strings.ToLower(f.Country)}, {"region", strings.ToLower(f.Region)}} {
+	}{{"partner_id", f.PartnerID}, {"type", string(f.Type)}, {"country", strings.ToLower(f.Country)}, {"region", strings.ToLower(f.Region)},
+		{"industry", strings.ToLower(f.Vertical)}, {"stage", string(f.Stage)}, {"close_q", f.Quarter}} {
 		if c.val != "" {
 			conds = append(conds, c.col+" = ?")
 			args = append(args, c.val)
 		}
+	}
+	if f.ProductLine != "" {
+		conds = append(conds, `instr(products, ?) > 0`)
+		args = append(args, productsColumn([]string{f.ProductLine}))
+	}
+	if !f.ExpiringBefore.IsZero() {
+		conds = append(conds, "protected = 1 AND lapses_at < ?")
+		args = append(args, f.ExpiringBefore.UnixNano())
+	}
+	if !f.StaleBefore.IsZero() {
+		conds = append(conds, "protected = 1 AND progress_at < ?")
+		args = append(args, f.StaleBefore.UnixNano())
 	}
 	return strings.Join(conds, " AND "), args
 }

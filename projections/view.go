@@ -27,10 +27,16 @@ type RegistrationView struct {
 	Region      string `json:"region,omitempty"`
 	Industry    string `json:"industry,omitempty"`
 
-	ProductLines      []string        `json:"product_lines,omitempty"`
-	EstimatedValue    decimal.Decimal `json:"estimated_value"`
-	Currency          string          `json:"currency,omitempty"`
-	ExpectedCloseDate time.Time       `json:"expected_close_date,omitzero"`
+	ProductLines      []string           `json:"product_lines,omitempty"`
+	EstimatedValue    decimal.Decimal    `json:"estimated_value"`
+	Currency          string             `json:"currency,omitempty"`
+	ExpectedCloseDate time.Time          `json:"expected_close_date,omitzero"`
+	BuyingStage       domain.BuyingStage `json:"buying_stage,omitempty"`
+	// LastProgressAt is the recorded time of the latest sign that the deal
+	// moves: a progress update, the approval, an extension granted or a
+	// renewal. Pipeline hygiene calls a protected registration stale when
+	// it is too long ago.
+	LastProgressAt time.Time `json:"last_progress_at,omitzero"`
 
 	// Attempt counts submissions; SubmittedPolicyVersion is the policy of
 	// the latest one, the one its review SLA comes from.
@@ -104,6 +110,7 @@ type registration struct {
 	submittedAt       time.Time
 	lastSubmittedPos  uint64
 	lastSubmittedAt   time.Time
+	lastProgressAt    time.Time
 	rejectExplanation string
 	rejectGuidance    string
 	finding           *domain.RegistrationVerdictRecorded // the latest verdict
@@ -137,6 +144,8 @@ func (r *registration) observe(rec domain.RecordedEvent, e domain.Event) {
 		r.rejectExplanation, r.rejectGuidance = e.Explanation, e.Guidance
 	case domain.RegistrationVerdictRecorded:
 		r.finding = &e
+	case domain.RegistrationProgressed, domain.RegistrationApproved, domain.RegistrationExtensionGranted, domain.RegistrationRenewed:
+		r.lastProgressAt = rec.RecordedAt
 	}
 }
 
@@ -160,6 +169,8 @@ func (r *registration) buildView(updatedAt time.Time) RegistrationView {
 		EstimatedValue:         opp.EstimatedValue.Amount,
 		Currency:               opp.EstimatedValue.Currency,
 		ExpectedCloseDate:      opp.ExpectedCloseDate,
+		BuyingStage:            opp.BuyingStage,
+		LastProgressAt:         r.lastProgressAt,
 		Attempt:                a.Attempt(),
 		SubmittedPolicyVersion: a.SubmittedPolicyVersion(),
 		Verdict:                a.Verdict(),
