@@ -33,7 +33,21 @@ func startService(t require.TestingT, store domain.EventStore, clock domain.Cloc
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, svc.Start(ctx, false))
+	enrolStatePartners(t, svc)
 	return svc
+}
+
+// enrolStatePartners enrols the partners the tests register for, once per
+// ledger: a partner the directory does not know is eligible for nothing.
+func enrolStatePartners(t require.TestingT, svc *Service) {
+	admin := Call{Caller: Caller{Actor: domain.Actor{ID: "admin", Role: domain.RoleAdmin}}}
+	for _, p := range statePartners {
+		if _, ok := svc.Directory.Partner(p); ok {
+			continue
+		}
+		_, err := svc.AddPartner(context.Background(), admin, domain.Partner{ID: p, Name: p, Tier: domain.TierGold})
+		require.NoError(t, err)
+	}
 }
 
 // probeAccounts are checked against the claim book to compare books.

@@ -76,6 +76,13 @@ var eventRegistry = buildRegistry(
 	codecFor[PolicyPublished](1),
 	codecFor[PolicyWithdrawn](1),
 	codecFor[PolicyAcknowledged](1),
+	// The partner program (domain/partner_program.go, domain/violation.go).
+	codecFor[PartnerCredentialRecorded](1),
+	codecFor[PartnerSuspended](1),
+	codecFor[PartnerReinstated](1),
+	codecFor[PartnerTerminated](1),
+	codecFor[RegistrationViolationRecorded](1),
+	codecFor[RegistrationRevoked](1),
 )
 
 type namedCodec struct {
@@ -373,3 +380,33 @@ func DecodeRecorded(recs []RecordedEvent) ([]Event, error) {
 	}
 	return out, nil
 }
+
+// EventType returns "PartnerCredentialRecorded".
+func (PartnerCredentialRecorded) EventType() string { return "PartnerCredentialRecorded" }
+
+// EventType returns "PartnerSuspended".
+func (PartnerSuspended) EventType() string { return "PartnerSuspended" }
+
+// EventType returns "PartnerReinstated".
+func (PartnerReinstated) EventType() string { return "PartnerReinstated" }
+
+// EventType returns "PartnerTerminated".
+func (PartnerTerminated) EventType() string { return "PartnerTerminated" }
+
+// EventType returns "RegistrationViolationRecorded".
+func (RegistrationViolationRecorded) EventType() string { return "RegistrationViolationRecorded" }
+
+// EventType returns "RegistrationRevoked".
+func (RegistrationRevoked) EventType() string { return "RegistrationRevoked" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationViolationRecorded) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// AggregateID returns the registration ID.
+func (e RegistrationRevoked) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the command time.
+func (e RegistrationViolationRecorded) OccurredAt() time.Time { return e.At }
+
+// OccurredAt returns the command time.
+func (e RegistrationRevoked) OccurredAt() time.Time { return e.At }

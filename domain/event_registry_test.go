@@ -73,6 +73,15 @@ func sampleEvents() []domain.Event {
 			Notice: domain.PartnerNotice{Audience: domain.AudienceAllPartners, From: at, AcknowledgeBy: end}, PublishedBy: "exec", PublisherRole: domain.RoleExecutive, At: at},
 		domain.PolicyWithdrawn{Version: 2, Reason: "typo", WithdrawnBy: "leader", At: at},
 		domain.PolicyAcknowledged{Version: 2, PartnerID: "acme", AcknowledgedBy: "token:1", At: at},
+		// The partner program.
+		domain.PartnerCredentialRecorded{PartnerID: "acme", Credential: domain.Credential{Kind: domain.CredentialCertification, Name: "hr-suite-sales", Issued: at.Add(-domain.Day), Expires: end}, RecordedBy: "cm", At: at},
+		domain.PartnerSuspended{PartnerID: "acme", Until: end, Reason: "r", PolicyVersion: 2, SuspendedBy: "cm", At: at},
+		domain.PartnerReinstated{PartnerID: "acme", Reason: "r", ReinstatedBy: "dir", At: at},
+		domain.PartnerTerminated{PartnerID: "acme", Reason: "r", PolicyVersion: 2, TerminatedBy: "dir", At: at},
+		domain.RegistrationViolationRecorded{RegistrationID: id, ViolationID: earlierID, PartnerID: "acme", Kind: domain.ViolationFalseInformation,
+			Evidence: domain.ViolationEvidence{Statement: "the CFO never met them", References: []string{"CRM-1"}, Documents: []domain.Attachment{{SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 12, ContentType: "application/pdf", Filename: "intro.pdf"}}},
+			Sanction: domain.Sanction{Revoke: true, SuspendedUntil: end, Protections: domain.ProtectionsKept}, PolicyVersion: 2, RecordedBy: "cm", RecorderRole: domain.RoleChannelManager, At: at},
+		domain.RegistrationRevoked{RegistrationID: id, Reason: domain.RevokedForViolation, ViolationID: earlierID, ProtectionEnd: end, PolicyVersion: 2, RevokedBy: "cm", At: at},
 	}
 }
 

@@ -35,6 +35,7 @@ func (t RegistrationType) Valid() bool { return t == TypeOpportunity || t == Typ
 //	active | extension_requested ──▶ expired | closed_won | closed_lost
 //	any non-final status ──withdraw──▶ withdrawn(end)
 //	named account: active (near end) | expired (within grace) ──renew──▶ active
+//	any submitted, non-final status ──violation or partner standing──▶ revoked(end)
 type Status string
 
 // The registration statuses.
@@ -59,7 +60,7 @@ const (
 // expired) can change a registration in status s.
 func (s Status) Final() bool {
 	switch s {
-	case StatusRejected, StatusDuplicate, StatusExpired, StatusClosedWon, StatusClosedLost, StatusWithdrawn:
+	case StatusRejected, StatusDuplicate, StatusExpired, StatusClosedWon, StatusClosedLost, StatusWithdrawn, StatusRevoked:
 		return true
 	}
 	return false
@@ -295,6 +296,14 @@ func (r *Registration) Apply(e Event) error {
 		r.attachments = append(r.attachments, e.Attachment)
 	case RegistrationConflictDecided:
 		r.applyConflictDecided(e)
+	case RegistrationViolationRecorded:
+		// A fact for reviewers and the partner's standing; a revocation
+		// that follows from it is its own event.
+	case RegistrationRevoked:
+		r.status = StatusRevoked
+		if r.protectionEnd.After(e.At) {
+			r.protectionEnd = e.At
+		}
 	default:
 		return Errorf(EINTERNAL, "apply: unknown registration event %s", e.EventType())
 	}

@@ -253,6 +253,10 @@ func describe(e domain.Event) (summary, actor string) {
 			return fmt.Sprintf("Conflict decided: co-registered, %s%% share (%s)", e.SharePercent.String(), e.PolicyClause), e.DecidedBy
 		}
 		return "Conflict decided: this registration lost (" + e.PolicyClause + ")", e.DecidedBy
+	case domain.RegistrationViolationRecorded:
+		return describeViolation(e), e.RecordedBy
+	case domain.RegistrationRevoked:
+		return "Revoked: " + strings.ReplaceAll(e.Reason, "_", " "), e.RevokedBy
 	case domain.RegistrationAttachmentAdded:
 		return fmt.Sprintf("Attached %s (%s, sha256 %s)", orUnnamedFile(e.Attachment.Filename), e.Attachment.ContentType, e.Attachment.SHA256), e.AddedBy
 	}
