@@ -157,7 +157,7 @@ func step(t *rapid.T, ctx context.Context, svc *Service, clock *domain.ManualClo
 		v, _ := svc.Registrations.Get(id)
 		return partnerCall(v.PartnerID)
 	}
-	switch rapid.IntRange(0, 11).Draw(t, "op") {
+	switch rapid.IntRange(0, 13).Draw(t, "op") {
 	case 0, 1, 2:
 		p := statePartners[rapid.IntRange(0, len(statePartners)-1).Draw(t, "partner")]
 		c := rapid.IntRange(0, len(companyPool)-1).Draw(t, "company")
@@ -214,6 +214,21 @@ func step(t *rapid.T, ctx context.Context, svc *Service, clock *domain.ManualClo
 			_ = svc.DecideConflict(ctx, executive, c.ID, domain.ConflictDecision{
 				Outcome: domain.OutcomeAward, Winner: c.Parties[0].Key, Rationale: "first with proof", PolicyClause: "partner-first 4.2",
 			})
+		}
+	case 12:
+		if id, ok := pick("violation"); ok {
+			kind := rapid.SampledFrom(domain.ViolationKinds).Draw(t, "kind")
+			_, _ = svc.RecordViolation(ctx, reviewer, id, domain.ViolationReport{Kind: kind, Statement: "found out"})
+		}
+	case 13:
+		p := statePartners[rapid.IntRange(0, len(statePartners)-1).Draw(t, "suspend")]
+		switch rapid.IntRange(0, 2).Draw(t, "standing") {
+		case 0:
+			_, _ = svc.SuspendPartner(ctx, reviewer, p, clock.Now().Add(time.Duration(rapid.IntRange(1, 60).Draw(t, "days"))*domain.Day), "audit")
+		case 1:
+			_, _ = svc.ReinstatePartner(ctx, executive, p, "appeal")
+		case 2:
+			_, _ = svc.RecordCredential(ctx, reviewer, p, domain.Credential{Kind: domain.CredentialTraining, Name: "101", Issued: clock.Now()})
 		}
 	}
 }
