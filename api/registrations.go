@@ -55,6 +55,8 @@ type RegistrationItem struct {
 type ReviewItem struct {
 	projections.ReviewItem
 	Terms *Terms `json:"terms,omitempty"`
+	// Overdue says whether the due time has passed when the queue is read.
+	Overdue bool `json:"overdue"`
 }
 
 type createRegistrationRequest struct {
@@ -443,13 +445,25 @@ func (s *Server) reviewQueue(c echo.Context) error {
 		}
 		limit = n
 	}
-	items, err := s.app.ReviewQueue(callerOf(c), limit)
+	group := c.QueryParam("group")
+	fetch := limit
+	if group != "" {
+		fetch = 0 // filtered below, then cut to limit
+	}
+	items, err := s.app.ReviewQueue(callerOf(c), fetch)
 	if err != nil {
 		return err
 	}
-	out := make([]ReviewItem, len(items))
-	for i, v := range items {
-		out[i] = ReviewItem{ReviewItem: v, Terms: termsOf(v.Terms)}
+	now := s.app.Clock().Now()
+	out := make([]ReviewItem, 0, len(items))
+	for _, v := range items {
+		if group != "" && v.Group != group {
+			continue
+		}
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		out = append(out, ReviewItem{ReviewItem: v, Terms: termsOf(v.Terms), Overdue: v.Overdue(now)})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": out})
 }

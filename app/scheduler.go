@@ -77,6 +77,10 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (int, error) {
 	k, err := s.enforceAllStanding(ctx, now)
 	n += k
 	errs = append(errs, err)
+	// Review reminders and escalations (app/automation.go).
+	k, err = s.runReviewDue(ctx, now)
+	n += k
+	errs = append(errs, err)
 	return n, errors.Join(errs...)
 }
 

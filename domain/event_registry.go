@@ -83,6 +83,11 @@ var eventRegistry = buildRegistry(
 	codecFor[PartnerTerminated](1),
 	codecFor[RegistrationViolationRecorded](1),
 	codecFor[RegistrationRevoked](1),
+	// Approval automation (domain/automation.go).
+	codecFor[RegistrationAutoApproved](1),
+	codecFor[RegistrationRouted](1),
+	codecFor[RegistrationReviewReminderSent](1),
+	codecFor[RegistrationReviewEscalated](1),
 )
 
 type namedCodec struct {
@@ -410,3 +415,39 @@ func (e RegistrationViolationRecorded) OccurredAt() time.Time { return e.At }
 
 // OccurredAt returns the command time.
 func (e RegistrationRevoked) OccurredAt() time.Time { return e.At }
+
+// EventType returns "RegistrationAutoApproved".
+func (RegistrationAutoApproved) EventType() string { return "RegistrationAutoApproved" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationAutoApproved) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the decision time.
+func (e RegistrationAutoApproved) OccurredAt() time.Time { return e.At }
+
+// EventType returns "RegistrationRouted".
+func (RegistrationRouted) EventType() string { return "RegistrationRouted" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationRouted) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the decision time.
+func (e RegistrationRouted) OccurredAt() time.Time { return e.At }
+
+// EventType returns "RegistrationReviewReminderSent".
+func (RegistrationReviewReminderSent) EventType() string { return "RegistrationReviewReminderSent" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationReviewReminderSent) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the decision time.
+func (e RegistrationReviewReminderSent) OccurredAt() time.Time { return e.At }
+
+// EventType returns "RegistrationReviewEscalated".
+func (RegistrationReviewEscalated) EventType() string { return "RegistrationReviewEscalated" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationReviewEscalated) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the decision time.
+func (e RegistrationReviewEscalated) OccurredAt() time.Time { return e.At }

@@ -143,6 +143,7 @@ type Registration struct {
 	rejectReason     RejectReason
 	attachments      []Attachment
 	conflictResult   ConflictResult
+	review           ReviewState // of the latest submission (automation.go)
 	createdAt        time.Time
 	updatedAt        time.Time
 	version          int
@@ -239,6 +240,7 @@ func (r *Registration) Apply(e Event) error {
 		r.submittedAt = e.At
 		r.verdict = ""
 		r.reviewerID = ""
+		r.review = ReviewState{}
 		r.status = StatusSubmitted
 	case RegistrationVerdictRecorded:
 		r.verdict = e.Verdict
@@ -299,6 +301,8 @@ func (r *Registration) Apply(e Event) error {
 	case RegistrationViolationRecorded:
 		// A fact for reviewers and the partner's standing; a revocation
 		// that follows from it is its own event.
+	case RegistrationAutoApproved, RegistrationRouted, RegistrationReviewReminderSent, RegistrationReviewEscalated:
+		r.applyReview(e)
 	case RegistrationRevoked:
 		r.status = StatusRevoked
 		if r.protectionEnd.After(e.At) {
@@ -837,11 +841,15 @@ func (r *Registration) Due(now time.Time, p Policy) []Event {
 }
 
 // ReviewDeadline returns when the vendor must have decided a registration
-// that awaits a decision, the latest submission plus p.ReviewSLA, and false
-// when no decision is awaited.
+// that awaits a decision: the due time it was routed with, or else the
+// latest submission plus p.ReviewSLA; and false when no decision is
+// awaited.
 func (r *Registration) ReviewDeadline(p Policy) (time.Time, bool) {
 	switch r.status {
 	case StatusSubmitted, StatusCleared, StatusPossibleDuplicate, StatusUnderReview:
+		if !r.review.DueAt.IsZero() {
+			return r.review.DueAt, true
+		}
 		return r.submittedAt.Add(p.ReviewSLA), true
 	}
 	return time.Time{}, false
