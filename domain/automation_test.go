@@ -50,7 +50,8 @@ func TestPlanReview_AutoApprovalConditions(t *testing.T) {
 		edit    func(p *domain.Policy, s *domain.RegistrationSubmitted, partner *domain.Partner, st *domain.PartnerStanding, tr *domain.TrackRecord, v *domain.Verdict)
 		failing []string // the conditions that fail; none: approved
 	}{
-		{"every condition holds, at the exact minimum rates", func(*domain.Policy, *domain.RegistrationSubmitted, *domain.Partner, *domain.PartnerStanding, *domain.TrackRecord, *domain.Verdict) {}, nil},
+		{"every condition holds, at the exact minimum rates", func(*domain.Policy, *domain.RegistrationSubmitted, *domain.Partner, *domain.PartnerStanding, *domain.TrackRecord, *domain.Verdict) {
+		}, nil},
 		{"disabled", func(p *domain.Policy, _ *domain.RegistrationSubmitted, _ *domain.Partner, _ *domain.PartnerStanding, _ *domain.TrackRecord, _ *domain.Verdict) {
 			p.AutoApproval.Enabled = false
 		}, []string{domain.CondEnabled}},
