@@ -235,3 +235,69 @@ func TestScenario_AutoApprovalNeedsGoodStanding(t *testing.T) {
 	routed := historyEntry(t, h.get(t, "manager", r.ID), "RegistrationRouted")
 	require.Contains(t, string(routed.Data), `"name":"good_standing"`)
 }
+
+// tokenID returns the ID of the harness token named who.
+func (h *harness) tokenID(t *testing.T, who string) uuid.UUID {
+	t.Helper()
+	c, err := h.app.Authenticate(context.Background(), h.tokens[who])
+	require.NoError(t, err)
+	id, err := uuid.Parse(c.Actor.ID[len("token:"):])
+	require.NoError(t, err)
+	return id
+}
+
+// A reviewer assigned to a group with an approval limit approves only
+// what was routed to its group, up to its limit; a director is not
+// limited. Refusals append nothing.
+func TestScenario_ReviewerGroupsAndLimits(t *testing.T) {
+	h := newHarness(t)
+	h.automationPolicy(t)
+	manager := h.tokenID(t, "manager")
+	assign := map[string]any{"token_id": manager, "max_value": map[string]string{"USD": "100000"}}
+	h.problem(t, "manager", http.MethodPost, "/v1/review-groups/northeast/members", assign, http.StatusForbidden, domain.EFORBIDDEN)
+	p := h.problem(t, "director", http.MethodPost, "/v1/review-groups/west/members", assign, http.StatusBadRequest, domain.EINVALID)
+	require.Equal(t, "group", p.Errors[0].Field)
+	p = h.problem(t, "director", http.MethodPost, "/v1/review-groups/northeast/members",
+		map[string]any{"token_id": h.tokenID(t, "auditor")}, http.StatusBadRequest, domain.EINVALID)
+	require.Equal(t, "token_id", p.Errors[0].Field)
+	h.problem(t, "director", http.MethodPost, "/v1/review-groups/northeast/members",
+		map[string]any{"token_id": uuid.New()}, http.StatusNotFound, domain.ENOTFOUND)
+	var tok struct {
+		Review domain.ReviewerAssignment `json:"review"`
+	}
+	h.mustDo(t, "director", http.MethodPost, "/v1/review-groups/northeast/members", assign, http.StatusOK, &tok)
+	require.Equal(t, "northeast", tok.Review.Group)
+	var groups struct {
+		Items []struct {
+			Name    string `json:"name"`
+			Members []struct {
+				ID uuid.UUID `json:"id"`
+			} `json:"members"`
+		} `json:"items"`
+	}
+	h.problem(t, "acme", http.MethodGet, "/v1/review-groups", nil, http.StatusForbidden, domain.EFORBIDDEN)
+	h.mustDo(t, "auditor", http.MethodGet, "/v1/review-groups", nil, http.StatusOK, &groups)
+	require.Len(t, groups.Items, 3)
+	require.Equal(t, "northeast", groups.Items[1].Name)
+	require.Len(t, groups.Items[1].Members, 1)
+	require.Equal(t, manager, groups.Items[1].Members[0].ID)
+
+	small := h.details("Alfa SA", "alfa.example")
+	small["opportunity"].(map[string]any)["estimated_value"] = map[string]string{"amount": "90000", "currency": "USD"}
+	within := h.submit(t, "acme", small)
+	over := h.submit(t, "acme", h.details("Beta SA", "beta.example")) // 150,000 USD
+	west := h.details("Gamma SA", "gamma.example")
+	west["account"].(map[string]any)["region"] = "West"
+	elsewhere := h.submit(t, "acme", west)
+
+	head := h.eventCount()
+	p = h.problem(t, "manager", http.MethodPost, "/v1/registrations/"+over.ID.String()+"/approve", nil, http.StatusForbidden, domain.EFORBIDDEN)
+	require.Equal(t, "opportunity.estimated_value", p.Errors[0].Field)
+	require.Contains(t, p.Detail, "approval limit of 100000 USD")
+	p = h.problem(t, "manager", http.MethodPost, "/v1/registrations/"+elsewhere.ID.String()+"/approve", nil, http.StatusForbidden, domain.EFORBIDDEN)
+	require.Equal(t, "review.group", p.Errors[0].Field)
+	require.Equal(t, head, h.eventCount(), "refusals append nothing")
+	h.mustDo(t, "manager", http.MethodPost, "/v1/registrations/"+within.ID.String()+"/approve", nil, http.StatusOK, nil)
+	h.mustDo(t, "director", http.MethodPost, "/v1/registrations/"+over.ID.String()+"/approve", nil, http.StatusOK, nil)
+	h.mustDo(t, "director", http.MethodPost, "/v1/registrations/"+elsewhere.ID.String()+"/approve", nil, http.StatusOK, nil)
+}

@@ -129,6 +129,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/partners/:id/reinstatement":   {existing: "/v1/partners/acme/reinstatement", missing: "/v1/partners/initech/reinstatement", body: reason},
 		"POST /v1/partners/:id/termination":     {existing: "/v1/partners/acme/termination", missing: "/v1/partners/initech/termination", body: reason},
 		"POST /v1/registrations/:id/violations": both(reg, noReg, "/violations", map[string]string{"kind": "false_information", "statement": "made up"}),
+		"POST /v1/review-groups/:group/members": {existing: "/v1/review-groups/channel-operations/members", missing: "/v1/review-groups/nope/members", body: map[string]any{"token_id": tok.ID, "max_value": map[string]string{"USD": "1000"}}},
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -139,6 +140,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/accounts/decisions", "POST /v1/accounts/subsidiaries",
 		"GET /v1/conflicts", "POST /v1/conflicts",
 		"GET /v1/policies", "POST /v1/policies", "GET /v1/policies/current",
+		"GET /v1/review-groups",
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -144,6 +144,7 @@ func NewServer(cfg Config) *Server {
 	s.conflictRoutes(v1)
 	s.policyRoutes(v1)
 	s.partnerProgramRoutes(v1)
+	s.reviewGroupRoutes(v1)
 	return s
 }
 

@@ -264,3 +264,78 @@ func (s *Service) runReviewDue(ctx context.Context, now time.Time) (int, error) 
 	}
 	return n, errors.Join(errs...)
 }
+
+// AssignReviewer makes the reviewer of token id a member of a review group
+// with an approval limit.
+func (s *Service) AssignReviewer(ctx context.Context, call Call, id uuid.UUID, a domain.ReviewerAssignment) (projections.TokenView, error) {
+	_, err := s.execute(ctx, call, domain.TokenStream(id), func(stored []domain.Event) ([]domain.Event, error) {
+		var role domain.Role
+		issued, revoked := false, false
+		for _, e := range stored {
+			switch e := e.(type) {
+			case domain.TokenIssued:
+				issued, role = true, e.Role
+			case domain.TokenRevoked:
+				revoked = true
+			}
+		}
+		now := s.clock.Now()
+		return domain.AssignReviewer(call.Actor, id, issued, role, revoked, a, s.PolicyAt(now), now)
+	})
+	if err != nil {
+		return projections.TokenView{}, err
+	}
+	t, _ := s.Directory.Token(id)
+	return t, nil
+}
+
+// assignmentOf returns the review group assignment of the token actor
+// acts with, or nil.
+func (s *Service) assignmentOf(actor domain.Actor) *domain.ReviewerAssignment {
+	rest, ok := strings.CutPrefix(actor.ID, "token:")
+	if !ok {
+		return nil
+	}
+	id, err := uuid.Parse(rest)
+	if err != nil {
+		return nil
+	}
+	t, ok := s.Directory.Token(id)
+	if !ok {
+		return nil
+	}
+	return t.Review
+}
+
+// ReviewGroup is a group of the routing in force with its members.
+type ReviewGroup struct {
+	domain.ReviewGroupView
+	Members []projections.TokenView `json:"members"`
+}
+
+// ReviewGroups lists the review groups of the policy in force now and the
+// reviewers assigned to each: vendor staff and auditors.
+func (s *Service) ReviewGroups(caller Caller) ([]ReviewGroup, error) {
+	if err := caller.Actor.Validate(); err != nil {
+		return nil, err
+	}
+	if !caller.Actor.Role.Reviewer() && caller.Actor.Role != domain.RoleAuditor {
+		return nil, domain.Errorf(domain.EFORBIDDEN, "role %q may not read the review groups", caller.Actor.Role)
+	}
+	p := s.Policy()
+	members := map[string][]projections.TokenView{}
+	for _, t := range s.Directory.Tokens() {
+		if t.Review != nil && !t.Revoked {
+			members[t.Review.Group] = append(members[t.Review.Group], t)
+		}
+	}
+	out := make([]ReviewGroup, len(p.Routing.Groups))
+	for i, g := range p.Routing.Groups {
+		ms := members[g.Name]
+		if ms == nil {
+			ms = []projections.TokenView{}
+		}
+		out[i] = ReviewGroup{ReviewGroupView: domain.ViewOfGroup(g, p.Version), Members: ms}
+	}
+	return out, nil
+}

@@ -137,6 +137,9 @@ func (s *Service) StartReview(ctx context.Context, call Call, id uuid.UUID) (Res
 func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
 		events, err := r.Approve(call.Actor, s.PolicyAt(now), now)
+		if err == nil {
+			err = r.CheckApprover(s.assignmentOf(call.Actor)) // group and limit (automation.go)
+		}
 		return s.grantable(r, now, "an approval", events, err)
 	})
 }

@@ -318,3 +318,70 @@ func TestTrackBook(t *testing.T) {
 	again.Apply(next)
 	require.Equal(t, b.Record("p1", standing, year, at.Add(2*time.Hour)), again.Record("p1", standing, year, at.Add(2*time.Hour)))
 }
+
+func TestReviewerAssignment(t *testing.T) {
+	p := autoPolicy()
+	id := uuid.New()
+	usd := map[string]decimal.Decimal{"USD": decimal.NewFromInt(100000)}
+	tests := []struct {
+		name    string
+		actor   domain.Actor
+		issued  bool
+		role    domain.Role
+		revoked bool
+		a       domain.ReviewerAssignment
+		code    string
+		fields  []string
+	}{
+		{"a director assigns a manager", director, true, domain.RoleChannelManager, false, domain.ReviewerAssignment{Group: "platinum", MaxValue: usd}, "", nil},
+		{"no limit", director, true, domain.RoleChannelManager, false, domain.ReviewerAssignment{Group: "platinum"}, "", nil},
+		{"not by a manager", manager, true, domain.RoleChannelManager, false, domain.ReviewerAssignment{Group: "platinum"}, domain.EFORBIDDEN, nil},
+		{"a revoked token", director, true, domain.RoleChannelManager, true, domain.ReviewerAssignment{Group: "platinum"}, domain.ENOTFOUND, nil},
+		{"every failing field", director, true, domain.RoleAuditor, false,
+			domain.ReviewerAssignment{Group: "west", MaxValue: map[string]decimal.Decimal{"usd": decimal.NewFromInt(1)}}, domain.EINVALID, []string{"token_id", "group", "max_value.usd"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			events, err := domain.AssignReviewer(tc.actor, id, tc.issued, tc.role, tc.revoked, tc.a, p, cmdAt)
+			if tc.code == "" {
+				require.NoError(t, err)
+				require.Equal(t, tc.a, events[0].(domain.ReviewerAssigned).Assignment)
+				return
+			}
+			require.Equal(t, tc.code, domain.ErrorCode(err), "%v", err)
+			if tc.fields != nil {
+				require.Equal(t, tc.fields, fieldNames(err))
+			}
+		})
+	}
+
+	r := reach(t, domain.StatusCleared) // 150,000 USD, never routed
+	for _, tc := range []struct {
+		name string
+		a    *domain.ReviewerAssignment
+		ok   bool
+	}{
+		{"not assigned: not limited", nil, true},
+		{"within the limit", &domain.ReviewerAssignment{Group: "channel-operations", MaxValue: map[string]decimal.Decimal{"USD": decimal.NewFromInt(150000)}}, true},
+		{"over it", &domain.ReviewerAssignment{Group: "channel-operations", MaxValue: usd}, false},
+		{"no limit in the currency", &domain.ReviewerAssignment{Group: "channel-operations", MaxValue: map[string]decimal.Decimal{"EUR": decimal.NewFromInt(900000)}}, false},
+		{"no limit at all", &domain.ReviewerAssignment{Group: "channel-operations"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := r.CheckApprover(tc.a)
+			if tc.ok {
+				require.NoError(t, err)
+			} else {
+				require.Equal(t, domain.EFORBIDDEN, domain.ErrorCode(err))
+			}
+		})
+	}
+	t.Run("another group's submission", func(t *testing.T) {
+		r := reach(t, domain.StatusCleared)
+		plan, _ := domain.PlanReview(p, cleanSubmission(), domain.VerdictClear, domain.Partner{ID: "partner-1", Tier: domain.TierSilver}, domain.PartnerStanding{}, provenRecord(), verdictAt)
+		apply(t, r, must(t)(r.Automate(plan, p, verdictAt)))
+		err := r.CheckApprover(&domain.ReviewerAssignment{Group: "platinum"})
+		require.Equal(t, domain.EFORBIDDEN, domain.ErrorCode(err))
+		require.NoError(t, r.CheckApprover(&domain.ReviewerAssignment{Group: "northeast-healthcare"}))
+	})
+}

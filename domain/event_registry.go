@@ -88,6 +88,7 @@ var eventRegistry = buildRegistry(
 	codecFor[RegistrationRouted](1),
 	codecFor[RegistrationReviewReminderSent](1),
 	codecFor[RegistrationReviewEscalated](1),
+	codecFor[ReviewerAssigned](1),
 )
 
 type namedCodec struct {
@@ -451,3 +452,6 @@ func (e RegistrationReviewEscalated) AggregateID() uuid.UUID { return e.Registra
 
 // OccurredAt returns the decision time.
 func (e RegistrationReviewEscalated) OccurredAt() time.Time { return e.At }
+
+// EventType returns "ReviewerAssigned".
+func (ReviewerAssigned) EventType() string { return "ReviewerAssigned" }

@@ -90,6 +90,7 @@ func sampleEvents() []domain.Event {
 			EscalateTo: domain.RoleChannelDirector, NotAutoApproved: []domain.Condition{{Name: domain.CondTier, Required: "gold", Actual: "silver"}}, PolicyVersion: 2, At: at},
 		domain.RegistrationReviewReminderSent{RegistrationID: id, Attempt: 1, Group: "emea-enterprise", DueAt: end, PolicyVersion: 2, At: at},
 		domain.RegistrationReviewEscalated{RegistrationID: id, Attempt: 1, FromGroup: "emea-enterprise", To: domain.RoleChannelDirector, DueAt: end, PolicyVersion: 2, At: at},
+		domain.ReviewerAssigned{TokenID: id, Assignment: domain.ReviewerAssignment{Group: "emea-enterprise", MaxValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("250000")}}, AssignedBy: "dir", At: at},
 	}
 }
 

@@ -39,7 +39,9 @@ type TokenView struct {
 	PartnerID string      `json:"partner_id,omitempty"`
 	IssuedAt  time.Time   `json:"issued_at"`
 	Revoked   bool        `json:"revoked"`
-	hash      string
+	// Review is the reviewer's group and approval limit, if assigned.
+	Review *domain.ReviewerAssignment `json:"review,omitempty"`
+	hash   string
 }
 
 // IdempotentRequest is the first request made with an idempotency key: its
@@ -217,6 +219,12 @@ func (d *Directory) Apply(rec domain.RecordedEvent) error {
 		d.tokens[e.TokenID] = t
 		d.byHash[e.SecretSHA256] = t
 		d.markToken(t)
+	case domain.ReviewerAssigned:
+		if t, ok := d.tokens[e.TokenID]; ok {
+			a := e.Assignment
+			t.Review = &a
+			d.markToken(t)
+		}
 	case domain.TokenRevoked:
 		if t, ok := d.tokens[e.TokenID]; ok {
 			t.Revoked = true

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dealreg/dealreg/domain"
@@ -56,4 +57,21 @@ func describeViolation(e domain.RegistrationViolationRecorded) string {
 		s += "; partner suspended until " + e.Sanction.SuspendedUntil.UTC().Format("2006-01-02")
 	}
 	return s
+}
+
+// Tokens returns every token, revoked or not, oldest first.
+func (d *Directory) Tokens() []TokenView {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]TokenView, 0, len(d.tokens))
+	for _, t := range d.tokens {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b TokenView) int {
+		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID.String(), b.ID.String())
+	})
+	return out
 }
