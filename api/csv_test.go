@@ -95,7 +95,7 @@ func TestCSV_ReviewQueueAndConflictQueue(t *testing.T) {
 	r := h.register(t, "acme", "Hospital Ángeles Pedregal", "angeles.mx", http.StatusCreated)
 	h.clock.Advance(49 * time.Hour)
 	cols, rows := h.csvOf(t, "manager", "/v1/review-queue?format=csv")
-	require.Equal(t, []string{"due_at", "overdue"}, cols[len(cols)-2:])
+	require.Equal(t, []string{"group", "due_at", "overdue", "reminded", "escalated", "escalated_to"}, cols[len(cols)-6:])
 	require.Len(t, rows, 1)
 	require.Equal(t, r.ID.String(), rows[0]["id"])
 	require.Equal(t, "true", rows[0]["overdue"], "past the 48 h review SLA")

@@ -29,7 +29,11 @@ func (s *Server) listPartners(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": ps})
+	items := make([]PartnerAnswer, len(ps))
+	for i, p := range ps {
+		items[i] = s.partnerAnswer(p)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
 
 func (s *Server) getPartner(c echo.Context) error {
@@ -41,7 +45,7 @@ func (s *Server) getPartner(c echo.Context) error {
 		// does not exist.
 		return domain.Errorf(domain.ENOTFOUND, "partner not found")
 	}
-	return c.JSON(http.StatusOK, p)
+	return c.JSON(http.StatusOK, s.partnerAnswer(p))
 }
 
 func (s *Server) addPartner(c echo.Context) error {
@@ -62,7 +66,7 @@ func (s *Server) addPartner(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/partners/"+v.ID)
-	return c.JSON(http.StatusCreated, v)
+	return c.JSON(http.StatusCreated, s.partnerAnswer(v))
 }
 
 func (s *Server) grantTerritory(c echo.Context) error {

@@ -122,6 +122,14 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/policies/:v/diff/:w":                    {existing: "/v1/policies/1/diff/2", missing: "/v1/policies/1/diff/9"},
 		"POST /v1/policies/:v/acknowledge":               {existing: "/v1/policies/2/acknowledge", missing: "/v1/policies/9/acknowledge"},
 		"GET /v1/policies/:v/acknowledgements":           {existing: "/v1/policies/2/acknowledgements", missing: "/v1/policies/9/acknowledgements"},
+		// The partner program (partner_program_test.go).
+		"PATCH /v1/partners/:id":                {existing: "/v1/partners/acme", missing: "/v1/partners/initech", body: map[string]string{"tier": "platinum"}},
+		"POST /v1/partners/:id/credentials":     {existing: "/v1/partners/acme/credentials", missing: "/v1/partners/initech/credentials", body: map[string]string{"kind": "certification", "name": "hr-suite", "issued": t0.Format(time.RFC3339)}},
+		"POST /v1/partners/:id/suspension":      {existing: "/v1/partners/acme/suspension", missing: "/v1/partners/initech/suspension", body: map[string]string{"until": t0.Add(365 * domain.Day).Format(time.RFC3339), "reason": "r"}},
+		"POST /v1/partners/:id/reinstatement":   {existing: "/v1/partners/acme/reinstatement", missing: "/v1/partners/initech/reinstatement", body: reason},
+		"POST /v1/partners/:id/termination":     {existing: "/v1/partners/acme/termination", missing: "/v1/partners/initech/termination", body: reason},
+		"POST /v1/registrations/:id/violations": both(reg, noReg, "/violations", map[string]string{"kind": "false_information", "statement": "made up"}),
+		"POST /v1/review-groups/:group/members": {existing: "/v1/review-groups/channel-operations/members", missing: "/v1/review-groups/nope/members", body: map[string]any{"token_id": tok.ID, "max_value": map[string]string{"USD": "1000"}}},
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -133,6 +141,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/conflicts", "POST /v1/conflicts",
 		"GET /v1/policies", "POST /v1/policies", "GET /v1/policies/current",
 		"GET /metrics", "GET /v1/pipeline/summary", // the summary: see TestPipelineSummary
+		"GET /v1/review-groups",
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

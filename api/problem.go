@@ -38,6 +38,8 @@ var statusByCode = map[string]int{
 	domain.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	domain.ENOTIMPL:      http.StatusNotImplemented,
 	domain.EINTERNAL:     http.StatusInternalServerError,
+	domain.ENOTELIGIBLE:  http.StatusForbidden,
+	domain.ESUSPENDED:    http.StatusForbidden,
 }
 
 // codeByStatus maps statuses that echo itself produces (unknown route,

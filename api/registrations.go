@@ -54,6 +54,8 @@ type RegistrationItem struct {
 type ReviewItem struct {
 	projections.ReviewItem
 	Terms *Terms `json:"terms,omitempty"`
+	// Overdue says whether the due time has passed when the queue is read.
+	Overdue bool `json:"overdue"`
 }
 
 type createRegistrationRequest struct {
@@ -434,21 +436,38 @@ func (s *Server) reviewQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.app.ReviewQueue(callerOf(c), limit)
+	group := c.QueryParam("group")
+	fetch := limit
+	if group != "" {
+		fetch = 0 // filtered below, then cut to limit
+	}
+	items, err := s.app.ReviewQueue(callerOf(c), fetch)
 	if err != nil {
 		return err
 	}
+	now := s.app.Clock().Now()
+	kept := items[:0]
+	for _, v := range items {
+		if group != "" && v.Group != group {
+			continue
+		}
+		if limit > 0 && len(kept) == limit {
+			break
+		}
+		kept = append(kept, v)
+	}
 	if csv {
-		now := s.app.Clock().Now()
-		out := startCSV(c, "review-queue", append(registrationColumns[:len(registrationColumns):len(registrationColumns)], "due_at", "overdue"))
-		for _, v := range items {
-			out.registration(v.RegistrationView, csvTime(v.DueAt), strconv.FormatBool(v.Overdue(now)))
+		out := startCSV(c, "review-queue", append(registrationColumns[:len(registrationColumns):len(registrationColumns)],
+			"group", "due_at", "overdue", "reminded", "escalated", "escalated_to"))
+		for _, v := range kept {
+			out.registration(v.RegistrationView, v.Group, csvTime(v.DueAt), strconv.FormatBool(v.Overdue(now)),
+				strconv.FormatBool(v.Reminded), strconv.FormatBool(v.Escalated), string(v.EscalatedTo))
 		}
 		return out.flush()
 	}
-	out := make([]ReviewItem, len(items))
-	for i, v := range items {
-		out[i] = ReviewItem{ReviewItem: v, Terms: termsOf(v.Terms)}
+	out := make([]ReviewItem, 0, len(kept))
+	for _, v := range kept {
+		out = append(out, ReviewItem{ReviewItem: v, Terms: termsOf(v.Terms), Overdue: v.Overdue(now)})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": out})
 }

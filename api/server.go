@@ -156,6 +156,8 @@ func NewServer(cfg Config) *Server {
 	s.pipelineRoutes(v1)
 	s.conflictRoutes(v1)
 	s.policyRoutes(v1)
+	s.partnerProgramRoutes(v1)
+	s.reviewGroupRoutes(v1)
 	return s
 }
 

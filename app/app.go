@@ -75,6 +75,7 @@ type Service struct {
 
 	checker  *checker
 	resolver *resolver
+	tracks   *tracks
 	state    *projections.State
 	follower *projections.Follower
 
@@ -107,6 +108,7 @@ func New(cfg Config) *Service {
 	s.Registrations = projections.NewRegistrations(s.Policies.Policy, cfg.Store)
 	s.checker = newChecker(s)
 	s.resolver = newResolver(s)
+	s.tracks = newTracks()
 	return s
 }
 
@@ -129,7 +131,9 @@ func (s *Service) handlers() []projections.Handler {
 	if s.dirOnly {
 		return []projections.Handler{s.Directory}
 	}
-	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver}
+	// The track records come last: the checker's automatic decisions read
+	// them, and the directory, as of the ledger before the submission.
+	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver, s.tracks}
 }
 
 // Open opens the state database and restores every view, the claim book

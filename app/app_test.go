@@ -28,7 +28,22 @@ func open(tb testing.TB, path string, clock domain.Clock) (*eventstore.SQLite, *
 	require.NoError(tb, err)
 	svc := app.New(app.Config{Store: store, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(tb, svc.Start(context.Background(), false))
+	enrol(tb, svc, "acme", "globex", "initech")
 	return store, svc
+}
+
+// enrol adds the partners the tests register for, once per ledger: a
+// partner the directory does not know is eligible for nothing.
+func enrol(tb testing.TB, svc *app.Service, ids ...string) {
+	tb.Helper()
+	admin := app.Call{Caller: app.Caller{Actor: domain.Actor{ID: "admin", Role: domain.RoleAdmin}}}
+	for _, id := range ids {
+		if _, ok := svc.Directory.Partner(id); ok {
+			continue
+		}
+		_, err := svc.AddPartner(context.Background(), admin, domain.Partner{ID: id, Name: id, Tier: domain.TierGold})
+		require.NoError(tb, err)
+	}
 }
 
 func partner(id string) app.Call {

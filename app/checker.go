@@ -196,10 +196,11 @@ func (c *checker) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) err
 		return nil
 	}
 	f := c.book.Check(sub, rec.RecordedAt)
+	plan := c.s.planReview(sub, f, rec.RecordedAt) // approval automation (automation.go)
 	c.book.ApplyAt(ev, rec.Position, rec.RecordedAt)
 	opening := c.autoConflict(rec, sub, f)
 	b.Go(func(ctx context.Context) error {
-		recorded, err := c.record(ctx, rec, sub, f)
+		recorded, err := c.record(ctx, rec, sub, f, plan)
 		if err != nil || !recorded || opening == nil {
 			return err
 		}
@@ -244,7 +245,7 @@ func bookStream(s string) bool {
 // registration has moved on since: its verdict is recorded already, or the
 // partner withdrew before the check ran. It reports whether the ledger holds
 // this finding as the submission's verdict (appended now or before).
-func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub domain.RegistrationSubmitted, f domain.Finding) (bool, error) {
+func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub domain.RegistrationSubmitted, f domain.Finding, plan *domain.ReviewPlan) (bool, error) {
 	stored, err := c.s.store.ReadStream(ctx, rec.Stream, domain.ReadStreamOptions{})
 	if err != nil && !errors.Is(err, domain.ErrStreamNotFound) {
 		return false, err
@@ -291,6 +292,11 @@ func (c *checker) record(ctx context.Context, rec domain.RecordedEvent, sub doma
 	if err != nil {
 		return false, err
 	}
+	more, err := c.s.automation(r, verdict, plan, rec.Stream, rec.RecordedAt)
+	if err != nil {
+		return false, err
+	}
+	data = append(data, more...)
 	_, err = c.s.store.Append(ctx, rec.Stream, domain.Exact(rec.Revision), data...)
 	var wrong *domain.WrongExpectedRevisionError
 	if errors.As(err, &wrong) {

@@ -51,7 +51,7 @@ func (s *Service) Create(ctx context.Context, call Call, typ domain.Registration
 		if err != nil || !submit {
 			return events, err
 		}
-		more, err := r.Submit(call.Actor, s.PolicyAt(now), now)
+		more, err := s.submit(r, call.Actor, now)
 		return append(events, more...), err
 	})
 	if err != nil {
@@ -117,7 +117,7 @@ func (s *Service) Amend(ctx context.Context, call Call, id uuid.UUID, d domain.D
 // Submit submits (or resubmits) a registration and waits for the verdict.
 func (s *Service) Submit(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	res, err := s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.Submit(call.Actor, s.PolicyAt(now), now)
+		return s.submit(r, call.Actor, now)
 	})
 	if err == nil && !res.Replayed {
 		s.awaitVerdict(ctx, res.Position)
@@ -132,10 +132,15 @@ func (s *Service) StartReview(ctx context.Context, call Call, id uuid.UUID) (Res
 	})
 }
 
-// Approve approves under the policy in force now.
+// Approve approves under the policy in force now, unless the partner is
+// suspended or terminated.
 func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.Approve(call.Actor, s.PolicyAt(now), now)
+		events, err := r.Approve(call.Actor, s.PolicyAt(now), now)
+		if err == nil {
+			err = r.CheckApprover(s.assignmentOf(call.Actor)) // group and limit (automation.go)
+		}
+		return s.grantable(r, now, "an approval", events, err)
 	})
 }
 
@@ -187,7 +192,8 @@ func (s *Service) GrantExtension(ctx context.Context, call Call, id uuid.UUID, n
 		if err := pendingExtension(r, n); err != nil {
 			return nil, err
 		}
-		return r.GrantExtension(call.Actor, now)
+		events, err := r.GrantExtension(call.Actor, now)
+		return s.grantable(r, now, "an extension", events, err)
 	})
 }
 
@@ -205,7 +211,8 @@ func (s *Service) DenyExtension(ctx context.Context, call Call, id uuid.UUID, n 
 // Renew renews a named-account registration under the policy in force now.
 func (s *Service) Renew(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.Renew(call.Actor, s.PolicyAt(now), now)
+		events, err := r.Renew(call.Actor, s.PolicyAt(now), now)
+		return s.grantable(r, now, "a renewal", events, err)
 	})
 }
 

@@ -73,6 +73,14 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (int, error) {
 			return n, err
 		}
 	}
+	// What partners' standing makes due (app/partner_program.go).
+	k, err := s.enforceAllStanding(ctx, now)
+	n += k
+	errs = append(errs, err)
+	// Review reminders and escalations (app/automation.go).
+	k, err = s.runReviewDue(ctx, now)
+	n += k
+	errs = append(errs, err)
 	return n, errors.Join(errs...)
 }
 

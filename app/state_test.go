@@ -33,7 +33,21 @@ func startService(t require.TestingT, store domain.EventStore, clock domain.Cloc
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, svc.Start(ctx, false))
+	enrolStatePartners(t, svc)
 	return svc
+}
+
+// enrolStatePartners enrols the partners the tests register for, once per
+// ledger: a partner the directory does not know is eligible for nothing.
+func enrolStatePartners(t require.TestingT, svc *Service) {
+	admin := Call{Caller: Caller{Actor: domain.Actor{ID: "admin", Role: domain.RoleAdmin}}}
+	for _, p := range statePartners {
+		if _, ok := svc.Directory.Partner(p); ok {
+			continue
+		}
+		_, err := svc.AddPartner(context.Background(), admin, domain.Partner{ID: p, Name: p, Tier: domain.TierGold})
+		require.NoError(t, err)
+	}
 }
 
 // probeAccounts are checked against the claim book to compare books.
@@ -143,7 +157,7 @@ func step(t *rapid.T, ctx context.Context, svc *Service, clock *domain.ManualClo
 		v, _ := svc.Registrations.Get(id)
 		return partnerCall(v.PartnerID)
 	}
-	switch rapid.IntRange(0, 11).Draw(t, "op") {
+	switch rapid.IntRange(0, 13).Draw(t, "op") {
 	case 0, 1, 2:
 		p := statePartners[rapid.IntRange(0, len(statePartners)-1).Draw(t, "partner")]
 		c := rapid.IntRange(0, len(companyPool)-1).Draw(t, "company")
@@ -200,6 +214,21 @@ func step(t *rapid.T, ctx context.Context, svc *Service, clock *domain.ManualClo
 			_ = svc.DecideConflict(ctx, executive, c.ID, domain.ConflictDecision{
 				Outcome: domain.OutcomeAward, Winner: c.Parties[0].Key, Rationale: "first with proof", PolicyClause: "partner-first 4.2",
 			})
+		}
+	case 12:
+		if id, ok := pick("violation"); ok {
+			kind := rapid.SampledFrom(domain.ViolationKinds).Draw(t, "kind")
+			_, _ = svc.RecordViolation(ctx, reviewer, id, domain.ViolationReport{Kind: kind, Statement: "found out"})
+		}
+	case 13:
+		p := statePartners[rapid.IntRange(0, len(statePartners)-1).Draw(t, "suspend")]
+		switch rapid.IntRange(0, 2).Draw(t, "standing") {
+		case 0:
+			_, _ = svc.SuspendPartner(ctx, reviewer, p, clock.Now().Add(time.Duration(rapid.IntRange(1, 60).Draw(t, "days"))*domain.Day), "audit")
+		case 1:
+			_, _ = svc.ReinstatePartner(ctx, executive, p, "appeal")
+		case 2:
+			_, _ = svc.RecordCredential(ctx, reviewer, p, domain.Credential{Kind: domain.CredentialTraining, Name: "101", Issued: clock.Now()})
 		}
 	}
 }

@@ -177,6 +177,8 @@ func (b *ClaimBook) ApplyAt(e Event, position uint64, recordedAt time.Time) {
 		c.status = StatusClosedLost
 	case RegistrationWithdrawn:
 		c.status = StatusWithdrawn
+	case RegistrationRevoked:
+		c.status = StatusRevoked
 	case RegistrationAttachmentAdded:
 		c.hasProof = true
 	case RegistrationConflictDecided:

@@ -76,6 +76,19 @@ var eventRegistry = buildRegistry(
 	codecFor[PolicyPublished](1),
 	codecFor[PolicyWithdrawn](1),
 	codecFor[PolicyAcknowledged](1),
+	// The partner program (domain/partner_program.go, domain/violation.go).
+	codecFor[PartnerCredentialRecorded](1),
+	codecFor[PartnerSuspended](1),
+	codecFor[PartnerReinstated](1),
+	codecFor[PartnerTerminated](1),
+	codecFor[RegistrationViolationRecorded](1),
+	codecFor[RegistrationRevoked](1),
+	// Approval automation (domain/automation.go).
+	codecFor[RegistrationAutoApproved](1),
+	codecFor[RegistrationRouted](1),
+	codecFor[RegistrationReviewReminderSent](1),
+	codecFor[RegistrationReviewEscalated](1),
+	codecFor[ReviewerAssigned](1),
 )
 
 type namedCodec struct {
@@ -373,3 +386,72 @@ func DecodeRecorded(recs []RecordedEvent) ([]Event, error) {
 	}
 	return out, nil
 }
+
+// EventType returns "PartnerCredentialRecorded".
+func (PartnerCredentialRecorded) EventType() string { return "PartnerCredentialRecorded" }
+
+// EventType returns "PartnerSuspended".
+func (PartnerSuspended) EventType() string { return "PartnerSuspended" }
+
+// EventType returns "PartnerReinstated".
+func (PartnerReinstated) EventType() string { return "PartnerReinstated" }
+
+// EventType returns "PartnerTerminated".
+func (PartnerTerminated) EventType() string { return "PartnerTerminated" }
+
+// EventType returns "RegistrationViolationRecorded".
+func (RegistrationViolationRecorded) EventType() string { return "RegistrationViolationRecorded" }
+
+// EventType returns "RegistrationRevoked".
+func (RegistrationRevoked) EventType() string { return "RegistrationRevoked" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationViolationRecorded) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// AggregateID returns the registration ID.
+func (e RegistrationRevoked) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the command time.
+func (e RegistrationViolationRecorded) OccurredAt() time.Time { return e.At }
+
+// OccurredAt returns the command time.
+func (e RegistrationRevoked) OccurredAt() time.Time { return e.At }
+
+// EventType returns "RegistrationAutoApproved".
+func (RegistrationAutoApproved) EventType() string { return "RegistrationAutoApproved" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationAutoApproved) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the decision time.
+func (e RegistrationAutoApproved) OccurredAt() time.Time { return e.At }
+
+// EventType returns "RegistrationRouted".
+func (RegistrationRouted) EventType() string { return "RegistrationRouted" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationRouted) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the decision time.
+func (e RegistrationRouted) OccurredAt() time.Time { return e.At }
+
+// EventType returns "RegistrationReviewReminderSent".
+func (RegistrationReviewReminderSent) EventType() string { return "RegistrationReviewReminderSent" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationReviewReminderSent) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the decision time.
+func (e RegistrationReviewReminderSent) OccurredAt() time.Time { return e.At }
+
+// EventType returns "RegistrationReviewEscalated".
+func (RegistrationReviewEscalated) EventType() string { return "RegistrationReviewEscalated" }
+
+// AggregateID returns the registration ID.
+func (e RegistrationReviewEscalated) AggregateID() uuid.UUID { return e.RegistrationID }
+
+// OccurredAt returns the decision time.
+func (e RegistrationReviewEscalated) OccurredAt() time.Time { return e.At }
+
+// EventType returns "ReviewerAssigned".
+func (ReviewerAssigned) EventType() string { return "ReviewerAssigned" }

@@ -73,6 +73,24 @@ func sampleEvents() []domain.Event {
 			Notice: domain.PartnerNotice{Audience: domain.AudienceAllPartners, From: at, AcknowledgeBy: end}, PublishedBy: "exec", PublisherRole: domain.RoleExecutive, At: at},
 		domain.PolicyWithdrawn{Version: 2, Reason: "typo", WithdrawnBy: "leader", At: at},
 		domain.PolicyAcknowledged{Version: 2, PartnerID: "acme", AcknowledgedBy: "token:1", At: at},
+		// The partner program.
+		domain.PartnerCredentialRecorded{PartnerID: "acme", Credential: domain.Credential{Kind: domain.CredentialCertification, Name: "hr-suite-sales", Issued: at.Add(-domain.Day), Expires: end}, RecordedBy: "cm", At: at},
+		domain.PartnerSuspended{PartnerID: "acme", Until: end, Reason: "r", PolicyVersion: 2, SuspendedBy: "cm", At: at},
+		domain.PartnerReinstated{PartnerID: "acme", Reason: "r", ReinstatedBy: "dir", At: at},
+		domain.PartnerTerminated{PartnerID: "acme", Reason: "r", PolicyVersion: 2, TerminatedBy: "dir", At: at},
+		domain.RegistrationViolationRecorded{RegistrationID: id, ViolationID: earlierID, PartnerID: "acme", Kind: domain.ViolationFalseInformation,
+			Evidence: domain.ViolationEvidence{Statement: "the CFO never met them", References: []string{"CRM-1"}, Documents: []domain.Attachment{{SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 12, ContentType: "application/pdf", Filename: "intro.pdf"}}},
+			Sanction: domain.Sanction{Revoke: true, SuspendedUntil: end, Protections: domain.ProtectionsKept}, PolicyVersion: 2, RecordedBy: "cm", RecorderRole: domain.RoleChannelManager, At: at},
+		domain.RegistrationRevoked{RegistrationID: id, Reason: domain.RevokedForViolation, ViolationID: earlierID, ProtectionEnd: end, PolicyVersion: 2, RevokedBy: "cm", At: at},
+		// Approval automation.
+		domain.RegistrationAutoApproved{RegistrationID: id, Attempt: 1, Rule: domain.AutoApprovalRule,
+			Conditions: []domain.Condition{{Name: domain.CondValue, Required: "under 100000 USD", Actual: "50000 USD", Met: true}},
+			Figures:    domain.TrackRecord{From: at.Add(-365 * domain.Day), To: at, Decided: 6, Approved: 6, Ended: 4, Won: 2}, PolicyVersion: 2, At: at},
+		domain.RegistrationRouted{RegistrationID: id, Attempt: 1, Group: "emea-enterprise", Criteria: []string{"region EMEA"}, DueAt: end, RemindAt: at, EscalateAt: end,
+			EscalateTo: domain.RoleChannelDirector, NotAutoApproved: []domain.Condition{{Name: domain.CondTier, Required: "gold", Actual: "silver"}}, PolicyVersion: 2, At: at},
+		domain.RegistrationReviewReminderSent{RegistrationID: id, Attempt: 1, Group: "emea-enterprise", DueAt: end, PolicyVersion: 2, At: at},
+		domain.RegistrationReviewEscalated{RegistrationID: id, Attempt: 1, FromGroup: "emea-enterprise", To: domain.RoleChannelDirector, DueAt: end, PolicyVersion: 2, At: at},
+		domain.ReviewerAssigned{TokenID: id, Assignment: domain.ReviewerAssignment{Group: "emea-enterprise", MaxValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("250000")}}, AssignedBy: "dir", At: at},
 	}
 }
 

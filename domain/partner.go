@@ -51,25 +51,38 @@ type Partner struct {
 	Name    string      `json:"name"`
 	Tier    PartnerTier `json:"tier"`
 	Regions []string    `json:"regions,omitempty"`
+	// Verticals are the industries the partner sells into (see
+	// docs/partners.md); like Regions they describe the partner, they
+	// grant nothing (territory grants do).
+	Verticals []string `json:"verticals,omitempty"`
 }
 
-// Normalize trims the partner's text and sorts and deduplicates its regions.
+// Normalize trims the partner's text and sorts and deduplicates its regions
+// and verticals.
 func (p Partner) Normalize() Partner {
 	p.ID = strings.TrimSpace(p.ID)
 	p.Name = strings.TrimSpace(p.Name)
 	p.Tier = PartnerTier(strings.TrimSpace(string(p.Tier)))
-	regions := make([]string, 0, len(p.Regions))
-	for _, r := range p.Regions {
+	p.Regions = normalizeSet(p.Regions)
+	p.Verticals = normalizeSet(p.Verticals)
+	return p
+}
+
+// normalizeSet trims, sorts and deduplicates a list of names; an empty one
+// is nil.
+func normalizeSet(items []string) []string {
+	out := make([]string, 0, len(items))
+	for _, r := range items {
 		if r = strings.TrimSpace(r); r != "" {
-			regions = append(regions, r)
+			out = append(out, r)
 		}
 	}
-	slices.Sort(regions)
-	p.Regions = slices.Compact(regions)
-	if len(p.Regions) == 0 {
-		p.Regions = nil
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if len(out) == 0 {
+		return nil
 	}
-	return p
+	return out
 }
 
 // Validate checks the partner and returns one EINVALID *Error listing every
@@ -89,6 +102,7 @@ func (p Partner) Validate() error {
 		v.oneOf("tier", string(p.Tier), partnerTiers)
 	}
 	v.stringList("regions", p.Regions, MaxPartnerRegions, MaxRegionLen)
+	v.stringList("verticals", p.Verticals, MaxPartnerRegions, MaxIndustryLen)
 	return v.err("the partner is invalid")
 }
 

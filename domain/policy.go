@@ -56,10 +56,11 @@ var (
 // durations, "12 months" of account protection being 365 days.
 //
 // Some parts are rules dealreg applies already (protection, registration
-// standards, review SLA, conflicts, notice of changes); the others
-// (eligibility, auto-approval, routing, benefits, penalties) are carried,
-// validated and published so that the features that apply them read them
-// from the version in force.
+// standards, review SLA, conflicts, notice of changes, eligibility and
+// penalties: see partner_program.go and violation.go); the others
+// (auto-approval, routing, benefits) are carried, validated and published
+// so that the features that apply them read them from the version in
+// force.
 type Policy struct {
 	// Version identifies the policy; it is embedded in the events of the
 	// decisions taken under it.

@@ -35,6 +35,7 @@ func (t RegistrationType) Valid() bool { return t == TypeOpportunity || t == Typ
 //	active | extension_requested ──▶ expired | closed_won | closed_lost
 //	any non-final status ──withdraw──▶ withdrawn(end)
 //	named account: active (near end) | expired (within grace) ──renew──▶ active
+//	any submitted, non-final status ──violation or partner standing──▶ revoked(end)
 type Status string
 
 // The registration statuses.
@@ -59,7 +60,7 @@ const (
 // expired) can change a registration in status s.
 func (s Status) Final() bool {
 	switch s {
-	case StatusRejected, StatusDuplicate, StatusExpired, StatusClosedWon, StatusClosedLost, StatusWithdrawn:
+	case StatusRejected, StatusDuplicate, StatusExpired, StatusClosedWon, StatusClosedLost, StatusWithdrawn, StatusRevoked:
 		return true
 	}
 	return false
@@ -142,6 +143,7 @@ type Registration struct {
 	rejectReason     RejectReason
 	attachments      []Attachment
 	conflictResult   ConflictResult
+	review           ReviewState // of the latest submission (automation.go)
 	createdAt        time.Time
 	updatedAt        time.Time
 	version          int
@@ -238,6 +240,7 @@ func (r *Registration) Apply(e Event) error {
 		r.submittedAt = e.At
 		r.verdict = ""
 		r.reviewerID = ""
+		r.review = ReviewState{}
 		r.status = StatusSubmitted
 	case RegistrationVerdictRecorded:
 		r.verdict = e.Verdict
@@ -295,6 +298,16 @@ func (r *Registration) Apply(e Event) error {
 		r.attachments = append(r.attachments, e.Attachment)
 	case RegistrationConflictDecided:
 		r.applyConflictDecided(e)
+	case RegistrationViolationRecorded:
+		// A fact for reviewers and the partner's standing; a revocation
+		// that follows from it is its own event.
+	case RegistrationAutoApproved, RegistrationRouted, RegistrationReviewReminderSent, RegistrationReviewEscalated:
+		r.applyReview(e)
+	case RegistrationRevoked:
+		r.status = StatusRevoked
+		if r.protectionEnd.After(e.At) {
+			r.protectionEnd = e.At
+		}
 	default:
 		return Errorf(EINTERNAL, "apply: unknown registration event %s", e.EventType())
 	}
@@ -828,11 +841,15 @@ func (r *Registration) Due(now time.Time, p Policy) []Event {
 }
 
 // ReviewDeadline returns when the vendor must have decided a registration
-// that awaits a decision, the latest submission plus p.ReviewSLA, and false
-// when no decision is awaited.
+// that awaits a decision: the due time it was routed with, or else the
+// latest submission plus p.ReviewSLA; and false when no decision is
+// awaited.
 func (r *Registration) ReviewDeadline(p Policy) (time.Time, bool) {
 	switch r.status {
 	case StatusSubmitted, StatusCleared, StatusPossibleDuplicate, StatusUnderReview:
+		if !r.review.DueAt.IsZero() {
+			return r.review.DueAt, true
+		}
 		return r.submittedAt.Add(p.ReviewSLA), true
 	}
 	return time.Time{}, false

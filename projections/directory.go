@@ -19,6 +19,9 @@ type PartnerView struct {
 	domain.Partner
 	Grants  []GrantView `json:"grants"`
 	AddedAt time.Time   `json:"added_at"`
+	// Standing holds the partner's certifications and trainings, its
+	// suspensions, termination and violations (see directory_program.go).
+	Standing domain.PartnerStanding `json:"standing"`
 }
 
 // GrantView is a territory grant with its ID.
@@ -36,7 +39,9 @@ type TokenView struct {
 	PartnerID string      `json:"partner_id,omitempty"`
 	IssuedAt  time.Time   `json:"issued_at"`
 	Revoked   bool        `json:"revoked"`
-	hash      string
+	// Review is the reviewer's group and approval limit, if assigned.
+	Review *domain.ReviewerAssignment `json:"review,omitempty"`
+	hash   string
 }
 
 // IdempotentRequest is the first request made with an idempotency key: its
@@ -169,7 +174,7 @@ func idempotencyKey(actorID, key string) string { return actorID + "\x00" + key 
 // metadata of every event are recorded.
 func (d *Directory) Apply(rec domain.RecordedEvent) error {
 	var ev domain.Event
-	if strings.HasPrefix(rec.Stream, "partner-") || strings.HasPrefix(rec.Stream, "token-") {
+	if strings.HasPrefix(rec.Stream, "partner-") || strings.HasPrefix(rec.Stream, "token-") || followsStanding(rec) {
 		var err error
 		if ev, err = decodeEvent(nil, rec); err != nil {
 			return err
@@ -194,7 +199,7 @@ func (d *Directory) Apply(rec domain.RecordedEvent) error {
 		if _, ok := d.partners[e.ID]; !ok {
 			d.order = append(d.order, e.ID)
 		}
-		d.partners[e.ID] = &PartnerView{Partner: e.Partner, Grants: []GrantView{}, AddedAt: rec.RecordedAt}
+		d.partners[e.ID] = &PartnerView{Partner: e.Partner, Grants: []GrantView{}, AddedAt: rec.RecordedAt, Standing: newStanding()}
 		d.markPartner(e.ID)
 	case domain.PartnerUpdated:
 		if p, ok := d.partners[e.ID]; ok {
@@ -206,11 +211,20 @@ func (d *Directory) Apply(rec domain.RecordedEvent) error {
 			p.Grants = append(p.Grants, GrantView{ID: e.GrantID, TerritoryGrant: e.Grant, GrantedAt: rec.RecordedAt})
 			d.markPartner(e.Grant.PartnerID)
 		}
+	case domain.PartnerCredentialRecorded, domain.PartnerSuspended, domain.PartnerReinstated,
+		domain.PartnerTerminated, domain.RegistrationViolationRecorded:
+		d.applyStanding(e)
 	case domain.TokenIssued:
 		t := &TokenView{ID: e.TokenID, Name: e.Name, Role: e.Role, PartnerID: e.PartnerID, IssuedAt: rec.RecordedAt, hash: e.SecretSHA256}
 		d.tokens[e.TokenID] = t
 		d.byHash[e.SecretSHA256] = t
 		d.markToken(t)
+	case domain.ReviewerAssigned:
+		if t, ok := d.tokens[e.TokenID]; ok {
+			a := e.Assignment
+			t.Review = &a
+			d.markToken(t)
+		}
 	case domain.TokenRevoked:
 		if t, ok := d.tokens[e.TokenID]; ok {
 			t.Revoked = true
@@ -270,7 +284,9 @@ func (d *Directory) Partners() []PartnerView {
 func clonePartner(p *PartnerView) PartnerView {
 	c := *p
 	c.Regions = slices.Clone(p.Regions)
+	c.Verticals = slices.Clone(p.Verticals)
 	c.Grants = slices.Clone(p.Grants)
+	c.Standing = p.Standing.Clone()
 	return c
 }
 

@@ -171,9 +171,20 @@ func (p *Registrations) queryViews(q string, args ...any) ([]RegistrationView, e
 // ReviewItem is a registration awaiting a reviewer's decision.
 type ReviewItem struct {
 	RegistrationView
-	// DueAt is when the decision is due: the recorded time of the latest
-	// submission plus the review SLA of the policy it was submitted under.
+	// DueAt is when the decision is due: the due time the submission was
+	// routed with, or (for a submission recorded before routing existed)
+	// the recorded time of the latest submission plus the review SLA of
+	// the policy it was submitted under.
 	DueAt time.Time `json:"due_at"`
+	// Group is the reviewer group the submission was routed to; Reminded
+	// and Escalated say whether the scheduler reminded it and escalated it
+	// (to EscalatedTo). See review_queue.go.
+	Group       string      `json:"group,omitempty"`
+	Reminded    bool        `json:"reminded"`
+	Escalated   bool        `json:"escalated"`
+	EscalatedTo domain.Role `json:"escalated_to,omitempty"`
+	// NextAction is when the scheduler may next remind or escalate it.
+	NextAction time.Time `json:"-"`
 }
 
 // Overdue reports whether the decision is late at time at. The projection
@@ -211,6 +222,7 @@ func (p *Registrations) ReviewQueue(limit int) ([]ReviewItem, error) {
 			return nil, domain.Errorf(domain.EINTERNAL, "review queue: registration %s was submitted under unknown policy version %d", v.ID, v.SubmittedPolicyVersion)
 		}
 		items[i] = ReviewItem{RegistrationView: v, DueAt: v.LastSubmittedAt.Add(policy.ReviewSLA)}
+		items[i].applyReview(policy)
 	}
 	return items, nil
 }

@@ -80,6 +80,10 @@ type RegistrationView struct {
 	UpdatedAt       time.Time `json:"updated_at"`
 	// Version is the number of events in the registration's stream.
 	Version int `json:"version"`
+	// Review is where the review of the latest submission stands: the
+	// group it was routed to, its due, reminder and escalation times, or
+	// that it was approved automatically (see docs/automation.md).
+	Review *domain.ReviewState `json:"review,omitempty"`
 }
 
 // HistoryEntry is one event of a registration's stream, for the audit trail.
@@ -195,6 +199,9 @@ func (r *registration) buildView(updatedAt time.Time) RegistrationView {
 	if approved {
 		v.PolicyVersion, v.Terms = terms.PolicyVersion, terms
 	}
+	if rs := a.Review(); rs != (domain.ReviewState{}) {
+		v.Review = &rs
+	}
 	if v.Status == domain.StatusRejected {
 		v.RejectExplanation, v.RejectGuidance = r.rejectExplanation, r.rejectGuidance
 	}
@@ -264,6 +271,12 @@ func describe(e domain.Event) (summary, actor string) {
 			return fmt.Sprintf("Conflict decided: co-registered, %s%% share (%s)", e.SharePercent.String(), e.PolicyClause), e.DecidedBy
 		}
 		return "Conflict decided: this registration lost (" + e.PolicyClause + ")", e.DecidedBy
+	case domain.RegistrationViolationRecorded:
+		return describeViolation(e), e.RecordedBy
+	case domain.RegistrationRevoked:
+		return "Revoked: " + strings.ReplaceAll(e.Reason, "_", " "), e.RevokedBy
+	case domain.RegistrationAutoApproved, domain.RegistrationRouted, domain.RegistrationReviewReminderSent, domain.RegistrationReviewEscalated:
+		return describeReview(e), ""
 	case domain.RegistrationAttachmentAdded:
 		return fmt.Sprintf("Attached %s (%s, sha256 %s)", orUnnamedFile(e.Attachment.Filename), e.Attachment.ContentType, e.Attachment.SHA256), e.AddedBy
 	}

@@ -206,8 +206,9 @@ type gen struct {
 
 // storyEvents is about how many events a story appends on average with
 // this mix: the arrival rate spreads target/storyEvents stories over the
-// run's days.
-const storyEvents = 7.5
+// run's days. Approval automation adds about 1.3 a story (the routing of
+// each submission, and the review reminders and escalations).
+const storyEvents = 8.8
 
 func (g *gen) schedule(at time.Time, run func() error) {
 	g.seq++
