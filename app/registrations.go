@@ -135,8 +135,19 @@ func (s *Service) StartReview(ctx context.Context, call Call, id uuid.UUID) (Res
 // Approve approves under the policy in force now.
 func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return r.Approve(call.Actor, s.PolicyAt(now), now)
+		return r.ApproveGranting(call.Actor, s.PolicyAt(now), s.partnerTier(r), now)
 	})
+}
+
+// partnerTier returns the tier of r's partner as the directory knows it
+// now, the tier an approval's benefits are computed for ("" when unknown,
+// which the approval refuses).
+func (s *Service) partnerTier(r *domain.Registration) domain.PartnerTier {
+	if r == nil {
+		return ""
+	}
+	p, _ := s.Directory.Partner(r.PartnerID())
+	return p.Tier
 }
 
 // Reject rejects with a reason code, an explanation and guidance.

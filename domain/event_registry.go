@@ -76,6 +76,13 @@ var eventRegistry = buildRegistry(
 	codecFor[PolicyPublished](1),
 	codecFor[PolicyWithdrawn](1),
 	codecFor[PolicyAcknowledged](1),
+	codecFor[MDFRequested](1),
+	codecFor[MDFRequestApproved](1),
+	codecFor[MDFRequestRejected](1),
+	codecFor[MDFReceiptAdded](1),
+	codecFor[MDFClaimSubmitted](1),
+	codecFor[MDFClaimReimbursed](1),
+	codecFor[MDFClaimRejected](1),
 )
 
 type namedCodec struct {

@@ -29,13 +29,16 @@ func sampleEvents() []domain.Event {
 		PolicyVersion: 1, Type: domain.TypeOpportunity, ProtectionStart: at, ProtectionEnd: end,
 		MaxExtensions: 2, ExtensionLength: 30 * domain.Day,
 	}
+	benefits := domain.DefaultPolicy().BenefitsFor("partner-1", domain.TierGold, domain.TypeOpportunity, d.Opportunity.EstimatedValue)
+	usd := func(s string) domain.Money { return domain.Money{Amount: decimal.RequireFromString(s), Currency: "USD"} }
+	receipt := domain.Attachment{SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 42, ContentType: "application/pdf", Filename: "invoice.pdf"}
 	return []domain.Event{
 		domain.RegistrationDrafted{RegistrationID: id, PartnerID: "partner-1", Type: domain.TypeOpportunity, Details: d, DraftedBy: "u1", At: at},
 		domain.RegistrationAmended{RegistrationID: id, Details: d, AmendedBy: "u1", At: at},
 		domain.RegistrationSubmitted{RegistrationID: id, PartnerID: "partner-1", Type: domain.TypeNamedAccount, Attempt: 2, Details: d, PolicyVersion: 1, SubmittedBy: "u1", At: at},
 		domain.RegistrationVerdictRecorded{RegistrationID: id, Attempt: 2, Verdict: domain.VerdictPossibleDuplicate, Matches: []uuid.UUID{earlierID}, Reason: "same domain", CoveredByGrant: earlierID, GrantConflicts: []uuid.UUID{id}, PolicyVersion: 2, At: at},
 		domain.RegistrationReviewStarted{RegistrationID: id, ReviewerID: "cm1", At: at},
-		domain.RegistrationApproved{RegistrationID: id, ApprovedBy: "cm1", Terms: terms, At: at},
+		domain.RegistrationApproved{RegistrationID: id, ApprovedBy: "cm1", Terms: terms, Benefits: &benefits, At: at},
 		domain.RegistrationRejected{RegistrationID: id, RejectedBy: "cm1", Reason: domain.RejectPoorSolutionFit, Explanation: "e", Guidance: "g", PolicyVersion: 2, At: at},
 		domain.RegistrationReturned{RegistrationID: id, ReturnedBy: "cm1", Message: "m", RequestedFields: []string{"proof"}, At: at},
 		domain.RegistrationProgressed{RegistrationID: id, ProgressedBy: "u1", BuyingStage: domain.StageCommit, NextSteps: "sign", Note: "n", At: at},
@@ -73,6 +76,14 @@ func sampleEvents() []domain.Event {
 			Notice: domain.PartnerNotice{Audience: domain.AudienceAllPartners, From: at, AcknowledgeBy: end}, PublishedBy: "exec", PublisherRole: domain.RoleExecutive, At: at},
 		domain.PolicyWithdrawn{Version: 2, Reason: "typo", WithdrawnBy: "leader", At: at},
 		domain.PolicyAcknowledged{Version: 2, PartnerID: "acme", AcknowledgedBy: "token:1", At: at},
+		domain.MDFRequested{RegistrationID: id, PartnerID: "partner-1", Request: 1, Activity: domain.MDFCustomDemo, Description: "demo", Amount: usd("1200.5"), StartDate: "2026-04-01", EndDate: "2026-04-02",
+			Allocation: usd("3000"), PolicyVersion: 1, RemainingBefore: usd("3000"), RequestedBy: "u1", At: at},
+		domain.MDFRequestApproved{RegistrationID: id, Request: 1, Amount: usd("1000"), Note: "n", ApprovedBy: "mkt", At: at},
+		domain.MDFRequestRejected{RegistrationID: id, Request: 2, Reason: "r", RejectedBy: "mkt", At: at},
+		domain.MDFReceiptAdded{RegistrationID: id, Request: 1, Receipt: receipt, AddedBy: "u1", At: at},
+		domain.MDFClaimSubmitted{RegistrationID: id, Request: 1, Amount: usd("950"), Receipts: []string{receipt.SHA256}, Note: "n", ClaimedBy: "u1", At: at},
+		domain.MDFClaimReimbursed{RegistrationID: id, Request: 1, Amount: usd("900"), Claimed: usd("950"), Reason: "taxi", ReimbursedBy: "mkt", At: at},
+		domain.MDFClaimRejected{RegistrationID: id, Request: 3, Reason: "r", RejectedBy: "mkt", At: at},
 	}
 }
 

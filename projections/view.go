@@ -45,6 +45,9 @@ type RegistrationView struct {
 	Approved      bool                   `json:"approved"`
 	PolicyVersion int                    `json:"policy_version,omitempty"`
 	Terms         domain.ProtectionTerms `json:"terms,omitzero"`
+	// Benefits are the discount, MDF allocation and presales entitlement
+	// granted at approval (none for approvals recorded before benefits).
+	Benefits *domain.GrantedBenefits `json:"benefits,omitempty"`
 	// ProtectionStart and ProtectionEnd are the current term, after
 	// extensions and renewals. ProtectionLapsesAt is when protection ends
 	// if nothing else happens (later than the end while an extension
@@ -183,6 +186,9 @@ func (r *registration) buildView(updatedAt time.Time) RegistrationView {
 	}
 	if approved {
 		v.PolicyVersion, v.Terms = terms.PolicyVersion, terms
+	}
+	if b, ok := a.Benefits(); ok {
+		v.Benefits = &b
 	}
 	if v.Status == domain.StatusRejected {
 		v.RejectExplanation, v.RejectGuidance = r.rejectExplanation, r.rejectGuidance
