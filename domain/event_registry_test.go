@@ -30,7 +30,9 @@ func sampleEvents() []domain.Event {
 		MaxExtensions: 2, ExtensionLength: 30 * domain.Day,
 	}
 	benefits := domain.DefaultPolicy().BenefitsFor("partner-1", domain.TierGold, domain.TypeOpportunity, d.Opportunity.EstimatedValue)
-	usd := func(s string) domain.Money { return domain.Money{Amount: decimal.RequireFromString(s), Currency: "USD"} }
+	usd := func(s string) domain.Money {
+		return domain.Money{Amount: decimal.RequireFromString(s), Currency: "USD"}
+	}
 	receipt := domain.Attachment{SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 42, ContentType: "application/pdf", Filename: "invoice.pdf"}
 	return []domain.Event{
 		domain.RegistrationDrafted{RegistrationID: id, PartnerID: "partner-1", Type: domain.TypeOpportunity, Details: d, DraftedBy: "u1", At: at},

@@ -129,7 +129,7 @@ type Registration struct {
 	submittedAt      time.Time
 	verdict          Verdict
 	reviewerID       string
-	terms            ProtectionTerms // as first approved
+	terms            ProtectionTerms  // as first approved
 	benefits         *GrantedBenefits // granted at the first approval, if any
 	approved         bool
 	protectionStart  time.Time
