@@ -143,6 +143,8 @@ func NewServer(cfg Config) *Server {
 	s.pipelineRoutes(v1)
 	s.conflictRoutes(v1)
 	s.policyRoutes(v1)
+	s.mdfRoutes(v1)
+	s.presalesRoutes(v1)
 	return s
 }
 

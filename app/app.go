@@ -72,6 +72,9 @@ type Service struct {
 	Directory     *projections.Directory
 	Pipeline      *projections.Pipeline
 	Conflicts     *projections.Conflicts
+	// MDF and Presales are the benefit views (mdf.go, presales.go).
+	MDF      *projections.MDF
+	Presales *projections.Presales
 
 	checker  *checker
 	resolver *resolver
@@ -102,6 +105,8 @@ func New(cfg Config) *Service {
 		Pipeline:  projections.NewPipeline(),
 		Conflicts: projections.NewConflicts(cfg.Store),
 		Policies:  projections.NewPolicies(),
+		MDF:       projections.NewMDF(),
+		Presales:  projections.NewPresales(),
 		readyCh:   make(chan struct{}),
 	}
 	s.Registrations = projections.NewRegistrations(s.Policies.Policy, cfg.Store)
@@ -129,7 +134,8 @@ func (s *Service) handlers() []projections.Handler {
 	if s.dirOnly {
 		return []projections.Handler{s.Directory}
 	}
-	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver}
+	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver,
+		s.MDF, s.Presales}
 }
 
 // Open opens the state database and restores every view, the claim book

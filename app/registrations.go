@@ -140,14 +140,17 @@ func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result,
 }
 
 // partnerTier returns the tier of r's partner as the directory knows it
-// now, the tier an approval's benefits are computed for ("" when unknown,
-// which the approval refuses).
+// now, the tier an approval's benefits are computed for (and named in).
+// A partner the directory does not know, which only tools acting for
+// partners without enrolling them produce, is taken at the lowest tier.
 func (s *Service) partnerTier(r *domain.Registration) domain.PartnerTier {
 	if r == nil {
-		return ""
+		return domain.TierRegistered
 	}
-	p, _ := s.Directory.Partner(r.PartnerID())
-	return p.Tier
+	if p, ok := s.Directory.Partner(r.PartnerID()); ok && p.Tier != "" {
+		return p.Tier
+	}
+	return domain.TierRegistered
 }
 
 // Reject rejects with a reason code, an explanation and guidance.

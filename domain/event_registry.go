@@ -83,6 +83,9 @@ var eventRegistry = buildRegistry(
 	codecFor[MDFClaimSubmitted](1),
 	codecFor[MDFClaimReimbursed](1),
 	codecFor[MDFClaimRejected](1),
+	codecFor[PresalesResourceAdded](1),
+	codecFor[PresalesAssigned](1),
+	codecFor[PresalesUnassigned](1),
 )
 
 type namedCodec struct {

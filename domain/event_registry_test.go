@@ -85,6 +85,9 @@ func sampleEvents() []domain.Event {
 		domain.MDFReceiptAdded{RegistrationID: id, Request: 1, Receipt: receipt, AddedBy: "u1", At: at},
 		domain.MDFClaimSubmitted{RegistrationID: id, Request: 1, Amount: usd("950"), Receipts: []string{receipt.SHA256}, Note: "n", ClaimedBy: "u1", At: at},
 		domain.MDFClaimReimbursed{RegistrationID: id, Request: 1, Amount: usd("900"), Claimed: usd("950"), Reason: "taxi", ReimbursedBy: "mkt", At: at},
+		domain.PresalesResourceAdded{Resource: domain.PresalesResource{ID: "ana", Name: "Ana Ruiz", Kind: domain.SolutionsArchitect, CapacityHours: 120}, AddedBy: "cm1", At: at},
+		domain.PresalesAssigned{RegistrationID: id, PartnerID: "partner-1", ResourceID: "ana", Kind: domain.SolutionsArchitect, Basis: domain.PresalesDedicated, Hours: 40, Level: "enterprise", PolicyVersion: 1, AssignedBy: "cm1", At: at},
+		domain.PresalesUnassigned{RegistrationID: id, ResourceID: "ana", Hours: 40, Reason: "closed", UnassignedBy: "cm1", At: at},
 		domain.MDFClaimRejected{RegistrationID: id, Request: 3, Reason: "r", RejectedBy: "mkt", At: at},
 	}
 }

@@ -251,6 +251,20 @@ func RebuildMDF(events ...Event) (*MDFAccount, error) {
 	return a, nil
 }
 
+// RestoreMDF returns the account of registration id holding requests as a
+// view stored them, to fold further events into (its Version is not the
+// stream's).
+func RestoreMDF(id uuid.UUID, partnerID string, requests []MDFRequest) (*MDFAccount, error) {
+	a := &MDFAccount{registrationID: id, partnerID: partnerID, version: len(requests)}
+	for i, q := range requests {
+		if q.Number != i+1 {
+			return nil, Errorf(EINTERNAL, "restore MDF account %s: request %d at %d", id, q.Number, i+1)
+		}
+		a.requests = append(a.requests, q.clone())
+	}
+	return a, nil
+}
+
 // Apply changes the account by one of its events.
 func (a *MDFAccount) Apply(e Event) error {
 	me, ok := e.(MDFEvent)
