@@ -199,6 +199,7 @@ func step(t *rapid.T, ctx context.Context, svc *Service, clock *domain.ManualClo
 		}
 	case 12:
 		if id, ok := pick("mdf"); ok {
+			_, _ = svc.Approve(ctx, reviewer, id) // most picks are not approved yet
 			day := domain.Date(clock.Now().Format(time.DateOnly))
 			in := domain.MDFRequestInput{Activity: domain.MDFCustomDemo, StartDate: day, EndDate: day,
 				Amount: domain.Money{Amount: decimal.NewFromInt(int64(rapid.IntRange(1, 400).Draw(t, "mdf amount"))), Currency: "EUR"}}
