@@ -73,7 +73,12 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (int, error) {
 			return n, err
 		}
 	}
-	return n, errors.Join(errs...)
+	// Contract grants whose term ended are renewed or lapse (grants.go).
+	decided, err := s.DecideGrantTerms(ctx, now)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return n + decided, errors.Join(errs...)
 }
 
 // schedule calls RunDue every tick until ctx ends.

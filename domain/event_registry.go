@@ -86,6 +86,7 @@ var eventRegistry = buildRegistry(
 	codecFor[PresalesResourceAdded](1),
 	codecFor[PresalesAssigned](1),
 	codecFor[PresalesUnassigned](1),
+	codecFor[GrantTermDecided](1),
 )
 
 type namedCodec struct {

@@ -88,6 +88,10 @@ func sampleEvents() []domain.Event {
 		domain.PresalesResourceAdded{Resource: domain.PresalesResource{ID: "ana", Name: "Ana Ruiz", Kind: domain.SolutionsArchitect, CapacityHours: 120}, AddedBy: "cm1", At: at},
 		domain.PresalesAssigned{RegistrationID: id, PartnerID: "partner-1", ResourceID: "ana", Kind: domain.SolutionsArchitect, Basis: domain.PresalesDedicated, Hours: 40, Level: "enterprise", PolicyVersion: 1, AssignedBy: "cm1", At: at},
 		domain.PresalesUnassigned{RegistrationID: id, ResourceID: "ana", Hours: 40, Reason: "closed", UnassignedBy: "cm1", At: at},
+		domain.GrantTermDecided{GrantID: id, PartnerID: "partner-1", Outcome: domain.GrantRenewed, TermFrom: at, TermTo: end,
+			Contract:  domain.GrantContract{Renew: true, MinApproved: 2, MinApprovedValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("100000")}, MinClosedWon: 1},
+			Figures:   domain.GrantFigures{Approved: 3, ApprovedValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("450000.5")}, ClosedWon: 1, Registrations: []uuid.UUID{earlierID}},
+			RenewedAs: earlierID, DecidedBy: "system", At: at},
 		domain.MDFClaimRejected{RegistrationID: id, Request: 3, Reason: "r", RejectedBy: "mkt", At: at},
 	}
 }

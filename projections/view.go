@@ -48,6 +48,10 @@ type RegistrationView struct {
 	// Benefits are the discount, MDF allocation and presales entitlement
 	// granted at approval (none for approvals recorded before benefits).
 	Benefits *domain.GrantedBenefits `json:"benefits,omitempty"`
+	// CoveredByGrant is the partner's own territory or vertical grant that
+	// covers the account, as the latest verdict found: the opportunity is
+	// the partner's by default.
+	CoveredByGrant uuid.UUID `json:"covered_by_grant,omitzero"`
 	// ProtectionStart and ProtectionEnd are the current term, after
 	// extensions and renewals. ProtectionLapsesAt is when protection ends
 	// if nothing else happens (later than the end while an extension
@@ -189,6 +193,9 @@ func (r *registration) buildView(updatedAt time.Time) RegistrationView {
 	}
 	if b, ok := a.Benefits(); ok {
 		v.Benefits = &b
+	}
+	if r.finding != nil {
+		v.CoveredByGrant = r.finding.CoveredByGrant
 	}
 	if v.Status == domain.StatusRejected {
 		v.RejectExplanation, v.RejectGuidance = r.rejectExplanation, r.rejectGuidance
