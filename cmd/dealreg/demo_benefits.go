@@ -19,7 +19,9 @@ import (
 
 var demoMarketing = app.Call{Caller: app.Caller{Actor: domain.Actor{ID: "demo:elena", Role: domain.RoleChannelMarketing}, Name: "Elena (channel marketing)"}}
 
-func usd(s string) domain.Money { return domain.Money{Amount: decimal.RequireFromString(s), Currency: "USD"} }
+func usd(s string) domain.Money {
+	return domain.Money{Amount: decimal.RequireFromString(s), Currency: "USD"}
+}
 
 // mdf plays the MDF process on approved registration id of partner, one
 // request in each state: reimbursed for less than claimed, claim rejected,
