@@ -80,8 +80,12 @@ func TestScenario_MDFLifecycle(t *testing.T) {
 	require.Equal(t, "15", eur.Benefits.Discount.Percent.String())
 	requireAmount(t, "13148.15", "EUR", eur.Benefits.Discount.Amount, "EUR discount")
 	requireAmount(t, "1753.09", "EUR", eur.Benefits.MDF.Amount, "EUR MDF")
-	// The partner reads its own benefits on the registration.
-	require.Equal(t, usd.Benefits, h.get(t, "acme", usd.ID).Benefits)
+	// The partner reads its own benefits on the registration, and in its
+	// history.
+	got := h.get(t, "acme", usd.ID)
+	require.Equal(t, usd.Benefits, got.Benefits)
+	require.Equal(t, "Approved under policy v1: protected until "+usd.Terms.ProtectionEnd.Format(time.DateOnly)+"; discount 20%, MDF 2469.14 USD, presales standard",
+		historyEntry(t, got, "RegistrationApproved").Summary)
 
 	base := "/v1/registrations/" + usd.ID.String()
 	var acc app.MDFAccount
@@ -89,13 +93,17 @@ func TestScenario_MDFLifecycle(t *testing.T) {
 	requireAmount(t, "2469.14", "USD", acc.Remaining, "remaining before any request")
 	require.Empty(t, acc.Requests)
 
-	var created api.MDFRequestCreated
-	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("1000.00"), http.StatusCreated, &created)
+	var created, again api.MDFRequestCreated
+	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("1000.00"), http.StatusCreated, &created, "Idempotency-Key", "mdf-1")
 	require.Equal(t, 1, created.Request)
 	requireAmount(t, "1469.14", "USD", created.Account.Remaining, "after the request")
+	// A retry with the same key records nothing more and answers the same.
+	head := h.eventCount()
+	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("1000.00"), http.StatusCreated, &again, "Idempotency-Key", "mdf-1")
+	require.Equal(t, created, again)
+	require.Equal(t, head, h.eventCount())
 
 	// More than remains: refused with what remains, nothing appended.
-	head := h.eventCount()
 	p := h.problem(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("1469.15"), http.StatusConflict, domain.ECONFLICT)
 	require.Contains(t, p.Detail, "1469.14 USD of 2469.14 USD remain")
 	require.Equal(t, []domain.FieldError{{Field: "amount.amount", Code: domain.FieldExceedsRemaining, Message: "must be at most 1469.14 USD, what remains of the allocation"}}, p.Errors)
@@ -123,8 +131,8 @@ func TestScenario_MDFLifecycle(t *testing.T) {
 	require.Equal(t, domain.MDFClaimedState, acc.Requests[0].State)
 	// Channel marketing reads the receipt and reimburses less, with a
 	// reason.
-	_, got, _ := h.do(t, "marketing", http.MethodGet, base+"/mdf-requests/1/receipts/"+sha, nil)
-	require.True(t, bytes.Equal(pdf, got))
+	_, body, _ := h.do(t, "marketing", http.MethodGet, base+"/mdf-requests/1/receipts/"+sha, nil)
+	require.True(t, bytes.Equal(pdf, body))
 	p = h.problem(t, "marketing", http.MethodPost, base+"/mdf-requests/1/reimburse", map[string]any{"amount": map[string]string{"amount": "850", "currency": "USD"}}, http.StatusBadRequest, domain.EINVALID)
 	require.Equal(t, "reason", p.Errors[0].Field)
 	h.mustDo(t, "marketing", http.MethodPost, base+"/mdf-requests/1/reimburse", map[string]any{"amount": map[string]string{"amount": "850", "currency": "USD"}, "reason": "catering is not covered"}, http.StatusOK, &acc)

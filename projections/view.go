@@ -224,7 +224,17 @@ func describe(e domain.Event) (summary, actor string) {
 	case domain.RegistrationReviewStarted:
 		return "Review started", e.ReviewerID
 	case domain.RegistrationApproved:
-		return fmt.Sprintf("Approved under policy v%d: protected until %s", e.Terms.PolicyVersion, e.Terms.ProtectionEnd.Format(day)), e.ApprovedBy
+		summary := fmt.Sprintf("Approved under policy v%d: protected until %s", e.Terms.PolicyVersion, e.Terms.ProtectionEnd.Format(day))
+		if b := e.Benefits; b != nil {
+			summary += fmt.Sprintf("; discount %s%%", b.Discount.Percent)
+			if !b.MDF.Amount.IsZero() {
+				summary += ", MDF " + domain.FormatMoney(b.MDF.Amount)
+			}
+			if b.Presales.Level != "" {
+				summary += ", presales " + b.Presales.Level
+			}
+		}
+		return summary, e.ApprovedBy
 	case domain.RegistrationRejected:
 		return fmt.Sprintf("Rejected: %s", e.Reason), e.RejectedBy
 	case domain.RegistrationReturned:
