@@ -53,6 +53,9 @@ func (s *Server) mdfRoutes(g router) {
 	g.POST("/registrations/:id/mdf-requests/:n/reject", mdfCommand(s, func(ctx context.Context, call app.Call, id uuid.UUID, n int, r reasonRequest) (app.Result, error) {
 		return a.RejectMDF(ctx, call, id, n, r.Reason)
 	}))
+	g.POST("/registrations/:id/mdf-requests/:n/withdraw", mdfCommand(s, func(ctx context.Context, call app.Call, id uuid.UUID, n int, r reasonRequest) (app.Result, error) {
+		return a.WithdrawMDF(ctx, call, id, n, r.Reason)
+	}))
 	g.POST("/registrations/:id/mdf-requests/:n/receipts", s.uploadReceipt)
 	g.GET("/registrations/:id/mdf-requests/:n/receipts/:sha256", s.downloadReceipt)
 	g.POST("/registrations/:id/mdf-requests/:n/claim", mdfCommand(s, func(ctx context.Context, call app.Call, id uuid.UUID, n int, r mdfClaimRequest) (app.Result, error) {
@@ -279,6 +282,7 @@ func (s *Server) downloadReceipt(c echo.Context) error {
 var mdfStates = []string{
 	string(domain.MDFRequestedState), string(domain.MDFApprovedState), string(domain.MDFRejectedState),
 	string(domain.MDFClaimedState), string(domain.MDFReimbursedState), string(domain.MDFClaimRejectedState),
+	string(domain.MDFWithdrawnState),
 }
 
 var quarterShape = regexp.MustCompile(`^[0-9]{4}-Q[1-4]$`)

@@ -144,9 +144,16 @@ func TestScenario_MDFLifecycle(t *testing.T) {
 	requireAmount(t, "1619.14", "USD", acc.Remaining, "what was not reimbursed is released")
 	h.problem(t, "marketing", http.MethodPost, base+"/mdf-requests/1/reimburse", nil, http.StatusConflict, domain.ECONFLICT)
 
+	// A request the partner withdraws.
+	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("100"), http.StatusCreated, &created)
+	h.problem(t, "marketing", http.MethodPost, base+"/mdf-requests/2/withdraw", nil, http.StatusForbidden, domain.EFORBIDDEN)
+	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests/2/withdraw", map[string]string{"reason": "the demo moved online"}, http.StatusOK, &acc)
+	require.Equal(t, domain.MDFWithdrawnState, acc.Requests[1].State)
+	requireAmount(t, "1619.14", "USD", acc.Remaining, "a withdrawal releases")
+
 	// A second request, rejected; then one for all that remains.
 	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("200"), http.StatusCreated, &created)
-	h.mustDo(t, "marketing", http.MethodPost, base+"/mdf-requests/2/reject", map[string]string{"reason": "duplicate of request 1"}, http.StatusOK, &acc)
+	h.mustDo(t, "marketing", http.MethodPost, base+"/mdf-requests/3/reject", map[string]string{"reason": "duplicate of request 1"}, http.StatusOK, &acc)
 	requireAmount(t, "1619.14", "USD", acc.Remaining, "a rejection releases")
 	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("1619.14"), http.StatusCreated, &created)
 	requireAmount(t, "0", "USD", created.Account.Remaining, "all of it taken")
@@ -157,7 +164,7 @@ func TestScenario_MDFLifecycle(t *testing.T) {
 	}
 	h.mustDo(t, "marketing", http.MethodGet, "/v1/mdf-requests?state=requested", nil, http.StatusOK, &reqs)
 	require.Len(t, reqs.Items, 1)
-	require.Equal(t, 3, reqs.Items[0].Number)
+	require.Equal(t, 4, reqs.Items[0].Number)
 	h.mustDo(t, "globex", http.MethodGet, "/v1/mdf-requests", nil, http.StatusOK, &reqs)
 	require.Empty(t, reqs.Items, "a partner sees only its own requests")
 	h.problem(t, "marketing", http.MethodGet, "/v1/mdf-requests?state=lost", nil, http.StatusBadRequest, domain.EINVALID)
@@ -174,7 +181,7 @@ func TestScenario_MDFLifecycle(t *testing.T) {
 		name string
 		got  decimal.Decimal
 		want string
-	}{{"allocated", a.Allocated, "2469.14"}, {"requested", a.Requested, "2819.14"}, {"approved", a.Approved, "900"}, {"claimed", a.Claimed, "880.4"}, {"reimbursed", a.Reimbursed, "850"},
+	}{{"allocated", a.Allocated, "2469.14"}, {"requested", a.Requested, "2919.14"}, {"approved", a.Approved, "900"}, {"claimed", a.Claimed, "880.4"}, {"reimbursed", a.Reimbursed, "850"},
 		{"globex allocated", g.Allocated, "1753.09"}, {"globex requested", g.Requested, "0"}} {
 		require.True(t, decimal.RequireFromString(f.want).Equal(f.got), "%s: %s", f.name, f.got)
 	}

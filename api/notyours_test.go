@@ -136,6 +136,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/registrations/:id/mdf-requests/:n":                  both(reg, noReg, "/mdf-requests/1", nil),
 		"POST /v1/registrations/:id/mdf-requests/:n/approve":         both(reg, noReg, "/mdf-requests/1/approve", nil),
 		"POST /v1/registrations/:id/mdf-requests/:n/reject":          both(reg, noReg, "/mdf-requests/1/reject", reason),
+		"POST /v1/registrations/:id/mdf-requests/:n/withdraw":        both(reg, noReg, "/mdf-requests/1/withdraw", reason),
 		"POST /v1/registrations/:id/mdf-requests/:n/receipts":        both(reg, noReg, "/mdf-requests/1/receipts?filename=mine.pdf", pdf, "Content-Type", "application/pdf"),
 		"GET /v1/registrations/:id/mdf-requests/:n/receipts/:sha256": both(reg, noReg, "/mdf-requests/1/receipts/"+sha, nil),
 		"POST /v1/registrations/:id/mdf-requests/:n/claim":           both(reg, noReg, "/mdf-requests/1/claim", map[string]any{"amount": map[string]string{"amount": "10", "currency": "USD"}, "receipts": []string{sha}}),

@@ -88,6 +88,13 @@ func (s *Service) RejectMDF(ctx context.Context, call Call, id uuid.UUID, n int,
 	})
 }
 
+// WithdrawMDF withdraws pending request n.
+func (s *Service) WithdrawMDF(ctx context.Context, call Call, id uuid.UUID, n int, reason string) (Result, error) {
+	return s.updateMDF(ctx, call, id, func(reg *domain.Registration, a *domain.MDFAccount, now time.Time) ([]domain.Event, error) {
+		return a.Withdraw(call.Actor, reg, n, reason, now)
+	})
+}
+
 // CheckMDFReceipt checks, before a receipt is read, that caller may add
 // one named filename to request n.
 func (s *Service) CheckMDFReceipt(ctx context.Context, call Call, id uuid.UUID, n int, filename string) error {

@@ -87,6 +87,7 @@ var eventRegistry = buildRegistry(
 	codecFor[PresalesAssigned](1),
 	codecFor[PresalesUnassigned](1),
 	codecFor[GrantTermDecided](1),
+	codecFor[MDFRequestWithdrawn](1),
 )
 
 type namedCodec struct {

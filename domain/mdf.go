@@ -37,6 +37,7 @@ var mdfActivities = []string{string(MDFCustomDemo), string(MDFPOCEnvironment), s
 //
 //	requested ──approve──▶ approved ──claim──▶ claimed ──reimburse──▶ reimbursed
 //	requested ──reject──▶ rejected            claimed ──reject claim──▶ claim_rejected
+//	requested ──withdraw (the partner)──▶ withdrawn
 type MDFState string
 
 // The MDF request states.
@@ -47,6 +48,7 @@ const (
 	MDFClaimedState       MDFState = "claimed"
 	MDFReimbursedState    MDFState = "reimbursed"
 	MDFClaimRejectedState MDFState = "claim_rejected"
+	MDFWithdrawnState     MDFState = "withdrawn"
 )
 
 // Limits of MDF inputs.
@@ -122,6 +124,16 @@ type MDFRequestRejected struct {
 	Request        int       `json:"request"`
 	Reason         string    `json:"reason"`
 	RejectedBy     string    `json:"rejected_by"`
+	At             time.Time `json:"at"`
+}
+
+// MDFRequestWithdrawn records that the partner withdrew a pending request;
+// its amount is released.
+type MDFRequestWithdrawn struct {
+	RegistrationID uuid.UUID `json:"registration_id"`
+	Request        int       `json:"request"`
+	Reason         string    `json:"reason,omitempty"`
+	WithdrawnBy    string    `json:"withdrawn_by"`
 	At             time.Time `json:"at"`
 }
 
@@ -296,6 +308,8 @@ func (a *MDFAccount) Apply(e Event) error {
 		q.State, q.Approved, q.Note, q.DecidedAt = MDFApprovedState, e.Amount, e.Note, e.At
 	case MDFRequestRejected:
 		q.State, q.Reason, q.DecidedAt = MDFRejectedState, e.Reason, e.At
+	case MDFRequestWithdrawn:
+		q.State, q.Reason, q.DecidedAt = MDFWithdrawnState, e.Reason, e.At
 	case MDFReceiptAdded:
 		q.Receipts = append(q.Receipts, e.Receipt)
 	case MDFClaimSubmitted:
@@ -536,6 +550,20 @@ func (a *MDFAccount) Reject(actor Actor, reg *Registration, n int, reason string
 	return []Event{MDFRequestRejected{RegistrationID: reg.id, Request: n, Reason: reason, RejectedBy: actor.ID, At: canonicalTime(now)}}, nil
 }
 
+// Withdraw withdraws pending request n, for the registering partner, with
+// an optional reason; its amount is released.
+func (a *MDFAccount) Withdraw(actor Actor, reg *Registration, n int, reason string, now time.Time) ([]Event, error) {
+	if _, _, err := a.pick(actor, reg, n, true, "withdraw MDF", MDFRequestedState); err != nil {
+		return nil, err
+	}
+	var v validator
+	v.text("reason", reason, MaxReasonLen, true)
+	if err := v.err("the withdrawal is invalid"); err != nil {
+		return nil, err
+	}
+	return []Event{MDFRequestWithdrawn{RegistrationID: reg.id, Request: n, Reason: reason, WithdrawnBy: actor.ID, At: canonicalTime(now)}}, nil
+}
+
 // CheckReceipt checks, before the document is read, that the partner may
 // add a receipt named filename to request n.
 func (a *MDFAccount) CheckReceipt(actor Actor, reg *Registration, n int, filename string) error {
@@ -670,6 +698,9 @@ func (MDFRequestApproved) EventType() string { return "MDFRequestApproved" }
 // EventType returns "MDFRequestRejected".
 func (MDFRequestRejected) EventType() string { return "MDFRequestRejected" }
 
+// EventType returns "MDFRequestWithdrawn".
+func (MDFRequestWithdrawn) EventType() string { return "MDFRequestWithdrawn" }
+
 // EventType returns "MDFReceiptAdded".
 func (MDFReceiptAdded) EventType() string { return "MDFReceiptAdded" }
 
@@ -690,6 +721,9 @@ func (e MDFRequestApproved) MDFRegistration() uuid.UUID { return e.RegistrationI
 
 // MDFRegistration returns the registration.
 func (e MDFRequestRejected) MDFRegistration() uuid.UUID { return e.RegistrationID }
+
+// MDFRegistration returns the registration.
+func (e MDFRequestWithdrawn) MDFRegistration() uuid.UUID { return e.RegistrationID }
 
 // MDFRegistration returns the registration.
 func (e MDFReceiptAdded) MDFRegistration() uuid.UUID { return e.RegistrationID }
@@ -713,6 +747,9 @@ func (e MDFRequestApproved) MDFRequestNumber() int { return e.Request }
 func (e MDFRequestRejected) MDFRequestNumber() int { return e.Request }
 
 // MDFRequestNumber returns the request.
+func (e MDFRequestWithdrawn) MDFRequestNumber() int { return e.Request }
+
+// MDFRequestNumber returns the request.
 func (e MDFReceiptAdded) MDFRequestNumber() int { return e.Request }
 
 // MDFRequestNumber returns the request.
@@ -732,6 +769,9 @@ func (e MDFRequestApproved) OccurredAt() time.Time { return e.At }
 
 // OccurredAt returns the command time.
 func (e MDFRequestRejected) OccurredAt() time.Time { return e.At }
+
+// OccurredAt returns the command time.
+func (e MDFRequestWithdrawn) OccurredAt() time.Time { return e.At }
 
 // OccurredAt returns the command time.
 func (e MDFReceiptAdded) OccurredAt() time.Time { return e.At }

@@ -72,6 +72,10 @@ func TestMDFAccount_Balance(t *testing.T) {
 			return a.Claim(partner, r, 3, money("2249.9", "USD"), []string{receiptPDF.SHA256}, "", at)
 		}, "0", ""},
 		{"reject the claim of 3 releases it", func() ([]domain.Event, error) { return a.RejectClaim(marketing, r, 3, "no receipt for the venue", at) }, "2249.9", ""},
+		{"request 49.9", func() ([]domain.Event, error) { return a.Request(partner, r, mdfInput("49.9"), at) }, "2200", ""},
+		{"marketing does not withdraw", func() ([]domain.Event, error) { return a.Withdraw(marketing, r, 4, "", at) }, "2200", domain.EFORBIDDEN},
+		{"the partner withdraws 4, releasing it", func() ([]domain.Event, error) { return a.Withdraw(partner, r, 4, "the event was cancelled", at) }, "2249.9", ""},
+		{"a withdrawn request is not approved", func() ([]domain.Event, error) { return a.Approve(marketing, r, 4, domain.Money{}, "", at) }, "2249.9", domain.ECONFLICT},
 	}
 	for _, s := range steps {
 		events, err := s.run()
@@ -87,7 +91,8 @@ func TestMDFAccount_Balance(t *testing.T) {
 		require.False(t, got.Amount.IsNegative(), s.name)
 	}
 	qs := a.Requests()
-	require.Len(t, qs, 3)
+	require.Len(t, qs, 4)
+	require.Equal(t, domain.MDFWithdrawnState, qs[3].State)
 	require.Equal(t, domain.MDFReimbursedState, qs[0].State)
 	require.Equal(t, "750.1", qs[0].Reimbursed.Amount.String())
 	require.Equal(t, "790.55", qs[0].Claimed.Amount.String())
