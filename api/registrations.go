@@ -238,6 +238,11 @@ func (s *Server) listRegistrations(c echo.Context) error {
 	if fields != nil {
 		return &domain.Error{Code: domain.EINVALID, Message: "invalid query parameters", Fields: fields}
 	}
+	if csv, err := wantsCSV(c); err != nil {
+		return err
+	} else if csv {
+		return s.streamRegistrations(c, f, q.Get("cursor"), limit)
+	}
 	items, next, err := s.app.List(callerOf(c), f, q.Get("cursor"), limit)
 	if err != nil {
 		return err
@@ -443,9 +448,21 @@ func (s *Server) reviewQueue(c echo.Context) error {
 		}
 		limit = n
 	}
+	csv, err := wantsCSV(c)
+	if err != nil {
+		return err
+	}
 	items, err := s.app.ReviewQueue(callerOf(c), limit)
 	if err != nil {
 		return err
+	}
+	if csv {
+		now := s.app.Clock().Now()
+		out := startCSV(c, "review-queue", append(registrationColumns[:len(registrationColumns):len(registrationColumns)], "due_at", "overdue"))
+		for _, v := range items {
+			out.registration(v.RegistrationView, csvTime(v.DueAt), strconv.FormatBool(v.Overdue(now)))
+		}
+		return out.flush()
 	}
 	out := make([]ReviewItem, len(items))
 	for i, v := range items {

@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"time"
 
@@ -197,4 +198,28 @@ func (p *Registrations) ReviewQueue(limit int) ([]ReviewItem, error) {
 // decides what is due exactly.
 func (p *Registrations) ExpiringBefore(t time.Time) ([]RegistrationView, error) {
 	return p.queryViews("SELECT view FROM registrations WHERE protected = 1 AND lapses_at < ? ORDER BY lapses_at, pos", t.UnixNano())
+}
+
+// CountByStatus returns how many registrations are in each status (the
+// statuses no registration is in are absent).
+func (p *Registrations) CountByStatus() (map[domain.Status]int, error) {
+	db := p.database()
+	if db == nil {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "registrations are not loaded yet")
+	}
+	rows, err := db.Query("SELECT status, count(*) FROM registrations GROUP BY status")
+	if err != nil {
+		return nil, fmt.Errorf("count registrations: %w", err)
+	}
+	defer rows.Close()
+	out := map[domain.Status]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("count registrations: %w", err)
+		}
+		out[domain.Status(s)] = n
+	}
+	return out, rows.Err()
 }
