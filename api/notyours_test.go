@@ -157,6 +157,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/conflicts", "POST /v1/conflicts",
 		"GET /v1/policies", "POST /v1/policies", "GET /v1/policies/current",
 		"GET /v1/mdf-requests", "GET /v1/mdf-budgets", "GET /v1/presales/resources", "POST /v1/presales/resources",
+		"GET /metrics",
 	}
 	served := servedRoutes(t)
 	for _, route := range served {
