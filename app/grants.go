@@ -62,7 +62,7 @@ func (s *Service) decideGrantTerm(ctx context.Context, partner string, g project
 		return false, nil
 	}
 	newID := uuid.NewSHA1(idNamespace, []byte("grant-renewal\x00"+g.ID.String()))
-	events, err := domain.DecideGrantTerm(g.ID, g.TerritoryGrant, figures, decided, newID, now)
+	events, err := domain.DecideGrantTerm(g.ID, g.TerritoryGrant, figures, decided, newID, s.PolicyAt(now), now)
 	if err != nil {
 		return false, err
 	}

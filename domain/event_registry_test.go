@@ -91,7 +91,7 @@ func sampleEvents() []domain.Event {
 		domain.GrantTermDecided{GrantID: id, PartnerID: "partner-1", Outcome: domain.GrantRenewed, TermFrom: at, TermTo: end,
 			Contract:  domain.GrantContract{Renew: true, MinApproved: 2, MinApprovedValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("100000")}, MinClosedWon: 1},
 			Figures:   domain.GrantFigures{Approved: 3, ApprovedValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("450000.5")}, ClosedWon: 1, Registrations: []uuid.UUID{earlierID}},
-			RenewedAs: earlierID, DecidedBy: "system", At: at},
+			RenewedAs: earlierID, PolicyVersion: 1, DecidedBy: "system", At: at},
 		domain.MDFRequestWithdrawn{RegistrationID: id, Request: 4, Reason: "the event was cancelled", WithdrawnBy: "u1", At: at},
 		domain.MDFClaimRejected{RegistrationID: id, Request: 3, Reason: "r", RejectedBy: "mkt", At: at},
 	}

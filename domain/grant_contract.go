@@ -81,8 +81,11 @@ type GrantTermDecided struct {
 	// Unmet lists the requirements not met, in words; empty when renewed.
 	Unmet     []string  `json:"unmet,omitempty"`
 	RenewedAs uuid.UUID `json:"renewed_as,omitzero"`
-	DecidedBy string    `json:"decided_by"`
-	At        time.Time `json:"at"`
+	// PolicyVersion is the policy in force at the decision (the
+	// requirements are the contract's own).
+	PolicyVersion int       `json:"policy_version"`
+	DecidedBy     string    `json:"decided_by"`
+	At            time.Time `json:"at"`
 }
 
 // EventType returns "GrantTermDecided".
@@ -110,8 +113,9 @@ func (c GrantContract) Unmet(f GrantFigures) []string {
 // of its term, at now (from the term's end on), from the figures: renewed
 // for a term as long as the last when the contract renews and every
 // requirement is met (newID names the next term's grant), else lapsed.
-// decided tells whether the term's end was decided already.
-func DecideGrantTerm(id uuid.UUID, g TerritoryGrant, f GrantFigures, decided bool, newID uuid.UUID, now time.Time) ([]Event, error) {
+// decided tells whether the term's end was decided already; p is the
+// policy in force at now, which the decision names.
+func DecideGrantTerm(id uuid.UUID, g TerritoryGrant, f GrantFigures, decided bool, newID uuid.UUID, p Policy, now time.Time) ([]Event, error) {
 	if g.Contract == nil {
 		return nil, Errorf(ECONFLICT, "grant %s is not a contract grant", id)
 	}
@@ -131,7 +135,7 @@ func DecideGrantTerm(id uuid.UUID, g TerritoryGrant, f GrantFigures, decided boo
 	now = canonicalTime(now)
 	d := GrantTermDecided{
 		GrantID: id, PartnerID: g.PartnerID, TermFrom: g.ValidFrom, TermTo: g.ValidTo, Contract: *g.Contract,
-		Figures: f, Unmet: unmet, DecidedBy: "system", At: now,
+		Figures: f, Unmet: unmet, PolicyVersion: p.Version, DecidedBy: "system", At: now,
 	}
 	if len(unmet) > 0 {
 		d.Outcome = GrantLapsed

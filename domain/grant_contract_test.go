@@ -85,7 +85,7 @@ func TestDecideGrantTerm(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := contractGrant(tc.contract)
-			events, err := domain.DecideGrantTerm(id, g, tc.figures, tc.decided, next, tc.at)
+			events, err := domain.DecideGrantTerm(id, g, tc.figures, tc.decided, next, domain.DefaultPolicy(), tc.at)
 			require.Equal(t, tc.code, domain.ErrorCode(err), "%v", err)
 			if tc.code != "" {
 				return
@@ -95,6 +95,7 @@ func TestDecideGrantTerm(t *testing.T) {
 			require.Equal(t, tc.unmet, d.Unmet)
 			require.Equal(t, termFrom, d.TermFrom)
 			require.Equal(t, termTo, d.TermTo)
+			require.Equal(t, 1, d.PolicyVersion)
 			if tc.outcome == domain.GrantLapsed {
 				require.Len(t, events, 1)
 				require.Equal(t, uuid.Nil, d.RenewedAs)
@@ -111,6 +112,6 @@ func TestDecideGrantTerm(t *testing.T) {
 			require.NoError(t, renewal.Grant.Validate())
 		})
 	}
-	_, err := domain.DecideGrantTerm(id, domain.TerritoryGrant{PartnerID: "p1", Country: "MX", ValidFrom: termFrom, ValidTo: termTo}, figures, false, next, termTo)
+	_, err := domain.DecideGrantTerm(id, domain.TerritoryGrant{PartnerID: "p1", Country: "MX", ValidFrom: termFrom, ValidTo: termTo}, figures, false, next, domain.DefaultPolicy(), termTo)
 	require.Equal(t, domain.ECONFLICT, domain.ErrorCode(err), "not a contract grant")
 }
