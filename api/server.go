@@ -158,6 +158,8 @@ func NewServer(cfg Config) *Server {
 	s.policyRoutes(v1)
 	s.partnerProgramRoutes(v1)
 	s.reviewGroupRoutes(v1)
+	s.mdfRoutes(v1)
+	s.presalesRoutes(v1)
 	return s
 }
 

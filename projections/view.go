@@ -51,6 +51,13 @@ type RegistrationView struct {
 	Approved      bool                   `json:"approved"`
 	PolicyVersion int                    `json:"policy_version,omitempty"`
 	Terms         domain.ProtectionTerms `json:"terms,omitzero"`
+	// Benefits are the discount, MDF allocation and presales entitlement
+	// granted at approval (none for approvals recorded before benefits).
+	Benefits *domain.GrantedBenefits `json:"benefits,omitempty"`
+	// CoveredByGrant is the partner's own territory or vertical grant that
+	// covers the account, as the latest verdict found: the opportunity is
+	// the partner's by default.
+	CoveredByGrant uuid.UUID `json:"covered_by_grant,omitzero"`
 	// ProtectionStart and ProtectionEnd are the current term, after
 	// extensions and renewals. ProtectionLapsesAt is when protection ends
 	// if nothing else happens (later than the end while an extension
@@ -202,6 +209,12 @@ func (r *registration) buildView(updatedAt time.Time) RegistrationView {
 	if rs := a.Review(); rs != (domain.ReviewState{}) {
 		v.Review = &rs
 	}
+	if b, ok := a.Benefits(); ok {
+		v.Benefits = &b
+	}
+	if r.finding != nil {
+		v.CoveredByGrant = r.finding.CoveredByGrant
+	}
 	if v.Status == domain.StatusRejected {
 		v.RejectExplanation, v.RejectGuidance = r.rejectExplanation, r.rejectGuidance
 	}
@@ -229,7 +242,17 @@ func describe(e domain.Event) (summary, actor string) {
 	case domain.RegistrationReviewStarted:
 		return "Review started", e.ReviewerID
 	case domain.RegistrationApproved:
-		return fmt.Sprintf("Approved under policy v%d: protected until %s", e.Terms.PolicyVersion, e.Terms.ProtectionEnd.Format(day)), e.ApprovedBy
+		summary := fmt.Sprintf("Approved under policy v%d: protected until %s", e.Terms.PolicyVersion, e.Terms.ProtectionEnd.Format(day))
+		if b := e.Benefits; b != nil {
+			summary += fmt.Sprintf("; discount %s%%", b.Discount.Percent)
+			if !b.MDF.Amount.IsZero() {
+				summary += ", MDF " + domain.FormatMoney(b.MDF.Amount)
+			}
+			if b.Presales.Level != "" {
+				summary += ", presales " + b.Presales.Level
+			}
+		}
+		return summary, e.ApprovedBy
 	case domain.RegistrationRejected:
 		return fmt.Sprintf("Rejected: %s", e.Reason), e.RejectedBy
 	case domain.RegistrationReturned:

@@ -320,6 +320,10 @@ func TestDemo(t *testing.T) {
 		"active", "extension_requested", "rejected", "expired", "closed_won", "closed_lost", "withdrawn"} {
 		require.Regexp(t, regexp.MustCompile(`(?m)^  `+status+` +\d+$`), out, "the demo has a registration %s", status)
 	}
+	for _, state := range []string{"requested", "approved", "rejected", "claimed", "reimbursed", "claim_rejected"} {
+		require.Regexp(t, regexp.MustCompile(`(?m)^  mdf `+state+` +1$`), out, "the demo has an MDF request %s", state)
+	}
+	require.Regexp(t, regexp.MustCompile(`(?m)^  ana\.ruiz +60 of 120 hours assigned$`), out)
 	code, _, errOut = runCLI(t, "", "verify", "--data", dir)
 	require.Equal(t, 0, code, errOut)
 	code, _, errOut = runCLI(t, "", "demo", "--data", dir)
