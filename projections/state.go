@@ -92,16 +92,24 @@ type LedgerHead interface {
 // opens a private in-memory database (as-of replays, tests).
 func OpenState(ctx context.Context, path string, ledger LedgerHead) (*State, error) {
 	s := &State{path: path}
+	var why string
 	if err := s.open(ctx); err != nil {
-		return nil, err
-	}
-	why, err := s.check(ctx, ledger)
-	if err != nil {
+		// Tables of another layout (a state written by an older binary,
+		// whose schema this one's cannot be laid over): discarded below,
+		// like any other state of another schema.
+		var layout *layoutError
+		if !errors.As(err, &layout) {
+			return nil, err
+		}
+		why = "its tables are not those of schema " + strconv.Itoa(SchemaVersion) + " (" + layout.err.Error() + ")"
+	} else if why, err = s.check(ctx, ledger); err != nil {
 		s.db.Close()
 		return nil, err
 	}
 	if why != "" {
-		s.db.Close()
+		if s.db != nil {
+			s.db.Close()
+		}
 		if err := removeDB(path); err != nil {
 			return nil, fmt.Errorf("discard state %s: %w", path, err)
 		}
@@ -143,13 +151,23 @@ func (s *State) open(ctx context.Context) error {
 		db.SetMaxIdleConns(8)
 	}
 	db.SetConnMaxLifetime(0)
-	if _, err := db.ExecContext(ctx, stateSchema); err != nil {
+	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return fmt.Errorf("open state %s: %w", s.path, err)
+	}
+	if _, err := db.ExecContext(ctx, stateSchema); err != nil {
+		db.Close()
+		return &layoutError{err: err}
 	}
 	s.db = db
 	return nil
 }
+
+// layoutError is a state database whose tables the schema cannot be laid
+// over: it was written by a binary of another schema.
+type layoutError struct{ err error }
+
+func (e *layoutError) Error() string { return "state database layout: " + e.err.Error() }
 
 // check returns why the stored state cannot be trusted, or "".
 func (s *State) check(ctx context.Context, ledger LedgerHead) (string, error) {
