@@ -309,6 +309,23 @@ func (s *Service) Visible(caller Caller, id uuid.UUID) (projections.Registration
 	return d, nil
 }
 
+// VisibleAt returns registration id as it stood at moment m, with its
+// history up to then, if caller may see it: as Visible, a registration
+// that is another partner's, or did not exist yet, is not found.
+func (s *Service) VisibleAt(ctx context.Context, caller Caller, id uuid.UUID, m projections.Moment) (projections.RegistrationDetail, []projections.HistoryEntry, error) {
+	if err := mayRead(caller); err != nil {
+		return projections.RegistrationDetail{}, nil, err
+	}
+	d, history, ok, err := s.Registrations.DetailAt(ctx, id, m)
+	if err != nil {
+		return projections.RegistrationDetail{}, nil, err
+	}
+	if !ok || (caller.Actor.Role == domain.RolePartner && d.PartnerID != caller.Actor.PartnerID) {
+		return projections.RegistrationDetail{}, nil, domain.Errorf(domain.ENOTFOUND, "registration not found")
+	}
+	return d, history, nil
+}
+
 // mayRead checks that caller may read registrations at all.
 func mayRead(caller Caller) error {
 	if err := caller.Actor.Validate(); err != nil {
