@@ -71,3 +71,14 @@ func (p *Registrations) DetailAt(ctx context.Context, id uuid.UUID, m Moment) (R
 	sd := r.detail()
 	return RegistrationDetail{RegistrationView: r.view, Details: sd.Details, Attachments: sd.Attachments, Finding: sd.Finding}, history, true, nil
 }
+
+// Describe decodes any stored event into an audit-trail entry: who, when,
+// what (a one-line summary for registration events, the event type for
+// others) and the stored JSON.
+func Describe(rec domain.RecordedEvent) (HistoryEntry, error) {
+	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	if err != nil {
+		return HistoryEntry{}, fmt.Errorf("event %d (%s): %w", rec.Position, rec.Type, err)
+	}
+	return historyEntry(rec, ev), nil
+}
