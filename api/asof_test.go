@@ -75,3 +75,53 @@ func TestRegistrationAsOf_AnswersAsItStoodThen(t *testing.T) {
 	require.Equal(t, "as_of", p.Errors[0].Field)
 	h.problem(t, "sales", http.MethodGet, path+"?position=3", nil, http.StatusForbidden, domain.EFORBIDDEN)
 }
+
+// Who held an account over time: every registration of the same company
+// (by normalised name or registrable domain) with its window, now or as of
+// a past moment; only vendor staff may ask, since it names the holders.
+func TestAccountOwnership_OverTime(t *testing.T) {
+	h := newHarness(t)
+	first := h.register(t, "acme", "Cervecería Cuauhtémoc Moctezuma, S.A. de C.V.", "www.heineken.com.mx", http.StatusCreated)
+	h.clock.Advance(domain.Day)
+	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations/"+first.ID.String()+"/withdraw", map[string]string{"reason": "lost the contact"}, http.StatusOK, nil)
+	withdrawnAt := h.clock.Now()
+	h.clock.Advance(3 * domain.Day)
+	second := h.register(t, "globex", "Cerveceria Cuauhtemoc Moctezuma", "heineken.com.mx", http.StatusCreated)
+	h.register(t, "acme", "Cementos Moctezuma", "cmoctezuma.com.mx", http.StatusCreated) // another company
+
+	type answer struct {
+		Claims []struct {
+			ID        string    `json:"id"`
+			PartnerID string    `json:"partner_id"`
+			Status    string    `json:"status"`
+			MatchedBy string    `json:"matched_by"`
+			HeldFrom  time.Time `json:"held_from"`
+			HeldUntil time.Time `json:"held_until"`
+		} `json:"claims"`
+		HeldAt []string `json:"held_at"`
+	}
+	var now answer
+	h.mustDo(t, "auditor", http.MethodGet, "/v1/accounts/ownership?name=Cervecer%C3%ADa+Cuauht%C3%A9moc+Moctezuma", nil, http.StatusOK, &now)
+	require.Len(t, now.Claims, 2)
+	require.Equal(t, first.ID.String(), now.Claims[0].ID)
+	require.Equal(t, "withdrawn", now.Claims[0].Status)
+	require.Equal(t, withdrawnAt, now.Claims[0].HeldUntil.UTC())
+	require.Equal(t, second.ID.String(), now.Claims[1].ID)
+	require.Equal(t, "name", now.Claims[1].MatchedBy)
+	require.True(t, now.Claims[1].HeldUntil.IsZero())
+	require.Equal(t, []string{second.ID.String()}, now.HeldAt)
+
+	// By domain, as of the day after the first submission: only acme's,
+	// and it still held the account then.
+	var then answer
+	h.mustDo(t, "manager", http.MethodGet, "/v1/accounts/ownership?domain=https://heineken.com.mx/&as_of="+t0.Add(time.Minute).Format(time.RFC3339), nil, http.StatusOK, &then)
+	require.Len(t, then.Claims, 1)
+	require.Equal(t, "acme", then.Claims[0].PartnerID)
+	require.Equal(t, "cleared", then.Claims[0].Status)
+	require.Equal(t, "domain", then.Claims[0].MatchedBy)
+	require.Equal(t, []string{first.ID.String()}, then.HeldAt)
+
+	h.problem(t, "acme", http.MethodGet, "/v1/accounts/ownership?name=Cerveceria+Cuauhtemoc", nil, http.StatusForbidden, domain.EFORBIDDEN)
+	p := h.problem(t, "auditor", http.MethodGet, "/v1/accounts/ownership", nil, http.StatusBadRequest, domain.EINVALID)
+	require.Equal(t, "name", p.Errors[0].Field)
+}

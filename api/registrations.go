@@ -402,6 +402,7 @@ func (s *Server) registrationRoutes(g router) {
 	g.GET("/registrations", s.listRegistrations)
 	g.GET("/registrations/:id", s.getRegistration)
 	g.GET("/pipeline/summary", s.pipelineSummary)
+	g.GET("/accounts/ownership", s.accountOwnership)
 	g.PATCH("/registrations/:id", s.amendRegistration)
 	g.POST("/registrations/:id/submit", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
 		return a.Submit(ctx, call, id)

@@ -326,6 +326,20 @@ func (s *Service) VisibleAt(ctx context.Context, caller Caller, id uuid.UUID, m 
 	return d, history, nil
 }
 
+// Ownership lists the registrations that claimed the account named name or
+// at web domain site, as they stood at moment m: for vendor reviewers and
+// auditors only, since it names every holder (a partner is never told who
+// holds an account).
+func (s *Service) Ownership(ctx context.Context, caller Caller, name, site string, m projections.Moment) ([]projections.Claim, error) {
+	if err := caller.Actor.Validate(); err != nil {
+		return nil, err
+	}
+	if !caller.Actor.Role.Reviewer() && caller.Actor.Role != domain.RoleAuditor {
+		return nil, domain.Errorf(domain.EFORBIDDEN, "role %q may not see who holds an account", caller.Actor.Role)
+	}
+	return s.Registrations.Ownership(ctx, name, site, m)
+}
+
 // mayRead checks that caller may read registrations at all.
 func mayRead(caller Caller) error {
 	if err := caller.Actor.Validate(); err != nil {

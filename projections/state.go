@@ -19,7 +19,7 @@ import (
 // the views keep in it. Bump it whenever a view changes what it stores or
 // how it folds an event: a state database of another version is discarded
 // and rebuilt from the ledger, never trusted.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // State is the durable home of the read side: a SQLite database beside the
 // ledger (views.db) that holds every view's state together with the one
@@ -66,6 +66,8 @@ CREATE TABLE IF NOT EXISTS registrations (
 	value_e4     INTEGER NOT NULL,  -- estimated value in ten-thousandths (amounts have at most 4 decimals): sums are exact
 	products     TEXT NOT NULL,     -- product lines, lower case, each between '|': "|hr management|payroll|"
 	progress_at  INTEGER NOT NULL,  -- last progress (update, approval, extension, renewal), unix ns; 0 if none
+	account_key  TEXT NOT NULL,     -- the company name normalised (match.Normalise), for the ownership query
+	domain_key   TEXT NOT NULL,     -- the registrable web domain, "" without one
 	view         BLOB NOT NULL,
 	detail       BLOB NOT NULL
 );
@@ -73,6 +75,8 @@ CREATE INDEX IF NOT EXISTS registrations_partner ON registrations (partner_id, p
 CREATE INDEX IF NOT EXISTS registrations_status ON registrations (status, pos);
 CREATE INDEX IF NOT EXISTS registrations_queue ON registrations (last_sub_pos) WHERE awaiting = 1;
 CREATE INDEX IF NOT EXISTS registrations_lapse ON registrations (lapses_at) WHERE protected = 1;
+CREATE INDEX IF NOT EXISTS registrations_account ON registrations (account_key, pos);
+CREATE INDEX IF NOT EXISTS registrations_domain ON registrations (domain_key, pos) WHERE domain_key != '';
 -- The pipeline summary groups and sums from this index alone, never reading the views.
 CREATE INDEX IF NOT EXISTS registrations_pipeline ON registrations
 	(status, partner_id, region, industry, stage, close_q, type, country, currency, value_e4, products, protected, lapses_at, progress_at);
