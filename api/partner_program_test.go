@@ -279,3 +279,23 @@ func historyActorName(t *testing.T, h *harness, actorID string) string {
 	}
 	return ""
 }
+
+// A conflict decision in favour of a suspended partner is refused: it
+// would grant protection.
+func TestScenario_SuspendedPartnerWinsNoConflict(t *testing.T) {
+	h := newHarness(t)
+	h.recordDirect(t, "Empresa XYZ", "xyz.example", t0.Add(-30*domain.Day))
+	h.clock.Advance(time.Hour)
+	r := h.register(t, "acme", "Empresa XYZ S.A.", "xyz.example", http.StatusCreated)
+	c := h.onlyConflict(t)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/partners/acme/suspension",
+		map[string]any{"until": h.clock.Now().Add(30 * domain.Day), "reason": "Audit pending."}, http.StatusOK, nil)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/conflicts/"+c.ID.String()+"/escalate", map[string]string{"reason": "The partner's work predates the CRM record."}, http.StatusOK, nil)
+	award := map[string]any{"outcome": "award", "winner": domain.PartyKeyRegistration(r.ID), "rationale": "The partner met the buyer first.", "policy_clause": "desk-discretion"}
+	head := h.eventCount()
+	p := h.problem(t, "director", http.MethodPost, "/v1/conflicts/"+c.ID.String()+"/decide", award, http.StatusForbidden, domain.ESUSPENDED)
+	require.Contains(t, p.Detail, "conflict decision")
+	require.Equal(t, head, h.eventCount())
+	h.clock.Advance(30 * domain.Day)
+	h.mustDo(t, "director", http.MethodPost, "/v1/conflicts/"+c.ID.String()+"/decide", award, http.StatusOK, nil)
+}
