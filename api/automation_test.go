@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dealreg/dealreg/api"
@@ -103,6 +104,15 @@ func TestScenario_ApprovalAutomation(t *testing.T) {
 	require.Equal(t, 2, auto.Terms.PolicyVersion)
 	require.True(t, auto.Review.AutoApproved)
 	got := h.get(t, "manager", auto.ID)
+	// The automatic approval grants what a reviewer's would: the benefits
+	// of the partner's tier under the policy in force, embedded.
+	require.NotNil(t, got.Benefits, "an automatic approval grants the benefits too")
+	require.Equal(t, 2, got.Benefits.PolicyVersion)
+	require.Equal(t, domain.TierGold, got.Benefits.Tier)
+	require.True(t, got.Benefits.Discount.Percent.IsPositive())
+	require.Equal(t, "USD", got.Benefits.Discount.Amount.Currency)
+	require.True(t, got.Benefits.Discount.Amount.Amount.Equal(got.EstimatedValue.Mul(got.Benefits.Discount.Percent).Div(decimal.NewFromInt(100)).Round(2)),
+		"discount %s of %s", got.Benefits.Discount.Percent, got.EstimatedValue)
 	approved := historyEntry(t, got, "RegistrationApproved")
 	require.Equal(t, domain.SystemActorID, approved.ActorID)
 	rule := historyEntry(t, got, "RegistrationAutoApproved")

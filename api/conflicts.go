@@ -145,6 +145,10 @@ func (s *Server) conflictQueue(c echo.Context) error {
 	if caller.Actor.Role == domain.RolePartner {
 		f.PartnerID = caller.Actor.PartnerID
 	}
+	csv, err := wantsCSV(c)
+	if err != nil {
+		return err
+	}
 	now := s.app.Clock().Now()
 	items := make([]projections.ConflictView, 0)
 	for _, v := range s.app.Conflicts.Queue(f) {
@@ -155,6 +159,9 @@ func (s *Server) conflictQueue(c echo.Context) error {
 		v.History = nil
 		v.Overdue = v.Status == "open" && now.After(v.DueAt)
 		items = append(items, v)
+	}
+	if csv {
+		return streamConflicts(c, items)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }

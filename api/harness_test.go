@@ -48,7 +48,8 @@ func newHarness(tb testing.TB) *harness {
 	tb.Helper()
 	clock := domain.NewManualClock(t0)
 	dir := tb.TempDir()
-	store, err := eventstore.OpenSQLite(filepath.Join(dir, "ledger.db"), eventstore.Options{Clock: clock})
+	metrics := api.NewMetrics()
+	store, err := eventstore.OpenSQLite(filepath.Join(dir, "ledger.db"), eventstore.Options{Clock: clock, OnCommit: metrics.ObserveCommit})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { store.Close() })
 	var logOut io.Writer = io.Discard
@@ -61,7 +62,7 @@ func newHarness(tb testing.TB) *harness {
 	tb.Cleanup(svc.Stop)
 	docs, err := attachments.Open(filepath.Join(dir, "attachments"), attachments.Options{MaxSize: 1 << 20, RegistrationQuota: harnessQuota})
 	require.NoError(tb, err)
-	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, App: svc, Attachments: docs, Logger: logger}).Handler())
+	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics}).Handler())
 	tb.Cleanup(srv.Close)
 	h := &harness{srv: srv, store: store, app: svc, clock: clock, tokens: map[string]string{}, docs: filepath.Join(dir, "attachments")}
 

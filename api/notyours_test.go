@@ -74,6 +74,15 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 	h.mustDo(t, "admin", http.MethodPost, "/v1/tokens", map[string]string{"name": "acme-2", "role": "partner", "partner_id": "acme"}, http.StatusCreated, &tok)
 	require.NotEqual(t, uuid.Nil, tok.ID)
 
+	// MDF on acme's approved registration: a request, approved, with a
+	// receipt; and a presales person assigned to it.
+	h.addToken(t, "marketing", domain.RoleChannelMarketing)
+	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations/"+r.ID.String()+"/mdf-requests", h.mdfRequest("100"), http.StatusCreated, nil)
+	h.mustDo(t, "marketing", http.MethodPost, "/v1/registrations/"+r.ID.String()+"/mdf-requests/1/approve", nil, http.StatusOK, nil)
+	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations/"+r.ID.String()+"/mdf-requests/1/receipts?filename=receipt.pdf", pdf, http.StatusCreated, nil, "Content-Type", "application/pdf")
+	h.mustDo(t, "manager", http.MethodPost, "/v1/presales/resources", map[string]any{"id": "ana", "name": "Ana Ruiz", "kind": "solutions_architect", "capacity_hours": 100}, http.StatusCreated, nil)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/registrations/"+r.ID.String()+"/presales", map[string]any{"resource_id": "ana", "hours": 4}, http.StatusOK, nil)
+
 	// A policy draft, which partners must not learn exists.
 	draftDoc := h.policyDocument(t, "admin", 1)
 	delete(draftDoc, "version")
@@ -89,39 +98,53 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 	}
 	reason := map[string]string{"reason": "a reason long enough"}
 	rows := map[string]probe{
-		"GET /v1/registrations/:id":                      both(reg, noReg, "", nil),
-		"PATCH /v1/registrations/:id":                    both(reg, noReg, "", map[string]any{"details": map[string]any{"account": map[string]any{"industry": "Retail"}}}, "Content-Type", "application/merge-patch+json"),
-		"POST /v1/registrations/:id/submit":              both(reg, noReg, "/submit", nil),
-		"POST /v1/registrations/:id/review":              both(reg, noReg, "/review", nil),
-		"POST /v1/registrations/:id/approve":             both(reg, noReg, "/approve", nil),
-		"POST /v1/registrations/:id/reject":              both(reg, noReg, "/reject", map[string]string{"reason": "other", "explanation": "not a fit", "guidance": "try again"}),
-		"POST /v1/registrations/:id/return":              both(reg, noReg, "/return", map[string]any{"message": "more please", "requested_fields": []string{"details.account.domain"}}),
-		"POST /v1/registrations/:id/progress":            both(reg, noReg, "/progress", map[string]string{"buying_stage": "proposal", "note": "demo done"}),
-		"POST /v1/registrations/:id/extensions":          both(reg, noReg, "/extensions", reason),
-		"POST /v1/registrations/:id/extensions/:n/grant": both(reg, noReg, "/extensions/1/grant", nil),
-		"POST /v1/registrations/:id/extensions/:n/deny":  both(reg, noReg, "/extensions/1/deny", reason),
-		"POST /v1/registrations/:id/renew":               both(reg, noReg, "/renew", nil),
-		"POST /v1/registrations/:id/close":               both(reg, noReg, "/close", map[string]any{"outcome": "won", "final_value": map[string]string{"amount": "1000", "currency": "USD"}}),
-		"POST /v1/registrations/:id/withdraw":            both(reg, noReg, "/withdraw", reason),
-		"POST /v1/registrations/:id/attachments":         both(reg, noReg, "/attachments?filename=mine.pdf", pdf, "Content-Type", "application/pdf"),
-		"GET /v1/registrations/:id/attachments/:sha256":  both(reg, noReg, "/attachments/"+sha, nil),
-		"GET /v1/conflicts/:id":                          both(con, noCon, "", nil),
-		"POST /v1/conflicts/:id/evidence-requests":       both(con, noCon, "/evidence-requests", map[string]string{"party_key": partyKey, "request": "the first e-mail"}),
-		"POST /v1/conflicts/:id/evidence":                both(con, noCon, "/evidence", map[string]any{"party_key": partyKey, "statement": "we met them first"}),
-		"POST /v1/conflicts/:id/escalate":                both(con, noCon, "/escalate", reason),
-		"POST /v1/conflicts/:id/decide":                  both(con, noCon, "/decide", map[string]any{"outcome": "award", "winner": partyKey, "rationale": "first", "policy_clause": "first-to-register"}),
-		"GET /v1/partners/:id":                           {existing: "/v1/partners/acme", missing: "/v1/partners/initech"},
-		"POST /v1/partners/:id/grants":                   {existing: "/v1/partners/acme/grants", missing: "/v1/partners/initech/grants", body: map[string]string{"country": "MX", "valid_from": t0.Format(time.RFC3339), "valid_to": t0.Add(365 * domain.Day).Format(time.RFC3339)}},
-		"DELETE /v1/tokens/:id":                          {existing: "/v1/tokens/" + tok.ID.String(), missing: "/v1/tokens/" + ghost},
-		"GET /v1/direct-opportunities/:id":               both(dir, noDir, "", nil),
-		"PUT /v1/direct-opportunities/:id":               both(dir, noDir, "", map[string]any{"account": map[string]string{"company_name": "Empresa XYZ", "country": "MX"}, "owner": "me@vendor.example"}),
-		"POST /v1/direct-opportunities/:id/close":        both(dir, noDir, "/close", map[string]string{"outcome": "lost", "reason": "gone"}),
-		"GET /v1/policies/:v":                            {existing: "/v1/policies/2", missing: "/v1/policies/9"},
-		"POST /v1/policies/:v/publish":                   {existing: "/v1/policies/2/publish", missing: "/v1/policies/9/publish", body: map[string]any{"effective_from": t0.Add(90 * domain.Day)}},
-		"POST /v1/policies/:v/withdraw":                  {existing: "/v1/policies/2/withdraw", missing: "/v1/policies/9/withdraw", body: reason},
-		"GET /v1/policies/:v/diff/:w":                    {existing: "/v1/policies/1/diff/2", missing: "/v1/policies/1/diff/9"},
-		"POST /v1/policies/:v/acknowledge":               {existing: "/v1/policies/2/acknowledge", missing: "/v1/policies/9/acknowledge"},
-		"GET /v1/policies/:v/acknowledgements":           {existing: "/v1/policies/2/acknowledgements", missing: "/v1/policies/9/acknowledgements"},
+		"GET /v1/registrations/:id":                                  both(reg, noReg, "", nil),
+		"PATCH /v1/registrations/:id":                                both(reg, noReg, "", map[string]any{"details": map[string]any{"account": map[string]any{"industry": "Retail"}}}, "Content-Type", "application/merge-patch+json"),
+		"POST /v1/registrations/:id/submit":                          both(reg, noReg, "/submit", nil),
+		"POST /v1/registrations/:id/review":                          both(reg, noReg, "/review", nil),
+		"POST /v1/registrations/:id/approve":                         both(reg, noReg, "/approve", nil),
+		"POST /v1/registrations/:id/reject":                          both(reg, noReg, "/reject", map[string]string{"reason": "other", "explanation": "not a fit", "guidance": "try again"}),
+		"POST /v1/registrations/:id/return":                          both(reg, noReg, "/return", map[string]any{"message": "more please", "requested_fields": []string{"details.account.domain"}}),
+		"POST /v1/registrations/:id/progress":                        both(reg, noReg, "/progress", map[string]string{"buying_stage": "proposal", "note": "demo done"}),
+		"POST /v1/registrations/:id/extensions":                      both(reg, noReg, "/extensions", reason),
+		"POST /v1/registrations/:id/extensions/:n/grant":             both(reg, noReg, "/extensions/1/grant", nil),
+		"POST /v1/registrations/:id/extensions/:n/deny":              both(reg, noReg, "/extensions/1/deny", reason),
+		"POST /v1/registrations/:id/renew":                           both(reg, noReg, "/renew", nil),
+		"POST /v1/registrations/:id/close":                           both(reg, noReg, "/close", map[string]any{"outcome": "won", "final_value": map[string]string{"amount": "1000", "currency": "USD"}}),
+		"POST /v1/registrations/:id/withdraw":                        both(reg, noReg, "/withdraw", reason),
+		"POST /v1/registrations/:id/attachments":                     both(reg, noReg, "/attachments?filename=mine.pdf", pdf, "Content-Type", "application/pdf"),
+		"GET /v1/registrations/:id/attachments/:sha256":              both(reg, noReg, "/attachments/"+sha, nil),
+		"GET /v1/conflicts/:id":                                      both(con, noCon, "", nil),
+		"POST /v1/conflicts/:id/evidence-requests":                   both(con, noCon, "/evidence-requests", map[string]string{"party_key": partyKey, "request": "the first e-mail"}),
+		"POST /v1/conflicts/:id/evidence":                            both(con, noCon, "/evidence", map[string]any{"party_key": partyKey, "statement": "we met them first"}),
+		"POST /v1/conflicts/:id/escalate":                            both(con, noCon, "/escalate", reason),
+		"POST /v1/conflicts/:id/decide":                              both(con, noCon, "/decide", map[string]any{"outcome": "award", "winner": partyKey, "rationale": "first", "policy_clause": "first-to-register"}),
+		"GET /v1/partners/:id":                                       {existing: "/v1/partners/acme", missing: "/v1/partners/initech"},
+		"POST /v1/partners/:id/grants":                               {existing: "/v1/partners/acme/grants", missing: "/v1/partners/initech/grants", body: map[string]string{"country": "MX", "valid_from": t0.Format(time.RFC3339), "valid_to": t0.Add(365 * domain.Day).Format(time.RFC3339)}},
+		"DELETE /v1/tokens/:id":                                      {existing: "/v1/tokens/" + tok.ID.String(), missing: "/v1/tokens/" + ghost},
+		"GET /v1/direct-opportunities/:id":                           both(dir, noDir, "", nil),
+		"PUT /v1/direct-opportunities/:id":                           both(dir, noDir, "", map[string]any{"account": map[string]string{"company_name": "Empresa XYZ", "country": "MX"}, "owner": "me@vendor.example"}),
+		"POST /v1/direct-opportunities/:id/close":                    both(dir, noDir, "/close", map[string]string{"outcome": "lost", "reason": "gone"}),
+		"GET /v1/policies/:v":                                        {existing: "/v1/policies/2", missing: "/v1/policies/9"},
+		"POST /v1/policies/:v/publish":                               {existing: "/v1/policies/2/publish", missing: "/v1/policies/9/publish", body: map[string]any{"effective_from": t0.Add(90 * domain.Day)}},
+		"POST /v1/policies/:v/withdraw":                              {existing: "/v1/policies/2/withdraw", missing: "/v1/policies/9/withdraw", body: reason},
+		"GET /v1/policies/:v/diff/:w":                                {existing: "/v1/policies/1/diff/2", missing: "/v1/policies/1/diff/9"},
+		"POST /v1/policies/:v/acknowledge":                           {existing: "/v1/policies/2/acknowledge", missing: "/v1/policies/9/acknowledge"},
+		"GET /v1/policies/:v/acknowledgements":                       {existing: "/v1/policies/2/acknowledgements", missing: "/v1/policies/9/acknowledgements"},
+		"GET /v1/registrations/:id/mdf":                              both(reg, noReg, "/mdf", nil),
+		"POST /v1/registrations/:id/mdf-requests":                    both(reg, noReg, "/mdf-requests", h.mdfRequest("10")),
+		"GET /v1/registrations/:id/mdf-requests/:n":                  both(reg, noReg, "/mdf-requests/1", nil),
+		"POST /v1/registrations/:id/mdf-requests/:n/approve":         both(reg, noReg, "/mdf-requests/1/approve", nil),
+		"POST /v1/registrations/:id/mdf-requests/:n/reject":          both(reg, noReg, "/mdf-requests/1/reject", reason),
+		"POST /v1/registrations/:id/mdf-requests/:n/withdraw":        both(reg, noReg, "/mdf-requests/1/withdraw", reason),
+		"POST /v1/registrations/:id/mdf-requests/:n/receipts":        both(reg, noReg, "/mdf-requests/1/receipts?filename=mine.pdf", pdf, "Content-Type", "application/pdf"),
+		"GET /v1/registrations/:id/mdf-requests/:n/receipts/:sha256": both(reg, noReg, "/mdf-requests/1/receipts/"+sha, nil),
+		"POST /v1/registrations/:id/mdf-requests/:n/claim":           both(reg, noReg, "/mdf-requests/1/claim", map[string]any{"amount": map[string]string{"amount": "10", "currency": "USD"}, "receipts": []string{sha}}),
+		"POST /v1/registrations/:id/mdf-requests/:n/reimburse":       both(reg, noReg, "/mdf-requests/1/reimburse", nil),
+		"POST /v1/registrations/:id/mdf-requests/:n/reject-claim":    both(reg, noReg, "/mdf-requests/1/reject-claim", reason),
+		"GET /v1/registrations/:id/presales":                         both(reg, noReg, "/presales", nil),
+		"POST /v1/registrations/:id/presales":                        both(reg, noReg, "/presales", map[string]any{"resource_id": "ana", "hours": 1}),
+		"POST /v1/registrations/:id/presales/:rid/unassign":          both(reg, noReg, "/presales/ana/unassign", reason),
 		// The partner program (partner_program_test.go).
 		"PATCH /v1/partners/:id":                {existing: "/v1/partners/acme", missing: "/v1/partners/initech", body: map[string]string{"tier": "platinum"}},
 		"POST /v1/partners/:id/credentials":     {existing: "/v1/partners/acme/credentials", missing: "/v1/partners/initech/credentials", body: map[string]string{"kind": "certification", "name": "hr-suite", "issued": t0.Format(time.RFC3339)}},
@@ -130,6 +153,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/partners/:id/termination":     {existing: "/v1/partners/acme/termination", missing: "/v1/partners/initech/termination", body: reason},
 		"POST /v1/registrations/:id/violations": both(reg, noReg, "/violations", map[string]string{"kind": "false_information", "statement": "made up"}),
 		"POST /v1/review-groups/:group/members": {existing: "/v1/review-groups/channel-operations/members", missing: "/v1/review-groups/nope/members", body: map[string]any{"token_id": tok.ID, "max_value": map[string]string{"USD": "1000"}}},
+		"GET /v1/presales/resources/:rid":       {existing: "/v1/presales/resources/ana", missing: "/v1/presales/resources/ghost"},
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -140,7 +164,10 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/accounts/decisions", "POST /v1/accounts/subsidiaries",
 		"GET /v1/conflicts", "POST /v1/conflicts",
 		"GET /v1/policies", "POST /v1/policies", "GET /v1/policies/current",
+		"GET /metrics", "GET /v1/pipeline/summary", // the summary: see TestPipelineSummary
 		"GET /v1/review-groups",
+		"GET /v1/mdf-requests", "GET /v1/mdf-budgets", "GET /v1/presales/resources", "POST /v1/presales/resources",
+		"GET /metrics",
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -210,25 +209,7 @@ func (s *Server) createRegistration(c echo.Context) error {
 
 func (s *Server) listRegistrations(c echo.Context) error {
 	q := c.QueryParams()
-	var fields []domain.FieldError
-	f := projections.ListFilter{
-		PartnerID: q.Get("partner"),
-		Type:      domain.RegistrationType(q.Get("type")),
-		Country:   q.Get("country"),
-		Region:    q.Get("region"),
-	}
-	for _, st := range q["status"] {
-		for part := range strings.SplitSeq(st, ",") {
-			if !knownStatus(domain.Status(part)) {
-				fields = append(fields, domain.FieldError{Field: "status", Code: domain.FieldInvalid, Message: fmt.Sprintf("%q is not a registration status", part)})
-				continue
-			}
-			f.Status = append(f.Status, domain.Status(part))
-		}
-	}
-	if f.Type != "" && !f.Type.Valid() {
-		fields = append(fields, domain.FieldError{Field: "type", Code: domain.FieldInvalid, Message: "must be one of: opportunity, named_account"})
-	}
+	f, fields := s.listFilter(c)
 	limit := 0
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -239,6 +220,11 @@ func (s *Server) listRegistrations(c echo.Context) error {
 	}
 	if fields != nil {
 		return &domain.Error{Code: domain.EINVALID, Message: "invalid query parameters", Fields: fields}
+	}
+	if csv, err := wantsCSV(c); err != nil {
+		return err
+	} else if csv {
+		return s.streamRegistrations(c, f, q.Get("cursor"), limit)
 	}
 	items, next, err := s.app.List(callerOf(c), f, q.Get("cursor"), limit)
 	if err != nil {
@@ -372,6 +358,7 @@ func (s *Server) registrationRoutes(g router) {
 	g.POST("/registrations", s.createRegistration)
 	g.GET("/registrations", s.listRegistrations)
 	g.GET("/registrations/:id", s.getRegistration)
+	g.GET("/pipeline/summary", s.pipelineSummary)
 	g.PATCH("/registrations/:id", s.amendRegistration)
 	g.POST("/registrations/:id/submit", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
 		return a.Submit(ctx, call, id)
@@ -445,6 +432,10 @@ func (s *Server) reviewQueue(c echo.Context) error {
 		}
 		limit = n
 	}
+	csv, err := wantsCSV(c)
+	if err != nil {
+		return err
+	}
 	group := c.QueryParam("group")
 	fetch := limit
 	if group != "" {
@@ -455,14 +446,27 @@ func (s *Server) reviewQueue(c echo.Context) error {
 		return err
 	}
 	now := s.app.Clock().Now()
-	out := make([]ReviewItem, 0, len(items))
+	kept := items[:0]
 	for _, v := range items {
 		if group != "" && v.Group != group {
 			continue
 		}
-		if limit > 0 && len(out) == limit {
+		if limit > 0 && len(kept) == limit {
 			break
 		}
+		kept = append(kept, v)
+	}
+	if csv {
+		out := startCSV(c, "review-queue", append(registrationColumns[:len(registrationColumns):len(registrationColumns)],
+			"group", "due_at", "overdue", "reminded", "escalated", "escalated_to"))
+		for _, v := range kept {
+			out.registration(v.RegistrationView, v.Group, csvTime(v.DueAt), strconv.FormatBool(v.Overdue(now)),
+				strconv.FormatBool(v.Reminded), strconv.FormatBool(v.Escalated), string(v.EscalatedTo))
+		}
+		return out.flush()
+	}
+	out := make([]ReviewItem, 0, len(kept))
+	for _, v := range kept {
 		out = append(out, ReviewItem{ReviewItem: v, Terms: termsOf(v.Terms), Overdue: v.Overdue(now)})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": out})

@@ -30,6 +30,10 @@ type Config struct {
 	// Limits bound what one client may hold: zero fields take the
 	// defaults of DefaultLimits.
 	Limits Limits
+	// Metrics are served at /metrics; nil: the server makes its own (the
+	// ledger's commits are observed only when the store was opened with
+	// Metrics.ObserveCommit).
+	Metrics *Metrics
 }
 
 // Limits protect the server from slow and greedy clients: a client that
@@ -97,6 +101,9 @@ type Server struct {
 	echo        *echo.Echo
 	ln          net.Listener
 	done        chan error
+
+	metricsOf      *Metrics
+	metricsHandler http.Handler
 }
 
 // NewServer builds the server and its routes; it does not listen yet.
@@ -131,6 +138,12 @@ func NewServer(cfg Config) *Server {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/v1/openapi.json", s.openAPI)
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	s.metricsOf, s.metricsHandler = cfg.Metrics, s.newMetricsHandler(cfg.Metrics)
+	// Metrics answer while the views catch up (the lag is one of them).
+	e.GET("/metrics", s.metrics, s.authenticate)
 	// Everything else under /v1 is the versioned API; every request
 	// carries a bearer token.
 	//
@@ -145,6 +158,8 @@ func NewServer(cfg Config) *Server {
 	s.policyRoutes(v1)
 	s.partnerProgramRoutes(v1)
 	s.reviewGroupRoutes(v1)
+	s.mdfRoutes(v1)
+	s.presalesRoutes(v1)
 	return s
 }
 
@@ -156,8 +171,10 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		req, res := c.Request(), c.Response()
+		took := time.Since(start)
+		s.metricsOf.observe(c.Path(), req.Method, res.Status, took)
 		s.logger.Info("request", "method", req.Method, "path", req.URL.Path, "status", res.Status,
-			"bytes", res.Size, "duration", time.Since(start), "request_id", res.Header().Get(echo.HeaderXRequestID))
+			"bytes", res.Size, "duration", took, "request_id", res.Header().Get(echo.HeaderXRequestID))
 		return nil
 	}
 }

@@ -72,6 +72,9 @@ type Service struct {
 	Directory     *projections.Directory
 	Pipeline      *projections.Pipeline
 	Conflicts     *projections.Conflicts
+	// MDF and Presales are the benefit views (mdf.go, presales.go).
+	MDF      *projections.MDF
+	Presales *projections.Presales
 
 	checker  *checker
 	resolver *resolver
@@ -103,6 +106,8 @@ func New(cfg Config) *Service {
 		Pipeline:  projections.NewPipeline(),
 		Conflicts: projections.NewConflicts(cfg.Store),
 		Policies:  projections.NewPolicies(),
+		MDF:       projections.NewMDF(),
+		Presales:  projections.NewPresales(),
 		readyCh:   make(chan struct{}),
 	}
 	s.Registrations = projections.NewRegistrations(s.Policies.Policy, cfg.Store)
@@ -133,7 +138,8 @@ func (s *Service) handlers() []projections.Handler {
 	}
 	// The track records come last: the checker's automatic decisions read
 	// them, and the directory, as of the ledger before the submission.
-	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver, s.tracks}
+	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver, s.tracks,
+		s.MDF, s.Presales}
 }
 
 // Open opens the state database and restores every view, the claim book

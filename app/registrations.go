@@ -136,12 +136,26 @@ func (s *Service) StartReview(ctx context.Context, call Call, id uuid.UUID) (Res
 // suspended or terminated.
 func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		events, err := r.Approve(call.Actor, s.PolicyAt(now), now)
+		events, err := r.ApproveGranting(call.Actor, s.PolicyAt(now), s.partnerTier(r), now)
 		if err == nil {
 			err = r.CheckApprover(s.assignmentOf(call.Actor)) // group and limit (automation.go)
 		}
 		return s.grantable(r, now, "an approval", events, err)
 	})
+}
+
+// partnerTier returns the tier of r's partner as the directory knows it
+// now, the tier an approval's benefits are computed for (and named in).
+// A partner the directory does not know, which only tools acting for
+// partners without enrolling them produce, is taken at the lowest tier.
+func (s *Service) partnerTier(r *domain.Registration) domain.PartnerTier {
+	if r == nil {
+		return domain.TierRegistered
+	}
+	if p, ok := s.Directory.Partner(r.PartnerID()); ok && p.Tier != "" {
+		return p.Tier
+	}
+	return domain.TierRegistered
 }
 
 // Reject rejects with a reason code, an explanation and guidance.
@@ -323,6 +337,22 @@ func (s *Service) List(caller Caller, f projections.ListFilter, cursor string, l
 		items = []projections.RegistrationView{}
 	}
 	return items, next, err
+}
+
+// Summary groups the registrations caller may see (a partner: its own
+// only, whatever its filter names) that match f.
+func (s *Service) Summary(caller Caller, f projections.ListFilter, groupBy []string) (projections.Summary, error) {
+	if err := mayRead(caller); err != nil {
+		return projections.Summary{}, err
+	}
+	if caller.Actor.Role == domain.RolePartner {
+		if f.PartnerID != "" && f.PartnerID != caller.Actor.PartnerID {
+			f.PartnerID = "\x00" // matches nothing: another partner's pipeline looks empty, as if it had none
+		} else {
+			f.PartnerID = caller.Actor.PartnerID
+		}
+	}
+	return s.Registrations.Summary(f, groupBy)
 }
 
 // ReviewQueue returns the registrations awaiting a decision, for vendor

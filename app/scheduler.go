@@ -81,6 +81,10 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (int, error) {
 	k, err = s.runReviewDue(ctx, now)
 	n += k
 	errs = append(errs, err)
+	// Contract grants whose term ended are renewed or lapse (grants.go).
+	k, err = s.DecideGrantTerms(ctx, now)
+	n += k
+	errs = append(errs, err)
 	return n, errors.Join(errs...)
 }
 

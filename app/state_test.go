@@ -103,6 +103,9 @@ func snapshot(t require.TestingT, s *Service, at time.Time) string {
 	out["conflicts"] = s.Conflicts.Queue(projections.QueueFilter{})
 	out["pipeline"] = s.Pipeline.List(false)
 	out["partners"] = s.Directory.Partners()
+	out["mdf_budgets"] = s.MDF.Budgets("", "")
+	out["mdf_requests"] = s.MDF.Requests(projections.MDFRequestFilter{})
+	out["presales"] = s.Presales.Resources()
 	s.checker.mu.Lock()
 	probes := map[string]domain.Finding{}
 	for i, name := range probeAccounts {
@@ -156,6 +159,7 @@ var (
 	executive     = Call{Caller: Caller{Actor: domain.Actor{ID: "exec", Role: domain.RoleExecutive}}}
 	directSales   = Call{Caller: Caller{Actor: domain.Actor{ID: "ds", Role: domain.RoleDirectSales}}}
 	reviewer      = Call{Caller: Caller{Actor: domain.Actor{ID: "cm", Role: domain.RoleChannelManager}}}
+	mdfMarketing  = Call{Caller: Caller{Actor: domain.Actor{ID: "mkt", Role: domain.RoleChannelMarketing}}}
 )
 
 func partnerCall(p string) Call {
@@ -175,7 +179,7 @@ func step(t *rapid.T, ctx context.Context, svc *Service, clock *domain.ManualClo
 		v, _ := svc.Registrations.Get(id)
 		return partnerCall(v.PartnerID)
 	}
-	switch rapid.IntRange(0, 13).Draw(t, "op") {
+	switch rapid.IntRange(0, 15).Draw(t, "op") {
 	case 0, 1, 2:
 		p := statePartners[rapid.IntRange(0, len(statePartners)-1).Draw(t, "partner")]
 		c := rapid.IntRange(0, len(companyPool)-1).Draw(t, "company")
@@ -224,6 +228,27 @@ func step(t *rapid.T, ctx context.Context, svc *Service, clock *domain.ManualClo
 		b := rapid.IntRange(0, len(companyPool)-1).Draw(t, "b")
 		if a != b {
 			_ = svc.DecideAccountMatch(ctx, reviewer, companyPool[a].name, companyPool[b].name, rapid.Bool().Draw(t, "same"), "reviewed")
+		}
+	case 14:
+		if id, ok := pick("mdf"); ok {
+			_, _ = svc.Approve(ctx, reviewer, id) // most picks are not approved yet
+			day := domain.Date(clock.Now().Format(time.DateOnly))
+			in := domain.MDFRequestInput{Activity: domain.MDFCustomDemo, StartDate: day, EndDate: day,
+				Amount: domain.Money{Amount: decimal.NewFromInt(int64(rapid.IntRange(1, 400).Draw(t, "mdf amount"))), Currency: "EUR"}}
+			if n, err := svc.RequestMDF(ctx, ownerOf(id), id, in); err == nil {
+				if rapid.Bool().Draw(t, "mdf approve") {
+					_, _ = svc.ApproveMDF(ctx, mdfMarketing, id, n, domain.Money{}, "")
+				} else {
+					_, _ = svc.RejectMDF(ctx, mdfMarketing, id, n, "not now")
+				}
+			}
+		}
+	case 15:
+		_, _ = svc.AddPresalesResource(ctx, reviewer, domain.PresalesResource{ID: "ana", Name: "Ana", Kind: domain.SolutionsArchitect, CapacityHours: 20})
+		if id, ok := pick("presales"); ok {
+			if _, err := svc.AssignPresales(ctx, reviewer, id, "ana", rapid.IntRange(1, 10).Draw(t, "hours")); err != nil {
+				_, _ = svc.UnassignPresales(ctx, reviewer, id, "ana", "")
+			}
 		}
 	case 11:
 		open := svc.Conflicts.Queue(projections.QueueFilter{Status: "open"})

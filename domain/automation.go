@@ -96,6 +96,9 @@ type ReviewPlan struct {
 	AutoApprove bool
 	Conditions  []Condition
 	Figures     TrackRecord
+	// Tier is the partner's tier as of the ledger before the submission:
+	// the tier an automatic approval's benefits are computed for.
+	Tier PartnerTier
 	// The routing of a submission that is not approved automatically.
 	Group      string
 	Criteria   []string
@@ -143,7 +146,7 @@ func PlanReview(p Policy, sub RegistrationSubmitted, verdict Verdict, partner Pa
 	add(CondTrackRecord, fmt.Sprintf("at least %d decided in %s", a.MinDecided, FormatPeriod(a.TrackRecordWindow)), fmt.Sprint(track.Decided), track.Decided >= a.MinDecided)
 	add(CondApprovalRate, "at least "+a.MinApprovalRate.String()+"%", track.ApprovalRate().String()+"%", atLeast(track.Approved, track.Decided, a.MinApprovalRate))
 	add(CondWinRate, "at least "+a.MinWinRate.String()+"%", track.WinRate().String()+"%", atLeast(track.Won, track.Ended, a.MinWinRate))
-	plan := ReviewPlan{AutoApprove: true, Conditions: conds, Figures: track}
+	plan := ReviewPlan{AutoApprove: true, Conditions: conds, Figures: track, Tier: partner.Tier}
 	for _, c := range conds {
 		plan.AutoApprove = plan.AutoApprove && c.Met
 	}
@@ -286,7 +289,12 @@ func (r *Registration) Automate(plan ReviewPlan, p Policy, at time.Time) ([]Even
 	}
 	at = canonicalTime(at)
 	if plan.AutoApprove {
-		approval, err := r.Approve(SystemActor, p, at)
+		tier := plan.Tier
+		if tier == "" {
+			tier = TierRegistered
+		}
+		// The same approval, terms and benefits, as a reviewer's.
+		approval, err := r.ApproveGranting(SystemActor, p, tier, at)
 		if err != nil {
 			return nil, err
 		}

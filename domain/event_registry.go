@@ -89,6 +89,18 @@ var eventRegistry = buildRegistry(
 	codecFor[RegistrationReviewReminderSent](1),
 	codecFor[RegistrationReviewEscalated](1),
 	codecFor[ReviewerAssigned](1),
+	codecFor[MDFRequested](1),
+	codecFor[MDFRequestApproved](1),
+	codecFor[MDFRequestRejected](1),
+	codecFor[MDFReceiptAdded](1),
+	codecFor[MDFClaimSubmitted](1),
+	codecFor[MDFClaimReimbursed](1),
+	codecFor[MDFClaimRejected](1),
+	codecFor[PresalesResourceAdded](1),
+	codecFor[PresalesAssigned](1),
+	codecFor[PresalesUnassigned](1),
+	codecFor[GrantTermDecided](1),
+	codecFor[MDFRequestWithdrawn](1),
 )
 
 type namedCodec struct {

@@ -29,13 +29,18 @@ func sampleEvents() []domain.Event {
 		PolicyVersion: 1, Type: domain.TypeOpportunity, ProtectionStart: at, ProtectionEnd: end,
 		MaxExtensions: 2, ExtensionLength: 30 * domain.Day,
 	}
+	benefits := domain.DefaultPolicy().BenefitsFor("partner-1", domain.TierGold, domain.TypeOpportunity, d.Opportunity.EstimatedValue)
+	usd := func(s string) domain.Money {
+		return domain.Money{Amount: decimal.RequireFromString(s), Currency: "USD"}
+	}
+	receipt := domain.Attachment{SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 42, ContentType: "application/pdf", Filename: "invoice.pdf"}
 	return []domain.Event{
 		domain.RegistrationDrafted{RegistrationID: id, PartnerID: "partner-1", Type: domain.TypeOpportunity, Details: d, DraftedBy: "u1", At: at},
 		domain.RegistrationAmended{RegistrationID: id, Details: d, AmendedBy: "u1", At: at},
 		domain.RegistrationSubmitted{RegistrationID: id, PartnerID: "partner-1", Type: domain.TypeNamedAccount, Attempt: 2, Details: d, PolicyVersion: 1, SubmittedBy: "u1", At: at},
 		domain.RegistrationVerdictRecorded{RegistrationID: id, Attempt: 2, Verdict: domain.VerdictPossibleDuplicate, Matches: []uuid.UUID{earlierID}, Reason: "same domain", CoveredByGrant: earlierID, GrantConflicts: []uuid.UUID{id}, PolicyVersion: 2, At: at},
 		domain.RegistrationReviewStarted{RegistrationID: id, ReviewerID: "cm1", At: at},
-		domain.RegistrationApproved{RegistrationID: id, ApprovedBy: "cm1", Terms: terms, At: at},
+		domain.RegistrationApproved{RegistrationID: id, ApprovedBy: "cm1", Terms: terms, Benefits: &benefits, At: at},
 		domain.RegistrationRejected{RegistrationID: id, RejectedBy: "cm1", Reason: domain.RejectPoorSolutionFit, Explanation: "e", Guidance: "g", PolicyVersion: 2, At: at},
 		domain.RegistrationReturned{RegistrationID: id, ReturnedBy: "cm1", Message: "m", RequestedFields: []string{"proof"}, At: at},
 		domain.RegistrationProgressed{RegistrationID: id, ProgressedBy: "u1", BuyingStage: domain.StageCommit, NextSteps: "sign", Note: "n", At: at},
@@ -91,6 +96,22 @@ func sampleEvents() []domain.Event {
 		domain.RegistrationReviewReminderSent{RegistrationID: id, Attempt: 1, Group: "emea-enterprise", DueAt: end, PolicyVersion: 2, At: at},
 		domain.RegistrationReviewEscalated{RegistrationID: id, Attempt: 1, FromGroup: "emea-enterprise", To: domain.RoleChannelDirector, DueAt: end, PolicyVersion: 2, At: at},
 		domain.ReviewerAssigned{TokenID: id, Assignment: domain.ReviewerAssignment{Group: "emea-enterprise", MaxValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("250000")}}, AssignedBy: "dir", At: at},
+		domain.MDFRequested{RegistrationID: id, PartnerID: "partner-1", Request: 1, Activity: domain.MDFCustomDemo, Description: "demo", Amount: usd("1200.5"), StartDate: "2026-04-01", EndDate: "2026-04-02",
+			Allocation: usd("3000"), PolicyVersion: 1, RemainingBefore: usd("3000"), RequestedBy: "u1", At: at},
+		domain.MDFRequestApproved{RegistrationID: id, Request: 1, Amount: usd("1000"), Note: "n", ApprovedBy: "mkt", At: at},
+		domain.MDFRequestRejected{RegistrationID: id, Request: 2, Reason: "r", RejectedBy: "mkt", At: at},
+		domain.MDFReceiptAdded{RegistrationID: id, Request: 1, Receipt: receipt, AddedBy: "u1", At: at},
+		domain.MDFClaimSubmitted{RegistrationID: id, Request: 1, Amount: usd("950"), Receipts: []string{receipt.SHA256}, Note: "n", ClaimedBy: "u1", At: at},
+		domain.MDFClaimReimbursed{RegistrationID: id, Request: 1, Amount: usd("900"), Claimed: usd("950"), Reason: "taxi", ReimbursedBy: "mkt", At: at},
+		domain.PresalesResourceAdded{Resource: domain.PresalesResource{ID: "ana", Name: "Ana Ruiz", Kind: domain.SolutionsArchitect, CapacityHours: 120}, AddedBy: "cm1", At: at},
+		domain.PresalesAssigned{RegistrationID: id, PartnerID: "partner-1", ResourceID: "ana", Kind: domain.SolutionsArchitect, Basis: domain.PresalesDedicated, Hours: 40, Level: "enterprise", PolicyVersion: 1, AssignedBy: "cm1", At: at},
+		domain.PresalesUnassigned{RegistrationID: id, ResourceID: "ana", Hours: 40, Reason: "closed", UnassignedBy: "cm1", At: at},
+		domain.GrantTermDecided{GrantID: id, PartnerID: "partner-1", Outcome: domain.GrantRenewed, TermFrom: at, TermTo: end,
+			Contract:  domain.GrantContract{Renew: true, MinApproved: 2, MinApprovedValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("100000")}, MinClosedWon: 1},
+			Figures:   domain.GrantFigures{Approved: 3, ApprovedValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("450000.5")}, ClosedWon: 1, Registrations: []uuid.UUID{earlierID}},
+			RenewedAs: earlierID, PolicyVersion: 1, DecidedBy: "system", At: at},
+		domain.MDFRequestWithdrawn{RegistrationID: id, Request: 4, Reason: "the event was cancelled", WithdrawnBy: "u1", At: at},
+		domain.MDFClaimRejected{RegistrationID: id, Request: 3, Reason: "r", RejectedBy: "mkt", At: at},
 	}
 }
 

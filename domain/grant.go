@@ -22,6 +22,10 @@ type TerritoryGrant struct {
 	Vertical  string    `json:"vertical,omitempty"`
 	ValidFrom time.Time `json:"valid_from"`
 	ValidTo   time.Time `json:"valid_to"`
+	// Contract, when set, makes the grant an annual contract with
+	// performance requirements, renewed or lapsed at term end from the
+	// ledger's figures (grant_contract.go).
+	Contract *GrantContract `json:"contract,omitempty"`
 }
 
 // Validate checks the grant and returns one EINVALID *Error listing every
@@ -45,6 +49,7 @@ func (g TerritoryGrant) Validate() error {
 	case !g.ValidTo.After(g.ValidFrom):
 		v.add("valid_to", FieldOutOfRange, "must be after valid_from")
 	}
+	g.Contract.validate(&v, g)
 	return v.err("the territory grant is invalid")
 }
 

@@ -15,13 +15,15 @@ const (
 	RoleDirectSales     Role = "direct_sales"     // CRM integration; no registration commands
 	RoleAdmin           Role = "admin"            // everything a reviewer may do
 	// RoleChannelLeader (policy_book.go) owns the program's policy.
+	// RoleChannelMarketing (mdf.go) decides marketing development funds.
 )
 
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {
 	switch r {
 	case RolePartner, RoleChannelManager, RoleChannelDirector, RoleExecutive,
-		RoleAuditor, RoleDirectSales, RoleAdmin, RoleChannelLeader:
+		RoleAuditor, RoleDirectSales, RoleAdmin, RoleChannelLeader,
+		RoleChannelMarketing:
 		return true
 	}
 	return false

@@ -599,6 +599,13 @@ func (p Policy) validateBenefits(v *validator) {
 	}
 	v.percent("benefits.mdf.percent", b.MDFPercent, MinMDFPercent, MaxMDFPercent)
 	v.amounts("benefits.mdf.caps", b.MDFCaps, true)
+	for _, c := range slices.Sorted(maps.Keys(b.MDFCaps)) {
+		// A cap is an amount paid out: finer than the currency's minor
+		// unit it could grant what cannot be paid.
+		if a := b.MDFCaps[c]; ValidCurrency(c) && !a.Equal(a.Round(MinorUnits(c))) {
+			v.add("benefits.mdf.caps."+c, FieldInvalid, fmt.Sprintf("must be in the currency's minor unit (%d decimals)", MinorUnits(c)))
+		}
+	}
 
 	if len(b.Presales) == 0 {
 		v.add("benefits.presales", FieldRequired, "give at least one level; the last takes every deal")

@@ -130,7 +130,8 @@ type Registration struct {
 	submittedAt      time.Time
 	verdict          Verdict
 	reviewerID       string
-	terms            ProtectionTerms // as first approved
+	terms            ProtectionTerms  // as first approved
+	benefits         *GrantedBenefits // granted at the first approval, if any
 	approved         bool
 	protectionStart  time.Time
 	protectionEnd    time.Time
@@ -257,6 +258,7 @@ func (r *Registration) Apply(e Event) error {
 		r.status = StatusUnderReview
 	case RegistrationApproved:
 		r.terms = e.Terms
+		r.benefits = e.Benefits
 		r.approved = true
 		r.useTerms(e.Terms)
 		r.status = StatusActive
@@ -562,6 +564,24 @@ func (r *Registration) Approve(actor Actor, p Policy, now time.Time) ([]Event, e
 		Terms:          r.newTerms(p, canonicalTime(now)),
 		At:             canonicalTime(now),
 	}}, nil
+}
+
+// ApproveGranting approves like Approve and grants the benefits policy p
+// computes for a partner of tier (see Policy.BenefitsFor): the approval
+// event embeds them. Every approval the service records goes through it.
+func (r *Registration) ApproveGranting(actor Actor, p Policy, tier PartnerTier, now time.Time) ([]Event, error) {
+	events, err := r.Approve(actor, p, now)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(partnerTiers, string(tier)) {
+		return nil, Errorf(EINTERNAL, "approve %s: partner %s has no known tier (%q)", r.id, r.partnerID, tier)
+	}
+	a := events[0].(RegistrationApproved)
+	b := p.BenefitsFor(r.partnerID, tier, r.typ, r.details.Opportunity.EstimatedValue)
+	a.Benefits = &b
+	events[0] = a
+	return events, nil
 }
 
 func (r *Registration) newTerms(p Policy, start time.Time) ProtectionTerms {
@@ -902,6 +922,18 @@ func (r *Registration) ReviewerID() string { return r.reviewerID }
 // registration was approved. Extensions and renewals do not change them; see
 // ProtectionEnd for the current end.
 func (r *Registration) ApprovedTerms() (ProtectionTerms, bool) { return r.terms, r.approved }
+
+// Benefits returns the benefits granted at approval, and false for a
+// registration never approved or approved before approvals granted
+// benefits.
+func (r *Registration) Benefits() (GrantedBenefits, bool) {
+	if r.benefits == nil {
+		return GrantedBenefits{}, false
+	}
+	b := *r.benefits
+	b.Presales.Dedicated = slices.Clone(b.Presales.Dedicated)
+	return b, true
+}
 
 // ProtectionStart returns when the current protection term started, or the
 // zero time if never approved.

@@ -111,6 +111,9 @@ const (
 
 var buyingStages = []string{"qualification", "discovery", "evaluation", "proposal", "negotiation", "commit"}
 
+// Valid reports whether s is one of the buying stages.
+func (s BuyingStage) Valid() bool { return slices.Contains(buyingStages, string(s)) }
+
 // LeadSource is how the partner found the opportunity.
 type LeadSource string
 

@@ -112,7 +112,11 @@ type RegistrationApproved struct {
 	RegistrationID uuid.UUID       `json:"registration_id"`
 	ApprovedBy     string          `json:"approved_by"`
 	Terms          ProtectionTerms `json:"terms"`
-	At             time.Time       `json:"at"`
+	// Benefits are the discount, MDF allocation and presales entitlement
+	// granted (benefits.go); nil in approvals recorded before approvals
+	// granted benefits, which granted none.
+	Benefits *GrantedBenefits `json:"benefits,omitempty"`
+	At       time.Time        `json:"at"`
 }
 
 // RegistrationRejected records a rejection with a reason code, an

@@ -54,9 +54,20 @@ type Options struct {
 	// or power loss during the load may lose or corrupt the ledger: build
 	// it again. Never set it for a ledger that takes real requests.
 	NoSync bool
+	// OnCommit, if set, is told about every successful group commit, on
+	// the writer goroutine once the commit is durable and acknowledged: it must
+	// return quickly (it delays the next commit), e.g. update metrics.
+	OnCommit func(CommitStats)
 
 	noMerkle     bool // benchmarks only: measure the tree's cost
 	maxPageCount int  // tests only: simulate a full disk
+}
+
+// CommitStats describes one group commit.
+type CommitStats struct {
+	Requests int           // appends (and other writes) committed together
+	Events   int           // events they appended
+	Took     time.Duration // from the start of the transaction to durable
 }
 
 // SQLite is the embedded event store: one SQLite file in WAL mode with

@@ -102,6 +102,7 @@ type batch struct {
 }
 
 func (s *SQLite) commit(reqs []*writeReq) {
+	start := time.Now()
 	results := make([]writeResult, len(reqs))
 	b, err := s.begin()
 	if err == nil {
@@ -137,6 +138,7 @@ func (s *SQLite) commit(reqs []*writeReq) {
 		}
 		return
 	}
+	events := int(b.nextPos - s.nextPos)
 	s.nextPos, s.lastTime = b.nextPos, b.lastTime
 	if !s.opts.noMerkle {
 		s.cache.put(b.treeFirst, b.pending)
@@ -145,9 +147,13 @@ func (s *SQLite) commit(reqs []*writeReq) {
 	s.commits.Add(1)
 	s.committedReqs.Add(uint64(len(reqs)))
 	s.publish(b.nextPos)
+	took := time.Since(start)
 
 	for i, r := range reqs {
 		r.done <- results[i]
+	}
+	if s.opts.OnCommit != nil {
+		s.opts.OnCommit(CommitStats{Requests: len(reqs), Events: events, Took: took})
 	}
 }
 

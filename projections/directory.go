@@ -29,6 +29,9 @@ type GrantView struct {
 	ID uuid.UUID `json:"id"`
 	domain.TerritoryGrant
 	GrantedAt time.Time `json:"granted_at"`
+	// TermDecision is what the end of a contract grant's term decided:
+	// renewed (as the grant it names) or lapsed, with the figures.
+	TermDecision *domain.GrantTermDecided `json:"term_decision,omitempty"`
 }
 
 // TokenView is an API token without its secret.
@@ -214,6 +217,15 @@ func (d *Directory) Apply(rec domain.RecordedEvent) error {
 	case domain.PartnerCredentialRecorded, domain.PartnerSuspended, domain.PartnerReinstated,
 		domain.PartnerTerminated, domain.RegistrationViolationRecorded:
 		d.applyStanding(e)
+	case domain.GrantTermDecided:
+		if p, ok := d.partners[e.PartnerID]; ok {
+			for i := range p.Grants {
+				if p.Grants[i].ID == e.GrantID {
+					p.Grants[i].TermDecision = &e
+				}
+			}
+			d.markPartner(e.PartnerID)
+		}
 	case domain.TokenIssued:
 		t := &TokenView{ID: e.TokenID, Name: e.Name, Role: e.Role, PartnerID: e.PartnerID, IssuedAt: rec.RecordedAt, hash: e.SecretSHA256}
 		d.tokens[e.TokenID] = t

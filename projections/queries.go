@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"time"
 
@@ -26,6 +27,19 @@ type ListFilter struct {
 	Type      domain.RegistrationType
 	Country   string
 	Region    string
+	// Vertical (the account's industry), Stage (buying stage), Quarter
+	// (of the expected close, "2026-Q3") and ProductLine (one of the
+	// opportunity's) match exactly, ProductLine and Vertical without
+	// regard to case.
+	Vertical    string
+	Stage       domain.BuyingStage
+	Quarter     string
+	ProductLine string
+	// ExpiringBefore keeps protected registrations whose protection lapses
+	// before it; StaleBefore keeps protected registrations whose last
+	// progress (update, approval, extension, renewal) is before it.
+	ExpiringBefore time.Time
+	StaleBefore    time.Time
 }
 
 // where returns the SQL condition and arguments that select f.
@@ -42,11 +56,24 @@ func (f ListFilter) where() (string, []any) {
 	}
 	for _, c := range []struct {
 		col, val string
-	}{{"partner_id", f.PartnerID}, {"type", string(f.Type)}, {"country", strings.ToLower(f.Country)}, {"region", strings.ToLower(f.Region)}} {
+	}{{"partner_id", f.PartnerID}, {"type", string(f.Type)}, {"country", strings.ToLower(f.Country)}, {"region", strings.ToLower(f.Region)},
+		{"industry", strings.ToLower(f.Vertical)}, {"stage", string(f.Stage)}, {"close_q", f.Quarter}} {
 		if c.val != "" {
 			conds = append(conds, c.col+" = ?")
 			args = append(args, c.val)
 		}
+	}
+	if f.ProductLine != "" {
+		conds = append(conds, `instr(products, ?) > 0`)
+		args = append(args, productsColumn([]string{f.ProductLine}))
+	}
+	if !f.ExpiringBefore.IsZero() {
+		conds = append(conds, "protected = 1 AND lapses_at < ?")
+		args = append(args, f.ExpiringBefore.UnixNano())
+	}
+	if !f.StaleBefore.IsZero() {
+		conds = append(conds, "protected = 1 AND progress_at < ?")
+		args = append(args, f.StaleBefore.UnixNano())
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -209,4 +236,28 @@ func (p *Registrations) ReviewQueue(limit int) ([]ReviewItem, error) {
 // decides what is due exactly.
 func (p *Registrations) ExpiringBefore(t time.Time) ([]RegistrationView, error) {
 	return p.queryViews("SELECT view FROM registrations WHERE protected = 1 AND lapses_at < ? ORDER BY lapses_at, pos", t.UnixNano())
+}
+
+// CountByStatus returns how many registrations are in each status (the
+// statuses no registration is in are absent).
+func (p *Registrations) CountByStatus() (map[domain.Status]int, error) {
+	db := p.database()
+	if db == nil {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "registrations are not loaded yet")
+	}
+	rows, err := db.Query("SELECT status, count(*) FROM registrations GROUP BY status")
+	if err != nil {
+		return nil, fmt.Errorf("count registrations: %w", err)
+	}
+	defer rows.Close()
+	out := map[domain.Status]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("count registrations: %w", err)
+		}
+		out[domain.Status(s)] = n
+	}
+	return out, rows.Err()
 }

@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	json "github.com/goccy/go-json"
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/dealreg/dealreg/domain"
 )
@@ -169,20 +171,31 @@ func (p *Registrations) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
 func (p *Registrations) Committed(next uint64) {
 	p.wmu.Lock()
 	if p.ledger != nil && len(p.cache) > p.MaxCached {
-		// Keep the half touched last: a registration's events come in
-		// bursts (submission, verdict, review, approval), and one evicted
-		// is folded again from its stream when it next changes.
+		// Evict half: first the registrations in a final status (they
+		// rarely change again), then those touched longest ago, since a
+		// registration's events come in bursts (submission, verdict,
+		// review, approval). One evicted is folded again from its stream
+		// when it next changes.
 		type touched struct {
-			pos uint64
-			id  uuid.UUID
+			open bool
+			pos  uint64
+			id   uuid.UUID
 		}
 		old := make([]touched, 0, len(p.cache))
 		for id, r := range p.cache {
 			if _, d := p.dirty[id]; !d {
-				old = append(old, touched{r.touched, id})
+				old = append(old, touched{!r.agg.Status().Final(), r.touched, id})
 			}
 		}
-		slices.SortFunc(old, func(a, b touched) int { return cmp.Compare(a.pos, b.pos) })
+		slices.SortFunc(old, func(a, b touched) int {
+			if a.open != b.open {
+				if a.open {
+					return 1
+				}
+				return -1
+			}
+			return cmp.Compare(a.pos, b.pos)
+		})
 		for _, t := range old[:min(len(old), len(p.cache)/2)] {
 			delete(p.cache, t.id)
 		}
@@ -234,11 +247,14 @@ func (p *Registrations) Flush() (Write, error) {
 	clear(p.dirty)
 	return func(ctx context.Context, tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO registrations
-			(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at, view, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at,
+			industry, stage, close_q, currency, value_e4, products, progress_at, view, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, status = excluded.status, type = excluded.type,
 			country = excluded.country, region = excluded.region, awaiting = excluded.awaiting, last_sub_pos = excluded.last_sub_pos,
-			protected = excluded.protected, lapses_at = excluded.lapses_at, view = excluded.view, detail = excluded.detail`)
+			protected = excluded.protected, lapses_at = excluded.lapses_at, industry = excluded.industry, stage = excluded.stage,
+			close_q = excluded.close_q, currency = excluded.currency, value_e4 = excluded.value_e4, products = excluded.products,
+			progress_at = excluded.progress_at, view = excluded.view, detail = excluded.detail`)
 		if err != nil {
 			return err
 		}
@@ -268,9 +284,42 @@ func (r *registration) columns() ([]any, error) {
 	if !v.ProtectionLapsesAt.IsZero() {
 		lapses = v.ProtectionLapsesAt.UnixNano()
 	}
+	var progress int64
+	if !v.LastProgressAt.IsZero() {
+		progress = v.LastProgressAt.UnixNano()
+	}
 	return []any{v.ID.String(), int64(v.Position), v.PartnerID, string(v.Status), string(v.Type),
 		strings.ToLower(v.Country), strings.ToLower(v.Region), awaitsDecision(v.Status), int64(r.lastSubmittedPos),
-		v.Status.Protected(), lapses, view, detail}, nil
+		v.Status.Protected(), lapses, strings.ToLower(v.Industry), string(v.BuyingStage), Quarter(v.ExpectedCloseDate),
+		v.Currency, valueE4(v.EstimatedValue), productsColumn(v.ProductLines), progress, view, detail}, nil
+}
+
+// Quarter names the calendar quarter of t (UTC), "2026-Q3"; "" for no time.
+func Quarter(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.UTC()
+	return fmt.Sprintf("%04d-Q%d", t.Year(), (int(t.Month())+2)/3)
+}
+
+// valueE4 is an amount in ten-thousandths: exact, since amounts carry at
+// most domain.MaxMoneyDecimals (4) decimals and at most 10^12 units.
+func valueE4(d decimal.Decimal) int64 { return d.Shift(4).Round(0).IntPart() }
+
+// productsColumn keeps product lines so that one is matched with
+// LIKE '%|line|%' and grouped without a second table.
+func productsColumn(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte('|')
+	for _, l := range lines {
+		b.WriteString(strings.ToLower(strings.ReplaceAll(l, "|", "/")))
+		b.WriteByte('|')
+	}
+	return b.String()
 }
 
 // storedDetail is what the detail column holds beside the view.

@@ -19,7 +19,7 @@ import (
 // the views keep in it. Bump it whenever a view changes what it stores or
 // how it folds an event: a state database of another version is discarded
 // and rebuilt from the ledger, never trusted.
-const SchemaVersion = 5
+const SchemaVersion = 7
 
 // State is the durable home of the read side: a SQLite database beside the
 // ledger (views.db) that holds every view's state together with the one
@@ -59,6 +59,13 @@ CREATE TABLE IF NOT EXISTS registrations (
 	last_sub_pos INTEGER NOT NULL,
 	protected    INTEGER NOT NULL,
 	lapses_at    INTEGER NOT NULL,
+	industry     TEXT NOT NULL,     -- the vertical, lower case
+	stage        TEXT NOT NULL,     -- buying stage
+	close_q      TEXT NOT NULL,     -- expected-close quarter, "2026-Q3" ("" without a date)
+	currency     TEXT NOT NULL,
+	value_e4     INTEGER NOT NULL,  -- estimated value in ten-thousandths (amounts have at most 4 decimals): sums are exact
+	products     TEXT NOT NULL,     -- product lines, lower case, each between '|': "|hr management|payroll|"
+	progress_at  INTEGER NOT NULL,  -- last progress (update, approval, extension, renewal), unix ns; 0 if none
 	view         BLOB NOT NULL,
 	detail       BLOB NOT NULL
 );
@@ -66,6 +73,9 @@ CREATE INDEX IF NOT EXISTS registrations_partner ON registrations (partner_id, p
 CREATE INDEX IF NOT EXISTS registrations_status ON registrations (status, pos);
 CREATE INDEX IF NOT EXISTS registrations_queue ON registrations (last_sub_pos) WHERE awaiting = 1;
 CREATE INDEX IF NOT EXISTS registrations_lapse ON registrations (lapses_at) WHERE protected = 1;
+-- The pipeline summary groups and sums from this index alone, never reading the views.
+CREATE INDEX IF NOT EXISTS registrations_pipeline ON registrations
+	(status, partner_id, region, industry, stage, close_q, type, country, currency, value_e4, products, protected, lapses_at, progress_at);
 `
 
 // LedgerHead is what OpenState needs of the ledger to trust a stored

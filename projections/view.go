@@ -27,10 +27,16 @@ type RegistrationView struct {
 	Region      string `json:"region,omitempty"`
 	Industry    string `json:"industry,omitempty"`
 
-	ProductLines      []string        `json:"product_lines,omitempty"`
-	EstimatedValue    decimal.Decimal `json:"estimated_value"`
-	Currency          string          `json:"currency,omitempty"`
-	ExpectedCloseDate time.Time       `json:"expected_close_date,omitzero"`
+	ProductLines      []string           `json:"product_lines,omitempty"`
+	EstimatedValue    decimal.Decimal    `json:"estimated_value"`
+	Currency          string             `json:"currency,omitempty"`
+	ExpectedCloseDate time.Time          `json:"expected_close_date,omitzero"`
+	BuyingStage       domain.BuyingStage `json:"buying_stage,omitempty"`
+	// LastProgressAt is the recorded time of the latest sign that the deal
+	// moves: a progress update, the approval, an extension granted or a
+	// renewal. Pipeline hygiene calls a protected registration stale when
+	// it is too long ago.
+	LastProgressAt time.Time `json:"last_progress_at,omitzero"`
 
 	// Attempt counts submissions; SubmittedPolicyVersion is the policy of
 	// the latest one, the one its review SLA comes from.
@@ -45,6 +51,13 @@ type RegistrationView struct {
 	Approved      bool                   `json:"approved"`
 	PolicyVersion int                    `json:"policy_version,omitempty"`
 	Terms         domain.ProtectionTerms `json:"terms,omitzero"`
+	// Benefits are the discount, MDF allocation and presales entitlement
+	// granted at approval (none for approvals recorded before benefits).
+	Benefits *domain.GrantedBenefits `json:"benefits,omitempty"`
+	// CoveredByGrant is the partner's own territory or vertical grant that
+	// covers the account, as the latest verdict found: the opportunity is
+	// the partner's by default.
+	CoveredByGrant uuid.UUID `json:"covered_by_grant,omitzero"`
 	// ProtectionStart and ProtectionEnd are the current term, after
 	// extensions and renewals. ProtectionLapsesAt is when protection ends
 	// if nothing else happens (later than the end while an extension
@@ -108,6 +121,7 @@ type registration struct {
 	submittedAt       time.Time
 	lastSubmittedPos  uint64
 	lastSubmittedAt   time.Time
+	lastProgressAt    time.Time
 	rejectExplanation string
 	rejectGuidance    string
 	finding           *domain.RegistrationVerdictRecorded // the latest verdict
@@ -141,6 +155,8 @@ func (r *registration) observe(rec domain.RecordedEvent, e domain.Event) {
 		r.rejectExplanation, r.rejectGuidance = e.Explanation, e.Guidance
 	case domain.RegistrationVerdictRecorded:
 		r.finding = &e
+	case domain.RegistrationProgressed, domain.RegistrationApproved, domain.RegistrationExtensionGranted, domain.RegistrationRenewed:
+		r.lastProgressAt = rec.RecordedAt
 	}
 }
 
@@ -164,6 +180,8 @@ func (r *registration) buildView(updatedAt time.Time) RegistrationView {
 		EstimatedValue:         opp.EstimatedValue.Amount,
 		Currency:               opp.EstimatedValue.Currency,
 		ExpectedCloseDate:      opp.ExpectedCloseDate,
+		BuyingStage:            opp.BuyingStage,
+		LastProgressAt:         r.lastProgressAt,
 		Attempt:                a.Attempt(),
 		SubmittedPolicyVersion: a.SubmittedPolicyVersion(),
 		Verdict:                a.Verdict(),
@@ -190,6 +208,12 @@ func (r *registration) buildView(updatedAt time.Time) RegistrationView {
 	}
 	if rs := a.Review(); rs != (domain.ReviewState{}) {
 		v.Review = &rs
+	}
+	if b, ok := a.Benefits(); ok {
+		v.Benefits = &b
+	}
+	if r.finding != nil {
+		v.CoveredByGrant = r.finding.CoveredByGrant
 	}
 	if v.Status == domain.StatusRejected {
 		v.RejectExplanation, v.RejectGuidance = r.rejectExplanation, r.rejectGuidance
@@ -218,7 +242,17 @@ func describe(e domain.Event) (summary, actor string) {
 	case domain.RegistrationReviewStarted:
 		return "Review started", e.ReviewerID
 	case domain.RegistrationApproved:
-		return fmt.Sprintf("Approved under policy v%d: protected until %s", e.Terms.PolicyVersion, e.Terms.ProtectionEnd.Format(day)), e.ApprovedBy
+		summary := fmt.Sprintf("Approved under policy v%d: protected until %s", e.Terms.PolicyVersion, e.Terms.ProtectionEnd.Format(day))
+		if b := e.Benefits; b != nil {
+			summary += fmt.Sprintf("; discount %s%%", b.Discount.Percent)
+			if !b.MDF.Amount.IsZero() {
+				summary += ", MDF " + domain.FormatMoney(b.MDF.Amount)
+			}
+			if b.Presales.Level != "" {
+				summary += ", presales " + b.Presales.Level
+			}
+		}
+		return summary, e.ApprovedBy
 	case domain.RegistrationRejected:
 		return fmt.Sprintf("Rejected: %s", e.Reason), e.RejectedBy
 	case domain.RegistrationReturned:

@@ -60,7 +60,7 @@ func demo(ctx context.Context, cmd *cobra.Command, dataDir string) error {
 		return err
 	}
 	defer svc.Stop()
-	d := &demoRun{ctx: ctx, svc: svc, clock: clock}
+	d := &demoRun{ctx: ctx, svc: svc, clock: clock, dataDir: dataDir}
 	d.script()
 	if d.err != nil {
 		return d.err
@@ -78,6 +78,8 @@ type demoRun struct {
 	svc   *app.Service
 	clock *domain.ManualClock
 	err   error
+	// dataDir holds the attachment store the MDF receipts go to.
+	dataDir string
 }
 
 var (
@@ -177,6 +179,8 @@ func (d *demoRun) script() {
 	d.days(20)
 	won := d.register(acme, domain.TypeOpportunity, d.deal("Grupo Aeroportuario Sur", "gasur.example", "MX", "Sureste", "Transportation", "Payroll", "320000"), true)
 	d.check(s.Approve(d.ctx, demoManager, won))
+	d.mdf(acme, won, d.dataDir) // MDF in every state, and presales (demo_benefits.go)
+	d.presales(won)
 	d.days(80)
 	d.check(s.RequestExtension(d.ctx, acme, won, "The board postponed the decision by a month"))
 	d.check(s.GrantExtension(d.ctx, demoManager, won, 1))
@@ -184,6 +188,7 @@ func (d *demoRun) script() {
 	d.check(s.Progress(d.ctx, acme, won, domain.ProgressUpdate{BuyingStage: domain.StageCommit, NextSteps: "Contract signature"}))
 	d.days(5)
 	d.check(s.CloseWon(d.ctx, acme, won, domain.Money{Amount: decimal.RequireFromString("305000"), Currency: "USD"}, "Signed a 3-year subscription"))
+	d.check(s.UnassignPresales(d.ctx, demoManager, won, "luis.gomez", "Deal signed; the architect stays for the hand-over"))
 
 	// A named account of a platinum partner, and its territory grant at work.
 	d.register(initech, domain.TypeNamedAccount, d.deal("Hospital Universitario de Monterrey", "hum.example", "MX", "Northeast", "Healthcare", "HR Management", "500000"), true)
@@ -257,6 +262,7 @@ func (d *demoRun) script() {
 	d.check(s.Return(d.ctx, demoManager, returned, "Please name the economic buyer and attach the discovery deliverable.", []string{"personal.decision_makers", "proof"}))
 	pending := d.register(acme, domain.TypeOpportunity, d.deal("Logística Express", "logiexpress.example", "MX", "Northeast", "Logistics", "Fleet", "120000"), true)
 	d.check(s.Approve(d.ctx, demoManager, pending))
+	d.check(s.AssignPresales(d.ctx, demoManager, pending, "marta.diaz", 6))
 	d.days(6)
 	review := d.register(acme, domain.TypeOpportunity, d.deal("Banco Regional del Norte", "banregio-demo.example", "MX", "Northeast", "Banking", "Analytics", "410000"), true)
 	d.check(s.StartReview(d.ctx, demoManager, review))
@@ -289,6 +295,7 @@ func (d *demoRun) summary(w io.Writer, dataDir string) error {
 		fmt.Fprintf(w, "  %-20s %d\n", s, count[domain.Status(s)])
 	}
 	d.programSummary(w)
+	d.benefitsSummary(w)
 	fmt.Fprintf(w, "\nNext:\n  dealreg token create --data %s --role channel_manager --name you\n  dealreg serve --data %s\n", dataDir, dataDir)
 	return nil
 }

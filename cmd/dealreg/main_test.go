@@ -321,6 +321,10 @@ func TestDemo(t *testing.T) {
 		require.Regexp(t, regexp.MustCompile(`(?m)^  `+status+` +\d+$`), out, "the demo has a registration %s", status)
 	}
 	require.Contains(t, out, "partner stark suspended until", "the demo has a suspended partner")
+	for _, state := range []string{"requested", "approved", "rejected", "claimed", "reimbursed", "claim_rejected"} {
+		require.Regexp(t, regexp.MustCompile(`(?m)^  mdf `+state+` +1$`), out, "the demo has an MDF request %s", state)
+	}
+	require.Regexp(t, regexp.MustCompile(`(?m)^  ana\.ruiz +60 of 120 hours assigned$`), out)
 	code, _, errOut = runCLI(t, "", "verify", "--data", dir)
 	require.Equal(t, 0, code, errOut)
 	code, _, errOut = runCLI(t, "", "demo", "--data", dir)

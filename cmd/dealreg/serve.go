@@ -74,7 +74,8 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 		return err
 	}
 	defer unlock()
-	store, err := eventstore.OpenSQLite(ledgerPath(dataDir), eventstore.Options{Logger: logger})
+	metrics := api.NewMetrics()
+	store, err := eventstore.OpenSQLite(ledgerPath(dataDir), eventstore.Options{Logger: logger, OnCommit: metrics.ObserveCommit})
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch})
 	// Listen at once: /healthz answers, /readyz and the API answer 503
 	// with Retry-After until the views have caught up with the ledger.
-	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger})
+	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics})
 	if err := srv.Open(); err != nil {
 		store.Close()
 		return fmt.Errorf("listen: %w", err)

@@ -3,6 +3,7 @@ package match
 import (
 	"container/heap"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -21,13 +22,16 @@ type Match struct {
 // character trigrams of the squashed name (typos), acronyms, registrable
 // domain labels and tax IDs, and then scored with the same logic as
 // Compare. Very common keys ("group", "tech") are not consulted, so the
-// cost of a check grows far slower than the number of claims. An Index is
-// safe for concurrent use.
+// cost of a check grows far slower than the number of claims. Each claim's
+// account is prepared (normalised, tokenised) once when it is added and
+// kept prepared: a check compares against tens of candidates, and preparing
+// them again at every check was half its cost. An Index is safe for
+// concurrent use; prepared accounts are never changed once built.
 type Index struct {
 	mu       sync.RWMutex
 	know     *Knowledge
-	ids      []string  // internal number -> claim ID; "" once removed
-	accounts []Account // internal number -> account
+	ids      []string    // internal number -> claim ID; "" once removed
+	preps    []*prepared // internal number -> account, prepared once; nil once removed
 	byID     map[string]uint32
 	postings map[uint64][]uint32 // key -> docs, removed ones included
 	counts   map[uint64]int      // key -> live docs holding it
@@ -77,7 +81,7 @@ func (x *Index) Add(id string, a Account) {
 	x.removeLocked(id)
 	doc := uint32(len(x.ids))
 	x.ids = append(x.ids, id)
-	x.accounts = append(x.accounts, a)
+	x.preps = append(x.preps, p)
 	x.byID[id] = doc
 	x.live++
 	for _, k := range keys {
@@ -99,14 +103,14 @@ func (x *Index) removeLocked(id string) {
 	if !ok {
 		return
 	}
-	for _, k := range docKeys(prepareAccount(x.accounts[doc])) {
+	for _, k := range docKeys(x.preps[doc]) {
 		if x.counts[k]--; x.counts[k] == 0 {
 			delete(x.counts, k)
 		}
 	}
 	delete(x.byID, id)
 	x.ids[doc] = ""
-	x.accounts[doc] = Account{}
+	x.preps[doc] = nil
 	x.live--
 	x.dead++
 	if x.dead > 1024 && x.dead > x.live {
@@ -117,8 +121,8 @@ func (x *Index) removeLocked(id string) {
 // compact drops removed claims from the postings and renumbers the live
 // ones, which changes no answer (see the limits above).
 func (x *Index) compact() {
-	ids, accounts := x.ids, x.accounts
-	x.ids, x.accounts = make([]string, 0, x.live), make([]Account, 0, x.live)
+	ids, preps := x.ids, x.preps
+	x.ids, x.preps = make([]string, 0, x.live), make([]*prepared, 0, x.live)
 	x.postings = map[uint64][]uint32{}
 	for old, id := range ids {
 		if id == "" {
@@ -126,9 +130,9 @@ func (x *Index) compact() {
 		}
 		doc := uint32(len(x.ids))
 		x.ids = append(x.ids, id)
-		x.accounts = append(x.accounts, accounts[old])
+		x.preps = append(x.preps, preps[old])
 		x.byID[id] = doc
-		for _, k := range docKeys(prepareAccount(accounts[old])) {
+		for _, k := range docKeys(preps[old]) {
 			x.postings[k] = append(x.postings[k], doc)
 		}
 	}
@@ -218,13 +222,19 @@ func (x *Index) Candidates(a Account, limit int) []Match {
 	for _, c := range *h {
 		top = max(top, c.score)
 	}
-	out := make([]Match, 0, h.Len())
+	scored := make([]cand, 0, h.Len())
 	for _, c := range *h {
-		if c.score < top*minShare {
-			continue
+		if c.score >= top*minShare {
+			scored = append(scored, c)
 		}
-		if r := comparePreparedOrdered(x.know, q, x.accounts[c.doc], false); r.Verdict >= Possible {
-			out = append(out, Match{ID: x.ids[c.doc], Result: comparePreparedOrdered(x.know, q, x.accounts[c.doc], true)})
+	}
+	results := make([]Result, len(scored))
+	hit := make([]bool, len(scored))
+	x.compareAll(q, scored, results, hit)
+	out := make([]Match, 0, len(scored))
+	for i, c := range scored {
+		if hit[i] {
+			out = append(out, Match{ID: c.id, Result: results[i]})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -239,12 +249,47 @@ func (x *Index) Candidates(a Account, limit int) []Match {
 	return out
 }
 
+// parallelFrom is the number of candidates per processor from which a
+// check compares them on several processors.
+const parallelFrom = 8
+
+// compareAll compares q with every candidate, setting results[i] and hit[i]
+// for those with verdict Possible or Same. Comparisons are pure, so they
+// run on as many processors as the candidates keep busy (a check's latency
+// is what a submission waits for) with the same results as one by one.
+func (x *Index) compareAll(q *prepared, cands []cand, results []Result, hit []bool) {
+	one := func(i int) {
+		p := x.preps[cands[i].doc]
+		if r := comparePreparedOrdered(x.know, q, p, false); r.Verdict >= Possible {
+			results[i], hit[i] = comparePreparedOrdered(x.know, q, p, true), true
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(cands)/parallelFrom)
+	if workers <= 1 {
+		for i := range cands {
+			one(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() {
+			for i := w; i < len(cands); i += workers {
+				one(i)
+			}
+		})
+	}
+	for i := 0; i < len(cands); i += workers {
+		one(i)
+	}
+	wg.Wait()
+}
+
 // comparePreparedOrdered compares a prepared query with a stored account,
 // keeping CompareWith's argument order so results are identical to it.
-func comparePreparedOrdered(k *Knowledge, q *prepared, b Account, explain bool) Result {
-	p := prepareAccount(b)
+func comparePreparedOrdered(k *Knowledge, q, p *prepared, explain bool) Result {
 	m := DefaultModel()
-	if accountLess(b, q.acc) {
+	if accountLess(p.acc, q.acc) {
 		return m.compare(k, p, q, explain)
 	}
 	return m.compare(k, q, p, explain)

@@ -44,9 +44,10 @@ type modelFile struct {
 		Duplicate float64 `json:"duplicate"`
 		Possible  float64 `json:"possible"`
 	} `json:"thresholds"`
-	// Words are the organisation counts per word of the training corpus;
-	// words used by fewer than two organisations are left out (they weigh
-	// as unseen words do).
+	// Words are the organisation counts per word of the training corpus
+	// (a word no organisation used is left out). A word weighs by how many
+	// organisations use it besides the one being compared: one other
+	// already makes it weigh less than a word of its own.
 	Words struct {
 		Organisations int            `json:"organisations"`
 		Gamma         float64        `json:"gamma"`
@@ -301,6 +302,8 @@ func describeFeature(i int, x float64, detail string) string {
 		return "web domain spells the name" + q
 	case fDomainPartial:
 		return "web domain matches part of the name" + q
+	case fDomainOwnWord:
+		return "the web domain has a word the name lacks" + q
 	case fDomainEqual:
 		return "same domain" + q
 	case fDomainLabelEqual:

@@ -51,11 +51,10 @@ func TestCrossValidatedGoals(t *testing.T) {
 		return *k.FalsePositiveRate
 	}
 	require.LessOrEqual(t, fpr("neg_shared_word"), 0.04)
-	// Issue 10 asks for neg_name_contained <= 0.20 and neg_domain <= 0.05;
-	// these bounds are what the model reaches (baseline 0.439 and 0.066):
-	// see docs/matching.md, "Open".
+	require.LessOrEqual(t, fpr("neg_domain"), 0.05)
+	// Issue 10 asks for neg_name_contained <= 0.20; this bound is what the
+	// model reaches (baseline 0.439): see docs/matching.md, "Open".
 	require.LessOrEqual(t, fpr("neg_name_contained"), 0.29)
-	require.LessOrEqual(t, fpr("neg_domain"), 0.055)
 }
 
 // The committed model is what `make train` makes of the repository's
@@ -117,6 +116,14 @@ func TestComparePhenomena(t *testing.T) {
 		{"public host, bare", match.Account{Domain: "gmail.com"}, match.Account{Domain: "https://gmail.com"}, match.NoMatch},
 		{"shared government parent", match.Account{Domain: "agency.gov"}, match.Account{Domain: "other.gov"}, match.NoMatch},
 		{"company domain alone", match.Account{Domain: "zelvora.com"}, match.Account{Domain: "www.zelvora.com"}, match.Same},
+		// A domain that spells one word of a name and a word of its own is
+		// another company's site; a few letters or a generic word more are
+		// the company's own.
+		{"domain with a word of its own", match.Account{Name: "Hypo Varnholt Bank"}, match.Account{Domain: "hypo-kessler.com"}, match.NoMatch},
+		{"domain with another word of the family", match.Account{Name: "Varnholt Kessler"}, match.Account{Domain: "kesslerwerft.de"}, match.NoMatch},
+		{"domain spells one word", match.Account{Name: "Shenzhen Qorvanta Therapeutics"}, match.Account{Domain: "qorvanta.com"}, match.Possible},
+		{"domain adds a few letters", match.Account{Name: "Qorvanta Therapeutics"}, match.Account{Domain: "qorvantarx.com"}, match.Possible},
+		{"domain adds a generic word", match.Account{Name: "Qorvanta"}, match.Account{Domain: "qorvanta-optics.de"}, match.Possible},
 		// A distinctive shared word plus the same domain is a duplicate.
 		{"distinctive word and domain", match.Account{Name: "Telefónica Tech", Domain: "telefonica.com"}, match.Account{Name: "Telefónica Ingeniería de Seguridad", Domain: "telefonica.com"}, match.Same},
 		{"distinctive word alone", match.Account{Name: "Telefónica Tech"}, match.Account{Name: "Telefónica Ingeniería de Seguridad"}, match.Possible},
@@ -135,6 +142,10 @@ func TestComparePhenomena(t *testing.T) {
 	without := match.Compare(match.Account{Name: "Zelvora Tools"}, match.Account{Name: "Zelvora Foods"})
 	require.Equal(t, without.Score, with.Score)
 	require.Contains(t, with.Explain(), "shared public host proves nothing 'gmail.com' +0.00")
+
+	// The domain's own word is named in the explanation, against the match.
+	r := match.Compare(match.Account{Name: "Hypo Varnholt Bank"}, match.Account{Domain: "hypo-kessler.com"})
+	require.Regexp(t, `the web domain has a word the name lacks 'kessler' −\d`, r.Explain())
 }
 
 // Every verdict lists each signal's contribution in a reviewer's words.

@@ -96,13 +96,14 @@ type CrossValidation struct {
 
 // trainPair is a labelled pair prepared for training.
 type trainPair struct {
-	f    *facts
-	same bool
-	can  bool // canBeSame
-	any  bool // hasEvidence
-	wt   float64
-	fold int
-	orgs [2]int // organisations of the two names (-1: a bare domain)
+	f        *facts
+	same     bool
+	can      bool // canBeSame
+	any      bool // hasEvidence
+	wt       float64
+	fold     int
+	orgs     [2]int // organisations of the two names
+	orgFolds [2]int // the folds of those organisations
 }
 
 // Train fits the scoring model on labelled pairs: word weights from the
@@ -116,6 +117,10 @@ func Train(pairs []Pair, opt TrainOptions) (*Model, *CrossValidation, error) {
 		return nil, nil, errors.New("match: train: want at least 2 folds")
 	}
 	tps, orgWords := prepareTraining(pairs, opt)
+	orgSets := make([]map[string]bool, len(orgWords))
+	for org, ws := range orgWords {
+		orgSets[org] = setOf(strings.Join(ws, " "))
+	}
 	var npos int
 	for _, p := range tps {
 		if p.same {
@@ -128,14 +133,14 @@ func Train(pairs []Pair, opt TrainOptions) (*Model, *CrossValidation, error) {
 	scores := make([]float64, len(tps))
 	for k := range opt.Folds {
 		in := func(p trainPair) bool { return p.fold != k }
-		words := corpusWeights(tps, orgWords, in, opt.Gamma)
+		words := corpusWeights(tps, orgWords, orgSets, in, k, opt.Gamma)
 		w, err := fit(tps, words, in, opt.L2)
 		if err != nil {
 			return nil, nil, fmt.Errorf("match: train: fold %d: %w", k+1, err)
 		}
 		for i, p := range tps {
 			if p.fold == k {
-				v := featurize(p.f, words)
+				v := featurize(p.f, words.forPair(p))
 				scores[i] = math.Round(sigmoid(w.logit(&v))*1e6) / 1e6
 				if !p.any {
 					scores[i] = math.Min(scores[i], noEvidenceCap)
@@ -152,7 +157,7 @@ func Train(pairs []Pair, opt TrainOptions) (*Model, *CrossValidation, error) {
 	cv := &CrossValidation{Folds: opt.Folds, Scores: scores, Report: evaluateScores(pairs, scores, dup, pos)}
 
 	all := func(trainPair) bool { return true }
-	words := corpusWeights(tps, orgWords, all, opt.Gamma)
+	words := corpusWeights(tps, orgWords, orgSets, all, -1, opt.Gamma)
 	w, err := fit(tps, words, all, opt.L2)
 	if err != nil {
 		return nil, nil, fmt.Errorf("match: train: %w", err)
@@ -169,10 +174,10 @@ func Train(pairs []Pair, opt TrainOptions) (*Model, *CrossValidation, error) {
 		}
 	}
 	f.Thresholds.Duplicate, f.Thresholds.Possible = dup, pos
-	f.Words.Organisations, f.Words.Gamma = words.docs, words.gamma
+	f.Words.Organisations, f.Words.Gamma = words.all.docs, words.all.gamma
 	f.Words.DF = map[string]int{}
-	for word, n := range words.df {
-		if n >= 2 {
+	for word, n := range words.all.df {
+		if n >= 1 {
 			f.Words.DF[word] = n
 		}
 	}
@@ -287,6 +292,7 @@ func prepareTraining(pairs []Pair, opt TrainOptions) ([]trainPair, [][]string) {
 	}
 	for i := range tps {
 		tps[i].fold = fold[tps[i].orgs[0]]
+		tps[i].orgFolds = [2]int{fold[tps[i].orgs[0]], fold[tps[i].orgs[1]]}
 	}
 	orgWords := make([][]string, len(rootList))
 	for org, set := range orgSets {
@@ -300,28 +306,59 @@ func prepareTraining(pairs []Pair, opt TrainOptions) ([]trainPair, [][]string) {
 	return tps, orgWords
 }
 
-// corpusWeights counts, for each word, the organisations named in the pairs
-// selected by in that use it.
-func corpusWeights(tps []trainPair, orgWords [][]string, in func(trainPair) bool, gamma float64) *wordWeights {
-	seen := make([]bool, len(orgWords))
+// corpus is the word counts of the organisations a model is fitted on,
+// and which organisations they count.
+type corpus struct {
+	all     *wordWeights
+	counted []bool            // per organisation: counted in all
+	orgSets []map[string]bool // per organisation: its words
+}
+
+// corpusWeights counts, for each word, the organisations that use it among
+// those named in the pairs selected by in, leaving out the organisations of
+// fold heldOut (-1: none): an organisation the model is tested on must be
+// one it never saw, not even as the other side of a pair it was fitted on.
+func corpusWeights(tps []trainPair, orgWords [][]string, orgSets []map[string]bool, in func(trainPair) bool, heldOut int, gamma float64) *corpus {
+	c := &corpus{counted: make([]bool, len(orgWords)), orgSets: orgSets}
 	docs := 0
 	df := map[string]int{}
 	for _, p := range tps {
 		if !in(p) {
 			continue
 		}
-		for _, org := range p.orgs {
-			if seen[org] || len(orgWords[org]) == 0 {
+		for j, org := range p.orgs {
+			if c.counted[org] || len(orgWords[org]) == 0 || p.orgFolds[j] == heldOut {
 				continue
 			}
-			seen[org] = true
+			c.counted[org] = true
 			docs++
 			for _, w := range orgWords[org] {
 				df[w]++
 			}
 		}
 	}
-	return newWordWeights(docs, df, gamma)
+	c.all = newWordWeights(docs, df, gamma)
+	return c
+}
+
+// forPair is the word weights a pair is featurized with: the counts
+// without the pair's own organisations. A pair the model will judge is of
+// organisations its corpus does not hold (a new claim, and mostly a new
+// candidate), so a word counts as common only when *other* organisations
+// use it: "Fresenius" against "Fresenius Medical Care" is a word of a
+// brand family only if a third organisation uses it too.
+func (c *corpus) forPair(p trainPair) *wordWeights {
+	w := *c.all
+	w.less = func(word string) int {
+		n := 0
+		for j, org := range p.orgs {
+			if c.counted[org] && c.orgSets[org][word] && (j == 0 || org != p.orgs[0]) {
+				n++
+			}
+		}
+		return n
+	}
+	return &w
 }
 
 // fitted is a fitted logistic regression.
@@ -341,7 +378,7 @@ func (w *fitted) logit(v *vector) float64 {
 // fit fits a logistic regression of the learned features by Newton's
 // method (iteratively reweighted least squares) with a ridge penalty l2 on
 // the weights (not the bias). The priors enter as a fixed offset.
-func fit(tps []trainPair, words *wordWeights, in func(trainPair) bool, l2 float64) (*fitted, error) {
+func fit(tps []trainPair, words *corpus, in func(trainPair) bool, l2 float64) (*fitted, error) {
 	const d = learnedFeatures + 1 // weights, then the bias
 	var rows [][d]float64
 	var ys, offsets, wts []float64
@@ -349,7 +386,7 @@ func fit(tps []trainPair, words *wordWeights, in func(trainPair) bool, l2 float6
 		if !in(p) {
 			continue
 		}
-		v := featurize(p.f, words)
+		v := featurize(p.f, words.forPair(p))
 		var row [d]float64
 		copy(row[:learnedFeatures], v.x[:learnedFeatures])
 		row[learnedFeatures] = 1
