@@ -77,7 +77,8 @@ func (s *Service) replayedRequest(ctx context.Context, res Result) int {
 // ApproveMDF approves request n for amount (zero: as requested).
 func (s *Service) ApproveMDF(ctx context.Context, call Call, id uuid.UUID, n int, amount domain.Money, note string) (Result, error) {
 	return s.updateMDF(ctx, call, id, func(reg *domain.Registration, a *domain.MDFAccount, now time.Time) ([]domain.Event, error) {
-		return a.Approve(call.Actor, reg, n, amount, note, now)
+		events, err := a.Approve(call.Actor, reg, n, amount, note, now)
+		return s.grantable(reg, now, "marketing development funds", events, err) // partner_program.go
 	})
 }
 
