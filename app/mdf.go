@@ -81,7 +81,7 @@ func (s *Service) replayedRequest(ctx context.Context, res Result) int {
 func (s *Service) ApproveMDF(ctx context.Context, call Call, id uuid.UUID, n int, amount domain.Money, note string) (Result, error) {
 	return s.updateMDF(ctx, call, id, func(reg *domain.Registration, a *domain.MDFAccount, now time.Time) ([]domain.Event, error) {
 		events, err := a.Approve(call.Actor, reg, n, amount, note, now)
-		return s.grantable(reg, now, "MDF", events, err)
+		return s.grantable(reg, now, "marketing development funds", events, err) // partner_program.go
 	})
 }
 

@@ -317,9 +317,10 @@ func TestDemo(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "demo", "--data", dir)
 	require.Equal(t, 0, code, errOut)
 	for _, status := range []string{"draft", "cleared", "duplicate", "possible_duplicate", "under_review", "returned",
-		"active", "extension_requested", "rejected", "expired", "closed_won", "closed_lost", "withdrawn"} {
+		"active", "extension_requested", "rejected", "expired", "closed_won", "closed_lost", "withdrawn", "revoked"} {
 		require.Regexp(t, regexp.MustCompile(`(?m)^  `+status+` +\d+$`), out, "the demo has a registration %s", status)
 	}
+	require.Contains(t, out, "partner stark suspended until", "the demo has a suspended partner")
 	for _, state := range []string{"requested", "approved", "rejected", "claimed", "reimbursed", "claim_rejected"} {
 		require.Regexp(t, regexp.MustCompile(`(?m)^  mdf `+state+` +1$`), out, "the demo has an MDF request %s", state)
 	}
