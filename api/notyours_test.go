@@ -97,6 +97,8 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		return probe{existing: existing + suffix, missing: missing + suffix, body: body, header: header}
 	}
 	reason := map[string]string{"reason": "a reason long enough"}
+	var wh struct{ ID string }
+	h.mustDo(t, "admin", http.MethodPost, "/v1/webhooks", map[string]any{"url": "https://crm.example/hooks", "event_types": []string{"*"}}, http.StatusCreated, &wh)
 	rows := map[string]probe{
 		"GET /v1/registrations/:id":                                  both(reg, noReg, "", nil),
 		"PATCH /v1/registrations/:id":                                both(reg, noReg, "", map[string]any{"details": map[string]any{"account": map[string]any{"industry": "Retail"}}}, "Content-Type", "application/merge-patch+json"),
@@ -154,6 +156,12 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/registrations/:id/violations": both(reg, noReg, "/violations", map[string]string{"kind": "false_information", "statement": "made up"}),
 		"POST /v1/review-groups/:group/members": {existing: "/v1/review-groups/channel-operations/members", missing: "/v1/review-groups/nope/members", body: map[string]any{"token_id": tok.ID, "max_value": map[string]string{"USD": "1000"}}},
 		"GET /v1/presales/resources/:rid":       {existing: "/v1/presales/resources/ana", missing: "/v1/presales/resources/ghost"},
+		// Webhook subscriptions: admins only (webhooks_test.go).
+		"GET /v1/webhooks/:wid":                            {existing: "/v1/webhooks/" + wh.ID, missing: "/v1/webhooks/wh_ghost"},
+		"PATCH /v1/webhooks/:wid":                          {existing: "/v1/webhooks/" + wh.ID, missing: "/v1/webhooks/wh_ghost", body: map[string]any{"enabled": false}},
+		"GET /v1/webhooks/:wid/deliveries":                 {existing: "/v1/webhooks/" + wh.ID + "/deliveries", missing: "/v1/webhooks/wh_ghost/deliveries"},
+		"POST /v1/webhooks/:wid/replay":                    {existing: "/v1/webhooks/" + wh.ID + "/replay", missing: "/v1/webhooks/wh_ghost/replay", body: map[string]any{"from_position": 0}},
+		"POST /v1/webhooks/:wid/deliveries/:did/redeliver": {existing: "/v1/webhooks/" + wh.ID + "/deliveries/msg_x/redeliver", missing: "/v1/webhooks/wh_ghost/deliveries/msg_x/redeliver"},
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -169,6 +177,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/review-groups",
 		"GET /v1/mdf-requests", "GET /v1/mdf-budgets", "GET /v1/presales/resources", "POST /v1/presales/resources",
 		"GET /metrics",
+		"GET /v1/webhooks", "POST /v1/webhooks", // admins only: see TestWebhooks_Rules
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

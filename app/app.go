@@ -52,6 +52,8 @@ type Config struct {
 	// time-ordered UUIDs. A generator sets it, with Clock, to build the same
 	// ledger from the same seed. It must be safe for concurrent use.
 	IDs func() uuid.UUID
+	// Outbox is how webhooks are sent (app/outbox.go).
+	Outbox OutboxConfig
 }
 
 // Service executes commands and keeps the read side up to date.
@@ -75,6 +77,10 @@ type Service struct {
 	// MDF and Presales are the benefit views (mdf.go, presales.go).
 	MDF      *projections.MDF
 	Presales *projections.Presales
+	// Outbox holds webhook subscriptions and their deliveries (outbox.go).
+	Outbox     *projections.Outbox
+	dispatch   *dispatcher
+	dispatchMu sync.Mutex
 
 	checker  *checker
 	resolver *resolver
@@ -111,6 +117,10 @@ func New(cfg Config) *Service {
 		readyCh:   make(chan struct{}),
 	}
 	s.Registrations = projections.NewRegistrations(s.Policies.Policy, cfg.Store)
+	s.Outbox = projections.NewOutbox(cfg.Store)
+	if !cfg.DirectoryOnly && !cfg.Outbox.Disabled {
+		s.dispatch = newDispatcher(s, cfg.Outbox)
+	}
 	s.checker = newChecker(s)
 	s.resolver = newResolver(s)
 	s.tracks = newTracks()
@@ -139,7 +149,7 @@ func (s *Service) handlers() []projections.Handler {
 	// The track records come last: the checker's automatic decisions read
 	// them, and the directory, as of the ledger before the submission.
 	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver, s.tracks,
-		s.MDF, s.Presales}
+		s.MDF, s.Presales, s.Outbox}
 }
 
 // Open opens the state database and restores every view, the claim book
@@ -210,6 +220,13 @@ func (s *Service) Begin(schedule bool) error {
 		case <-f.ReadyCh():
 		}
 		close(s.readyCh)
+		if s.dispatch != nil && !s.dispatch.cfg.Manual {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.runDispatcher(runCtx)
+			}()
+		}
 		if schedule {
 			s.schedule(runCtx)
 		}

@@ -101,6 +101,11 @@ var eventRegistry = buildRegistry(
 	codecFor[PresalesUnassigned](1),
 	codecFor[GrantTermDecided](1),
 	codecFor[MDFRequestWithdrawn](1),
+	// The outbox's webhook subscriptions (domain/webhook.go).
+	codecFor[WebhookCreated](1),
+	codecFor[WebhookUpdated](1),
+	codecFor[WebhookDisabled](1),
+	codecFor[WebhookReplayRequested](1),
 )
 
 type namedCodec struct {

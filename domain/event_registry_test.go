@@ -112,6 +112,11 @@ func sampleEvents() []domain.Event {
 			RenewedAs: earlierID, PolicyVersion: 1, DecidedBy: "system", At: at},
 		domain.MDFRequestWithdrawn{RegistrationID: id, Request: 4, Reason: "the event was cancelled", WithdrawnBy: "u1", At: at},
 		domain.MDFClaimRejected{RegistrationID: id, Request: 3, Reason: "r", RejectedBy: "mkt", At: at},
+		domain.WebhookCreated{Subscription: domain.WebhookSubscription{ID: "wh_1", URL: "https://crm.example/hook", EventTypes: []string{"*"},
+			Enabled: true, PartnerID: "acme", SealedSecret: "c2VhbGVk", CreatedAt: at}, By: "admin", At: at},
+		domain.WebhookUpdated{ID: "wh_1", URL: "https://crm.example/hook2", EventTypes: []string{"RegistrationApproved"}, Enabled: false, By: "admin", At: at},
+		domain.WebhookDisabled{ID: "wh_1", Reason: "410 Gone", At: at},
+		domain.WebhookReplayRequested{ID: "wh_1", FromPosition: 7, DeliveryID: "msg_x", By: "admin", At: at},
 	}
 }
 

@@ -53,6 +53,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "also serve Go's profiles (net/http/pprof, under /debug/pprof/) on this address, unauthenticated: keep it on loopback (empty: off)")
 	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 65536)")
+	cmd.Flags().BoolVar(&allowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscriptions call loopback and private-range addresses (refused by default: SSRF)")
 	return cmd
 }
 
@@ -88,7 +89,12 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 		store.Close()
 		return err
 	}
-	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch})
+	outbox, err := outboxConfig(dataDir)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch, Outbox: outbox})
 	// Listen at once: /healthz answers, /readyz and the API answer 503
 	// with Retry-After until the views have caught up with the ledger.
 	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics})

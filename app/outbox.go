@@ -1,0 +1,322 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"syscall"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/projections"
+)
+
+// OutboxConfig is how the outbox's dispatcher sends.
+type OutboxConfig struct {
+	// SecretKey seals webhook signing secrets (32 bytes, AES-256-GCM).
+	// Serve keeps it in a file beside the ledger; nil makes a random key
+	// for this process only (secrets then cannot sign after a restart).
+	SecretKey []byte
+	// AllowPrivateTargets lets webhooks reach loopback and private-range
+	// addresses (an admin's flag: tests, and receivers inside the
+	// vendor's own network). Off, such targets are refused when a
+	// subscription is created and again at every connection (SSRF).
+	AllowPrivateTargets bool
+	// Timeout bounds one attempt; 0 means 20 s.
+	Timeout time.Duration
+	// RetryFor is how long a delivery is retried before it goes to the
+	// dead-letter list; 0 means 24 h.
+	RetryFor time.Duration
+	// Disabled leaves the dispatcher off (console commands).
+	Disabled bool
+	// Manual runs no background dispatcher: deliveries go out only when
+	// DeliverDue is called (tests drive it step by step).
+	Manual bool
+}
+
+// Backoff of the retries: the n-th retry waits between half and all of
+// min(retryBase·2^(n-1), retryCap), the point in that range drawn from
+// the delivery's ID and attempt (so a replay of the log is reproducible
+// and receivers that fail together do not retry together).
+const (
+	retryBase = 5 * time.Second
+	retryCap  = time.Hour
+)
+
+// RetryDelay is the wait after the n-th failed attempt of delivery id.
+func RetryDelay(id string, n int) time.Duration {
+	d := retryBase << min(n-1, 20)
+	if d > retryCap || d <= 0 {
+		d = retryCap
+	}
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d", id, n))
+	frac := float64(binary.BigEndian.Uint64(h[:8])>>11) / (1 << 53)
+	return d/2 + time.Duration(frac*float64(d/2))
+}
+
+// dispatcher sends the outbox's deliveries.
+type dispatcher struct {
+	s      *Service
+	cfg    OutboxConfig
+	aead   cipher.AEAD
+	client *http.Client
+}
+
+func newDispatcher(s *Service, cfg OutboxConfig) *dispatcher {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 20 * time.Second
+	}
+	if cfg.RetryFor <= 0 {
+		cfg.RetryFor = 24 * time.Hour
+	}
+	key := cfg.SecretKey
+	if len(key) != 32 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+	}
+	block, _ := aes.NewCipher(key)
+	aead, _ := cipher.NewGCM(block)
+	d := &dispatcher{s: s, cfg: cfg, aead: aead}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: d.refusePrivate}
+	d.client = &http.Client{
+		Timeout:   cfg.Timeout,
+		Transport: &http.Transport{DialContext: dialer.DialContext, Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute},
+		// A redirect is never followed: the receiver is the URL the admin
+		// registered, and a 3xx counts as a failure.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return d
+}
+
+// refusePrivate is the dialer's check of every address it connects to,
+// after name resolution: a public name that resolves to a private address
+// is refused too.
+func (d *dispatcher) refusePrivate(_, address string, _ syscall.RawConn) error {
+	if d.cfg.AllowPrivateTargets {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("webhook target %s: %w", address, err)
+	}
+	if privateAddr(ap.Addr()) {
+		return fmt.Errorf("webhook target %s is a loopback, private or link-local address", address)
+	}
+	return nil
+}
+
+func privateAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsUnspecified() || a.IsMulticast() || a.IsInterfaceLocalMulticast() ||
+		netip.MustParsePrefix("100.64.0.0/10").Contains(a) // carrier-grade NAT
+}
+
+// seal encrypts a signing secret for the ledger.
+func (d *dispatcher) seal(secret string) string {
+	nonce := make([]byte, d.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	return base64.StdEncoding.EncodeToString(d.aead.Seal(nonce, nonce, []byte(secret), nil))
+}
+
+// open decrypts a sealed signing secret.
+func (d *dispatcher) open(sealed string) (string, error) {
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil || len(raw) < d.aead.NonceSize() {
+		return "", errors.New("sealed secret is malformed")
+	}
+	n := d.aead.NonceSize()
+	plain, err := d.aead.Open(nil, raw[:n], raw[n:], nil)
+	if err != nil {
+		return "", errors.New("sealed secret does not open with this server's key")
+	}
+	return string(plain), nil
+}
+
+// outboxCall is the identity of what the dispatcher appends.
+var outboxCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:outbox", Role: domain.RoleAdmin}, Name: "outbox"}}
+
+// DeliverDue sends, for every enabled subscription that is not failing,
+// its pending deliveries that are due at the clock's now, oldest first,
+// stopping at the first that fails (it is retried later; those after it
+// wait, so order per registration holds). It returns how many were
+// delivered. The background dispatcher calls it after every commit and
+// every second; tests call it directly.
+func (s *Service) DeliverDue(ctx context.Context) (int, error) {
+	d := s.dispatch
+	if d == nil {
+		return 0, nil
+	}
+	// One dispatcher at a time: the background loop and a caller never
+	// send the same delivery twice at once.
+	s.dispatchMu.Lock()
+	defer s.dispatchMu.Unlock()
+	n := 0
+	var errs []error
+	for _, sub := range s.Outbox.Subscriptions() {
+		if !sub.Enabled {
+			continue
+		}
+		if _, failing, err := s.Outbox.Failing(ctx, sub.ID); err != nil || failing {
+			errs = append(errs, err)
+			continue
+		}
+		for ctx.Err() == nil {
+			del, ok, err := s.Outbox.NextPending(ctx, sub.ID)
+			if err != nil {
+				errs = append(errs, err)
+				break
+			}
+			if !ok || del.NextAt.After(s.clock.Now()) {
+				break
+			}
+			out, gone := d.attempt(ctx, sub, del)
+			if err := s.Outbox.Record(ctx, del, out); err != nil {
+				errs = append(errs, err)
+				break
+			}
+			if gone {
+				ev := domain.WebhookDisabled{ID: sub.ID, Reason: "the receiver answered 410 Gone", At: s.clock.Now()}
+				if _, err := s.execute(ctx, outboxCall, domain.WebhooksStream, func([]domain.Event) ([]domain.Event, error) {
+					return []domain.Event{ev}, nil
+				}); err != nil {
+					errs = append(errs, err)
+				}
+				break
+			}
+			if !out.Delivered {
+				break
+			}
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// attempt sends del once and judges the answer: only a 2xx delivers; 410
+// disables the subscription (gone); 429 and 5xx wait at least their
+// Retry-After; anything else, a timeout or a refused connection is
+// retried with backoff until RetryFor has passed since the first attempt.
+func (d *dispatcher) attempt(ctx context.Context, sub projections.OutboxSubscription, del projections.OutboxDelivery) (out projections.AttemptOutcome, gone bool) {
+	now := d.s.clock.Now()
+	out.Attempt = projections.OutboxAttempt{Delivery: del.ID, N: del.Attempts + 1, At: now}
+	code, retryAfter, latency, err := d.post(ctx, sub, del, now)
+	out.Attempt.Latency = latency
+	out.Attempt.StatusCode = code
+	if err != nil {
+		out.Attempt.Error = err.Error()
+	}
+	switch {
+	case err == nil && code >= 200 && code < 300:
+		out.Delivered = true
+		return out, false
+	case code == http.StatusGone:
+		out.Dead = true
+		out.Attempt.Error = "410 Gone: the subscription is disabled"
+		return out, true
+	}
+	if out.Attempt.Error == "" {
+		out.Attempt.Error = "HTTP " + strconv.Itoa(code)
+	}
+	first := del.FirstTry
+	if first.IsZero() {
+		first = now
+	}
+	wait := RetryDelay(del.ID, out.Attempt.N)
+	if (code == http.StatusTooManyRequests || code >= 500) && retryAfter > wait {
+		wait = retryAfter
+	}
+	if now.Add(wait).Sub(first) > d.cfg.RetryFor {
+		out.Dead = true
+		return out, false
+	}
+	out.RetryAt = now.Add(wait)
+	return out, false
+}
+
+// post sends one signed request; it returns the status code, the
+// Retry-After the receiver asked for and how long the exchange took.
+func (d *dispatcher) post(ctx context.Context, sub projections.OutboxSubscription, del projections.OutboxDelivery, now time.Time) (int, time.Duration, time.Duration, error) {
+	secret, err := d.open(sub.SealedSecret)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	sig, err := SignWebhook(secret, del.ID, now, del.Payload)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(del.Payload))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "dealreg-webhooks/1")
+	req.Header.Set(standardwebhooks.HeaderWebhookID, del.ID)
+	req.Header.Set(standardwebhooks.HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(standardwebhooks.HeaderWebhookSignature, sig)
+	start := time.Now()
+	res, err := d.client.Do(req)
+	if err != nil {
+		return 0, 0, time.Since(start), err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	return res.StatusCode, parseRetryAfter(res.Header.Get("Retry-After"), now), time.Since(start), nil
+}
+
+// SignWebhook returns the webhook-signature header of a delivery per
+// Standard Webhooks: "v1," and the base64 HMAC-SHA256, keyed by the
+// secret's base64 after "whsec_", of "id.timestamp.body".
+func SignWebhook(secret, id string, at time.Time, body []byte) (string, error) {
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		return "", err
+	}
+	return wh.Sign(id, at, body)
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// runDispatcher delivers after every commit and every second until ctx
+// ends.
+func (s *Service) runDispatcher(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Error("outbox dispatcher", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.Outbox.Kick():
+		case <-t.C:
+		}
+	}
+}
