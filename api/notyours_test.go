@@ -99,6 +99,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 	reason := map[string]string{"reason": "a reason long enough"}
 	var wh struct{ ID string }
 	h.mustDo(t, "admin", http.MethodPost, "/v1/webhooks", map[string]any{"url": "https://crm.example/hooks", "event_types": []string{"*"}}, http.StatusCreated, &wh)
+	h.mustDo(t, "admin", http.MethodPost, "/v1/people", map[string]any{"id": "ana", "name": "Ana", "email": "ana@acme.example", "role": "partner", "partner_id": "acme"}, http.StatusCreated, nil)
 	rows := map[string]probe{
 		"GET /v1/registrations/:id":                                  both(reg, noReg, "", nil),
 		"PATCH /v1/registrations/:id":                                both(reg, noReg, "", map[string]any{"details": map[string]any{"account": map[string]any{"industry": "Retail"}}}, "Content-Type", "application/merge-patch+json"),
@@ -162,6 +163,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/webhooks/:wid/deliveries":                 {existing: "/v1/webhooks/" + wh.ID + "/deliveries", missing: "/v1/webhooks/wh_ghost/deliveries"},
 		"POST /v1/webhooks/:wid/replay":                    {existing: "/v1/webhooks/" + wh.ID + "/replay", missing: "/v1/webhooks/wh_ghost/replay", body: map[string]any{"from_position": 0}},
 		"POST /v1/webhooks/:wid/deliveries/:did/redeliver": {existing: "/v1/webhooks/" + wh.ID + "/deliveries/msg_x/redeliver", missing: "/v1/webhooks/wh_ghost/deliveries/msg_x/redeliver"},
+		"GET /v1/people/:pid":                              {existing: "/v1/people/ana", missing: "/v1/people/ghost"},
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -178,6 +180,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/mdf-requests", "GET /v1/mdf-budgets", "GET /v1/presales/resources", "POST /v1/presales/resources",
 		"GET /metrics",
 		"GET /v1/webhooks", "POST /v1/webhooks", // admins only: see TestWebhooks_Rules
+		"GET /v1/people", "POST /v1/people", // admins only: see TestNotifications_Rules
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -161,6 +161,7 @@ func NewServer(cfg Config) *Server {
 	s.mdfRoutes(v1)
 	s.presalesRoutes(v1)
 	s.webhookRoutes(v1)
+	s.peopleRoutes(v1)
 	return s
 }
 

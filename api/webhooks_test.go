@@ -29,9 +29,12 @@ var outboxKey = []byte("0123456789abcdef0123456789abcdef")
 // newOutboxHarness is newHarness with a durable state database and an
 // outbox that may call loopback receivers and that sends only when the
 // test calls DeliverDue.
-func newOutboxHarness(tb testing.TB) *harness {
+func newOutboxHarness(tb testing.TB, smtpAddr ...string) *harness {
 	tb.Helper()
 	h := &harness{clock: domain.NewManualClock(t0), tokens: map[string]string{}}
+	if len(smtpAddr) > 0 {
+		smtpAddrs.Store(h, smtpAddr[0])
+	}
 	dir := tb.TempDir()
 	store, err := eventstore.OpenSQLite(filepath.Join(dir, "ledger.db"), eventstore.Options{Clock: h.clock})
 	require.NoError(tb, err)
@@ -49,9 +52,10 @@ func newOutboxHarness(tb testing.TB) *harness {
 		h.mustDo(tb, "admin", http.MethodPost, "/v1/partners", p, http.StatusCreated, nil)
 	}
 	for name, req := range map[string]map[string]string{
-		"manager": {"role": "channel_manager"},
-		"acme":    {"role": "partner", "partner_id": "acme"},
-		"globex":  {"role": "partner", "partner_id": "globex"},
+		"manager":   {"role": "channel_manager"},
+		"executive": {"role": "executive"},
+		"acme":      {"role": "partner", "partner_id": "acme"},
+		"globex":    {"role": "partner", "partner_id": "globex"},
 	} {
 		req["name"] = name
 		var tok struct {
@@ -66,16 +70,20 @@ func newOutboxHarness(tb testing.TB) *harness {
 func (h *harness) startOutboxApp(tb testing.TB, statePath string) {
 	tb.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := app.New(app.Config{Store: h.store, Clock: h.clock, Logger: logger, StatePath: statePath,
-		Outbox: app.OutboxConfig{SecretKey: outboxKey, AllowPrivateTargets: true, Manual: true}})
+	cfg := app.OutboxConfig{SecretKey: outboxKey, AllowPrivateTargets: true, Manual: true}
+	if a, ok := smtpAddrs.Load(h); ok {
+		cfg.SMTP = app.SMTPConfig{Addr: a.(string), From: "dealreg@vendor.example"}
+	}
+	svc := app.New(app.Config{Store: h.store, Clock: h.clock, Logger: logger, StatePath: statePath, Outbox: cfg})
 	require.NoError(tb, svc.Start(context.Background(), false))
 	srv := httptest.NewServer(api.NewServer(api.Config{Store: h.store, App: svc, Logger: logger}).Handler())
 	h.app, h.srv = svc, srv
 	tb.Cleanup(func() { srv.Close(); svc.Stop() })
 }
 
-// statePaths holds each outbox harness's state database.
-var statePaths sync.Map
+// statePaths holds each outbox harness's state database, smtpAddrs the
+// SMTP sink it sends mail to.
+var statePaths, smtpAddrs sync.Map
 
 func (h *harness) statePath(tb testing.TB) string {
 	p, ok := statePaths.Load(h)

@@ -43,6 +43,8 @@ type OutboxConfig struct {
 	RetryFor time.Duration
 	// Disabled leaves the dispatcher off (console commands).
 	Disabled bool
+	// SMTP is the mail server of the e-mail channel (app/notify.go).
+	SMTP SMTPConfig
 	// Manual runs no background dispatcher: deliveries go out only when
 	// DeliverDue is called (tests drive it step by step).
 	Manual bool
@@ -203,6 +205,18 @@ func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 			}
 			n++
 		}
+	}
+	if d.cfg.SMTP.Addr != "" {
+		for _, p := range s.Outbox.People() {
+			k, err := s.deliverMail(ctx, p)
+			n += k
+			if err != nil && ctx.Err() == nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return n, ctx.Err()
 	}
 	return n, errors.Join(errs...)
 }

@@ -106,6 +106,8 @@ var eventRegistry = buildRegistry(
 	codecFor[WebhookUpdated](1),
 	codecFor[WebhookDisabled](1),
 	codecFor[WebhookReplayRequested](1),
+	// The people notified by e-mail (domain/person.go).
+	codecFor[PersonRecorded](1),
 )
 
 type namedCodec struct {

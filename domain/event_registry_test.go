@@ -117,6 +117,8 @@ func sampleEvents() []domain.Event {
 		domain.WebhookUpdated{ID: "wh_1", URL: "https://crm.example/hook2", EventTypes: []string{"RegistrationApproved"}, Enabled: false, By: "admin", At: at},
 		domain.WebhookDisabled{ID: "wh_1", Reason: "410 Gone", At: at},
 		domain.WebhookReplayRequested{ID: "wh_1", FromPosition: 7, DeliveryID: "msg_x", By: "admin", At: at},
+		domain.PersonRecorded{Person: domain.Person{ID: "ana", Name: "Ana", Email: "ana@acme.example", Role: domain.RolePartner, PartnerID: "acme",
+			Language: "es", Groups: []string{"g"}, Preferences: map[string]string{"expiry_reminder": "digest"}}, By: "admin", At: at},
 	}
 }
 

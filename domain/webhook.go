@@ -83,9 +83,10 @@ func (WebhookReplayRequested) EventType() string { return "WebhookReplayRequeste
 
 // Deliverable reports whether events of type typ may leave dealreg through
 // the outbox at all: the webhook subscriptions themselves (they carry
-// sealed secrets) and token events never do.
+// sealed secrets), token events and the people notified by e-mail
+// (personal data) never do.
 func Deliverable(typ string) bool {
-	return !strings.HasPrefix(typ, "Webhook") && !strings.HasPrefix(typ, "Token")
+	return !strings.HasPrefix(typ, "Webhook") && !strings.HasPrefix(typ, "Token") && !strings.HasPrefix(typ, "Person")
 }
 
 // ValidateWebhook checks the settings of a subscription: an absolute

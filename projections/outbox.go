@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/notify"
 )
 
 // Outbox is the one durable outbox of dealreg: the handler that turns
@@ -38,6 +39,8 @@ type Outbox struct {
 
 	subs    map[string]OutboxSubscription
 	rows    *rowSet
+	people  map[string]domain.Person // the e-mail channel's recipients
+	prows   *rowSet
 	owners  map[uuid.UUID]string // registration -> partner, read from its first event
 	ops     []outboxOp           // what the next flush writes, besides rows
 	db      *sql.DB
@@ -137,7 +140,7 @@ CREATE TABLE IF NOT EXISTS outbox_failing (sub TEXT PRIMARY KEY, since INTEGER N
 // answers which partner a registration belongs to.
 func NewOutbox(store domain.EventStore) *Outbox {
 	return &Outbox{tracker: newTracker(), store: store, subs: map[string]OutboxSubscription{},
-		rows: newRowSet("outbox-subs"), owners: map[uuid.UUID]string{}, kick: make(chan struct{}, 1)}
+		rows: newRowSet("outbox-subs"), people: map[string]domain.Person{}, prows: newRowSet("outbox-people"), owners: map[uuid.UUID]string{}, kick: make(chan struct{}, 1)}
 }
 
 // Kick is signalled whenever a commit may have made deliveries due.
@@ -164,6 +167,19 @@ func (o *Outbox) Load(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
+	o.prows.reset()
+	o.people = map[string]domain.Person{}
+	err = LoadRows(ctx, db, o.prows.view, func(_ string, body []byte) error {
+		var p domain.Person
+		if err := gojson.Unmarshal(body, &p); err != nil {
+			return err
+		}
+		o.people[p.ID] = p
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
 	o.dbMu.Lock()
 	o.db = db
 	o.dbMu.Unlock()
@@ -184,6 +200,23 @@ func (o *Outbox) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
 			return err
 		}
 		return o.applySubscription(rec, ev)
+	}
+	if rec.Stream == domain.PeopleStream {
+		ev, err := decodeEvent(b, rec)
+		if err != nil {
+			return err
+		}
+		if e, ok := ev.(domain.PersonRecorded); ok {
+			p := e.Person
+			o.people[p.ID] = p
+			o.prows.mark(p.ID, func() any { return p })
+		}
+		return nil
+	}
+	if len(o.people) > 0 {
+		if err := o.notify(b, rec); err != nil {
+			return err
+		}
 	}
 	if len(o.subs) == 0 || !domain.Deliverable(rec.Type) {
 		return nil
@@ -214,6 +247,93 @@ func (o *Outbox) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
 			Payload: payload, Status: DeliveryPending}})
 	}
 	return nil
+}
+
+// EmailPrefix starts the subscription ID of a person's e-mail channel:
+// "email:<person>".
+const EmailPrefix = "email:"
+
+// DigestHour is when, in UTC, the day's digest of a person goes out.
+const DigestHour = 7
+
+// nextDigest is the first digest time after t.
+func nextDigest(t time.Time) time.Time {
+	d := time.Date(t.Year(), t.Month(), t.Day(), DigestHour, 0, 0, 0, time.UTC)
+	if !d.After(t) {
+		d = d.Add(24 * time.Hour)
+	}
+	return d
+}
+
+// notify enqueues one e-mail per person the event's notice is for, in
+// their language, unless they turned the kind off; a kind they take as a
+// digest waits for the next digest time.
+func (o *Outbox) notify(b *Batch, rec domain.RecordedEvent) error {
+	ev, err := decodeEvent(b, rec)
+	if err != nil {
+		return err
+	}
+	n, ok := notify.Classify(ev)
+	if !ok {
+		return nil
+	}
+	owner := ""
+	if n.Stream != "" {
+		if owner = o.ownerOf(b.Context(), n.Stream); owner == "" {
+			return nil
+		}
+	}
+	ids := make([]string, 0, len(o.people))
+	for id := range o.people {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		p := o.people[id]
+		var to bool
+		switch {
+		case n.Stream != "":
+			to = p.Role == domain.RolePartner && p.PartnerID == owner
+		case n.AllPartners:
+			to = p.Role == domain.RolePartner
+		case n.Group != "":
+			to = slices.Contains(p.Groups, n.Group)
+		case n.Role != "":
+			to = p.Role == n.Role
+		}
+		pref := p.Preference(n.Kind)
+		if !to || pref == domain.NotifyOff {
+			continue
+		}
+		d := &OutboxDelivery{ID: DeliveryID(EmailPrefix+p.ID, rec.ID), Subscription: EmailPrefix + p.ID, Position: rec.Position,
+			EventID: rec.ID, EventType: rec.Type, Stream: rec.Stream, RecordedAt: rec.RecordedAt, Status: DeliveryPending,
+			Payload: notify.Message{To: p.Email, Name: p.Name, Language: p.Language, Kind: n.Kind, Fields: n.Fields}.Encode()}
+		if pref == domain.NotifyDigest {
+			d.NextAt = nextDigest(rec.RecordedAt)
+		}
+		o.ops = append(o.ops, outboxOp{insert: d})
+	}
+	return nil
+}
+
+// People returns every person the e-mail channel knows, by ID.
+func (o *Outbox) People() []domain.Person {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out := make([]domain.Person, 0, len(o.people))
+	for _, p := range o.people {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b domain.Person) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Person returns person id.
+func (o *Outbox) Person(id string) (domain.Person, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	p, ok := o.people[id]
+	return p, ok
 }
 
 func (o *Outbox) sortedSubs() []string {
@@ -356,16 +476,23 @@ func (o *Outbox) Flush() (Write, error) {
 	if err != nil {
 		return nil, err
 	}
+	prows, err := o.prows.flush(o.mu.RLocker())
+	if err != nil {
+		return nil, err
+	}
 	o.mu.Lock()
 	ops := o.ops
 	o.ops = nil
 	o.mu.Unlock()
-	if rows == nil && len(ops) == 0 {
+	if rows == nil && prows == nil && len(ops) == 0 {
 		return nil, nil
 	}
 	return func(ctx context.Context, tx *sql.Tx) error {
-		if rows != nil {
-			if err := rows(ctx, tx); err != nil {
+		for _, w := range []Write{rows, prows} {
+			if w == nil {
+				continue
+			}
+			if err := w(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -383,9 +510,13 @@ func (op outboxOp) write(ctx context.Context, tx *sql.Tx) error {
 		// OR IGNORE: a batch applied again after a failure, or a rebuild
 		// of the state (State.Reset keeps this table), leaves what was
 		// delivered as it is.
-		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO outbox_deliveries (id, sub, pos, event_id, event_type, stream, at, payload, status)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Subscription, d.Position, d.EventID.String(), d.EventType, d.Stream,
-			d.RecordedAt.UnixNano(), []byte(d.Payload), d.Status)
+		var next int64
+		if !d.NextAt.IsZero() {
+			next = d.NextAt.UnixNano()
+		}
+		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO outbox_deliveries (id, sub, pos, event_id, event_type, stream, at, payload, status, next_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Subscription, d.Position, d.EventID.String(), d.EventType, d.Stream,
+			d.RecordedAt.UnixNano(), []byte(d.Payload), d.Status, next)
 		return err
 	}
 	r := op.replay
@@ -496,6 +627,21 @@ func (o *Outbox) NextPending(ctx context.Context, sub string) (OutboxDelivery, b
 	}
 	d, err := scanDelivery(db.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM outbox_deliveries
 		WHERE sub = ? AND status = 'pending' ORDER BY pos LIMIT 1`, sub))
+	if errors.Is(err, sql.ErrNoRows) {
+		return OutboxDelivery{}, false, nil
+	}
+	return d, err == nil, err
+}
+
+// NextDue returns the oldest pending delivery of subscription sub that
+// is due at now.
+func (o *Outbox) NextDue(ctx context.Context, sub string, now time.Time) (OutboxDelivery, bool, error) {
+	db, err := o.database()
+	if err != nil {
+		return OutboxDelivery{}, false, err
+	}
+	d, err := scanDelivery(db.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM outbox_deliveries
+		WHERE sub = ? AND status = 'pending' AND next_at <= ? ORDER BY pos LIMIT 1`, sub, now.UnixNano()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return OutboxDelivery{}, false, nil
 	}

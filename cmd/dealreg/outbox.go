@@ -10,8 +10,14 @@ import (
 	"github.com/dealreg/dealreg/app"
 )
 
-// allowPrivateWebhooks is serve's --allow-private-webhooks.
-var allowPrivateWebhooks bool
+// allowPrivateWebhooks is serve's --allow-private-webhooks; smtpAddr,
+// smtpFrom, smtpUser and smtpTLS its mail server (the password comes from
+// DEALREG_SMTP_PASSWORD, never a flag that ps would show).
+var (
+	allowPrivateWebhooks         bool
+	smtpAddr, smtpFrom, smtpUser string
+	smtpTLS                      bool
+)
 
 // secretKeyFile holds the key that seals webhook signing secrets in the
 // ledger; it stays beside the ledger, readable by its owner only, and is
@@ -37,5 +43,6 @@ func outboxConfig(dataDir string) (app.OutboxConfig, error) {
 	if len(key) != 32 {
 		return app.OutboxConfig{}, fmt.Errorf("outbox key %s: want 32 bytes, found %d", path, len(key))
 	}
-	return app.OutboxConfig{SecretKey: key, AllowPrivateTargets: allowPrivateWebhooks}, nil
+	return app.OutboxConfig{SecretKey: key, AllowPrivateTargets: allowPrivateWebhooks,
+		SMTP: app.SMTPConfig{Addr: smtpAddr, From: smtpFrom, Username: smtpUser, Password: os.Getenv("DEALREG_SMTP_PASSWORD"), TLS: smtpTLS}}, nil
 }

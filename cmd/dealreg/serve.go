@@ -54,6 +54,10 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "also serve Go's profiles (net/http/pprof, under /debug/pprof/) on this address, unauthenticated: keep it on loopback (empty: off)")
 	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 65536)")
 	cmd.Flags().BoolVar(&allowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscriptions call loopback and private-range addresses (refused by default: SSRF)")
+	cmd.Flags().StringVar(&smtpAddr, "smtp", "", "host:port of the mail server for e-mail notifications (empty: none sent); password in DEALREG_SMTP_PASSWORD")
+	cmd.Flags().StringVar(&smtpFrom, "smtp-from", "dealreg@localhost", "sender address of e-mail notifications")
+	cmd.Flags().StringVar(&smtpUser, "smtp-user", "", "SMTP user name (PLAIN authentication)")
+	cmd.Flags().BoolVar(&smtpTLS, "smtp-tls", false, "require STARTTLS (otherwise used when offered)")
 	return cmd
 }
 
