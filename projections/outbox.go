@@ -269,9 +269,9 @@ func nextDigest(t time.Time) time.Time {
 // their language, unless they turned the kind off; a kind they take as a
 // digest waits for the next digest time.
 func (o *Outbox) notify(b *Batch, rec domain.RecordedEvent) error {
-	ev, err := decodeEvent(b, rec)
+	ev, err := b.Decode(rec)
 	if err != nil {
-		return err
+		return nil // an event this binary does not know tells no one anything
 	}
 	n, ok := notify.Classify(ev)
 	if !ok {
