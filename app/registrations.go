@@ -136,9 +136,12 @@ func (s *Service) StartReview(ctx context.Context, call Call, id uuid.UUID) (Res
 // suspended or terminated.
 func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		events, err := r.ApproveGranting(call.Actor, s.PolicyAt(now), s.partnerTier(r), now)
-		if err == nil {
-			err = r.CheckApprover(s.assignmentOf(call.Actor)) // group and limit (automation.go)
+		policy := s.PolicyAt(now)
+		events, err := r.ApproveGranting(call.Actor, policy, s.partnerTier(r), now)
+		if a := s.assignmentOf(call.Actor); err == nil && a != nil {
+			err = r.CheckApprover(a) // group and limit (automation.go)
+		} else if err == nil {
+			err = r.CheckUnassignedApprover(call.Actor.Role, policy) // the policy's cap, if any
 		}
 		return s.grantable(r, now, "an approval", events, err)
 	})

@@ -33,6 +33,9 @@ func demoPolicyV2() domain.Policy {
 		{Name: "northeast", Regions: []string{"Northeast"}},
 		{Name: "channel-operations"},
 	}
+	// A channel manager in no review group approves up to 250,000; the
+	// enterprise desk and the directors approve the rest.
+	p.Routing.UnassignedManagerMaxValue = usd("250000")
 	return p
 }
 
