@@ -48,3 +48,31 @@ func TestScenario_RegistrationStandards(t *testing.T) {
 	details["proof"] = []map[string]any{{"kind": "bant", "answers": []map[string]string{{"question": "Budget?", "answer": "Approved"}}}}
 	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations", map[string]any{"type": "opportunity", "details": details, "submit": true}, http.StatusCreated, nil)
 }
+
+// A named account's renewal under a version with renewal conditions is
+// refused with what the partner won on the account in the term, naming
+// each condition not met; nothing is appended.
+func TestScenario_RenewalConditions(t *testing.T) {
+	h := newHarness(t)
+	h.publishNow(t, func(doc policyDoc) {
+		named := section(doc, "protection", "named_account")
+		named["renewal_min_closed_won"] = 1
+		named["renewal_min_won_value"] = map[string]string{"USD": "50000"}
+	})
+	var r struct {
+		ID string `json:"id"`
+	}
+	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations",
+		map[string]any{"type": "named_account", "details": h.details("Alfa SA", "alfa.example"), "submit": true}, http.StatusCreated, &r)
+	h.mustDo(t, "director", http.MethodPost, "/v1/registrations/"+r.ID+"/approve", nil, http.StatusOK, nil)
+	h.clock.Advance(320 * domain.Day) // within the renewal window
+	head := h.eventCount()
+	p := h.problem(t, "director", http.MethodPost, "/v1/registrations/"+r.ID+"/renew", nil, http.StatusConflict, domain.ECONFLICT)
+	fields := map[string]string{}
+	for _, e := range p.Errors {
+		fields[e.Field] = e.Code
+	}
+	require.Equal(t, map[string]string{"renewal.min_closed_won": domain.FieldOutOfRange, "renewal.min_won_value": domain.FieldOutOfRange}, fields)
+	require.Contains(t, p.Detail, "renewal conditions of policy version 2")
+	require.Equal(t, head, h.eventCount(), "a refused renewal appends nothing")
+}

@@ -228,7 +228,16 @@ func (s *Service) DenyExtension(ctx context.Context, call Call, id uuid.UUID, n 
 // Renew renews a named-account registration under the policy in force now.
 func (s *Service) Renew(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		events, err := r.Renew(call.Actor, s.PolicyAt(now), now)
+		policy := s.PolicyAt(now)
+		var figures domain.RenewalFigures
+		if policy.Renewal.Any() {
+			deals, err := s.renewalDeals(r.PartnerID())
+			if err != nil {
+				return nil, err
+			}
+			figures = r.RenewalFigures(deals, now)
+		}
+		events, err := r.Renew(call.Actor, policy, figures, now)
 		return s.grantable(r, now, "a renewal", events, err)
 	})
 }
