@@ -100,6 +100,19 @@ func snapshot(t require.TestingT, s *Service, at time.Time) string {
 	expiring, err := s.Registrations.ExpiringBefore(at.Add(400 * domain.Day))
 	require.NoError(t, err)
 	out["expiring"] = expiring
+	sum, err := s.Registrations.Summary(projections.ListFilter{}, []string{"partner", "status", "type", "country", "region", "vertical", "stage", "quarter", "product_line"})
+	require.NoError(t, err)
+	out["summary"] = sum
+	stale, _, err := s.Registrations.List(projections.ListFilter{StaleBefore: at.Add(-10 * domain.Day)}, "", projections.MaxListLimit)
+	require.NoError(t, err)
+	out["stale"] = stale
+	owners := map[string]any{}
+	for _, c := range companyPool[:4] {
+		o, err := s.Registrations.Ownership(context.Background(), c.name, "", projections.Moment{})
+		require.NoError(t, err)
+		owners[c.name] = o
+	}
+	out["ownership"] = owners
 	out["conflicts"] = s.Conflicts.Queue(projections.QueueFilter{})
 	out["pipeline"] = s.Pipeline.List(false)
 	out["partners"] = s.Directory.Partners()
