@@ -100,12 +100,32 @@ func snapshot(t require.TestingT, s *Service, at time.Time) string {
 	expiring, err := s.Registrations.ExpiringBefore(at.Add(400 * domain.Day))
 	require.NoError(t, err)
 	out["expiring"] = expiring
+	sum, err := s.Registrations.Summary(projections.ListFilter{}, []string{"partner", "status", "type", "country", "region", "vertical", "stage", "quarter", "product_line"})
+	require.NoError(t, err)
+	out["summary"] = sum
+	stale, _, err := s.Registrations.List(projections.ListFilter{StaleBefore: at.Add(-10 * domain.Day)}, "", projections.MaxListLimit)
+	require.NoError(t, err)
+	out["stale"] = stale
+	owners := map[string]any{}
+	for _, c := range companyPool[:4] {
+		o, err := s.Registrations.Ownership(context.Background(), c.name, "", projections.Moment{})
+		require.NoError(t, err)
+		owners[c.name] = o
+	}
+	out["ownership"] = owners
 	out["conflicts"] = s.Conflicts.Queue(projections.QueueFilter{})
 	out["pipeline"] = s.Pipeline.List(false)
 	out["partners"] = s.Directory.Partners()
 	out["mdf_budgets"] = s.MDF.Budgets("", "")
 	out["mdf_requests"] = s.MDF.Requests(projections.MDFRequestFilter{})
 	out["presales"] = s.Presales.Resources()
+	out["policies"] = s.Policies.Versions(at)
+	tracks := map[string]domain.TrackRecord{}
+	for _, p := range statePartners {
+		pv, _ := s.Directory.Partner(p)
+		tracks[p] = s.tracks.record(p, pv.Standing, 365*domain.Day, at)
+	}
+	out["tracks"] = tracks
 	s.checker.mu.Lock()
 	probes := map[string]domain.Finding{}
 	for i, name := range probeAccounts {
@@ -357,6 +377,9 @@ func TestState_IncrementalResumedRebuiltAgree(t *testing.T) {
 			}
 			book.ApplyAt(ev, rec.Position, rec.RecordedAt)
 		}
+		// Every automatic approval, routing and benefit is what the rules
+		// decide from the ledger before it (replay_decisions_test.go).
+		requireDecisionsReplay(rt, events)
 	})
 }
 
