@@ -164,6 +164,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/webhooks/:wid/replay":                    {existing: "/v1/webhooks/" + wh.ID + "/replay", missing: "/v1/webhooks/wh_ghost/replay", body: map[string]any{"from_position": 0}},
 		"POST /v1/webhooks/:wid/deliveries/:did/redeliver": {existing: "/v1/webhooks/" + wh.ID + "/deliveries/msg_x/redeliver", missing: "/v1/webhooks/wh_ghost/deliveries/msg_x/redeliver"},
 		"GET /v1/people/:pid":                              {existing: "/v1/people/ana", missing: "/v1/people/ghost"},
+		"POST /v1/registrations/:id/handoff":               both(reg, noReg, "/handoff", map[string]any{"scope": "joint call", "until": t0.Add(30 * domain.Day).Format(time.RFC3339)}),
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{

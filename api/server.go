@@ -162,6 +162,7 @@ func NewServer(cfg Config) *Server {
 	s.presalesRoutes(v1)
 	s.webhookRoutes(v1)
 	s.peopleRoutes(v1)
+	s.handoffRoutes(v1)
 	return s
 }
 

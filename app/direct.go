@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -20,6 +21,14 @@ func (s *Service) directID(call Call) uuid.UUID {
 // RecordDirect records a direct-sales opportunity (from the CRM).
 func (s *Service) RecordDirect(ctx context.Context, call Call, o domain.DirectOpportunity) (uuid.UUID, error) {
 	id := s.directID(call)
+	if _, replay, _ := s.replayed(ctx, call); !replay && call.Actor.Role == domain.RoleDirectSales {
+		// A retry of a request already recorded is answered as the first
+		// was; a new competing deal on a protected account is refused
+		// (handoff.go).
+		if err := s.checkTakeover(ctx, call, id, o, "record"); err != nil {
+			return uuid.Nil, err
+		}
+	}
 	res, err := s.execute(ctx, call, domain.DirectStream(id), func(stored []domain.Event) ([]domain.Event, error) {
 		if len(stored) > 0 {
 			return nil, domain.Errorf(domain.ECONFLICT, "direct opportunity %s already exists", id)
@@ -54,6 +63,14 @@ func (s *Service) updateDirect(ctx context.Context, call Call, id uuid.UUID, dec
 
 // UpdateDirect replaces a direct opportunity's details.
 func (s *Service) UpdateDirect(ctx context.Context, call Call, id uuid.UUID, o domain.DirectOpportunity) error {
+	// An owner change takes the deal over (handoff.go).
+	if cur, ok, err := s.directOpportunity(ctx, id); err != nil {
+		return err
+	} else if ok && call.Actor.Role == domain.RoleDirectSales && !strings.EqualFold(strings.TrimSpace(cur.Owner), strings.TrimSpace(o.Owner)) {
+		if err := s.checkTakeover(ctx, call, id, cur, "update"); err != nil {
+			return err
+		}
+	}
 	return s.updateDirect(ctx, call, id, func(d *domain.Direct) ([]domain.Event, error) {
 		return d.Update(call.Actor, o, s.clock.Now())
 	})
@@ -61,6 +78,13 @@ func (s *Service) UpdateDirect(ctx context.Context, call Call, id uuid.UUID, o d
 
 // CloseDirect closes a direct opportunity as won or lost.
 func (s *Service) CloseDirect(ctx context.Context, call Call, id uuid.UUID, outcome domain.DirectStatus, reason string) error {
+	if cur, ok, err := s.directOpportunity(ctx, id); err != nil {
+		return err
+	} else if ok && call.Actor.Role == domain.RoleDirectSales {
+		if err := s.checkTakeover(ctx, call, id, cur, "close"); err != nil {
+			return err
+		}
+	}
 	return s.updateDirect(ctx, call, id, func(d *domain.Direct) ([]domain.Event, error) {
 		return d.Close(call.Actor, outcome, reason, s.clock.Now())
 	})

@@ -108,6 +108,9 @@ var eventRegistry = buildRegistry(
 	codecFor[WebhookReplayRequested](1),
 	// The people notified by e-mail (domain/person.go).
 	codecFor[PersonRecorded](1),
+	// Field locks and handoff (domain/handoff.go).
+	codecFor[RegistrationHandoffGranted](1),
+	codecFor[RegistrationTakeoverRefused](1),
 )
 
 type namedCodec struct {

@@ -119,6 +119,8 @@ func sampleEvents() []domain.Event {
 		domain.WebhookReplayRequested{ID: "wh_1", FromPosition: 7, DeliveryID: "msg_x", By: "admin", At: at},
 		domain.PersonRecorded{Person: domain.Person{ID: "ana", Name: "Ana", Email: "ana@acme.example", Role: domain.RolePartner, PartnerID: "acme",
 			Language: "es", Groups: []string{"g"}, Preferences: map[string]string{"expiry_reminder": "digest"}}, By: "admin", At: at},
+		domain.RegistrationHandoffGranted{RegistrationID: id, Scope: "joint call", Until: at, GrantedBy: "u1", At: at},
+		domain.RegistrationTakeoverRefused{RegistrationID: id, DirectID: earlierID, Action: "close", ProtectionEnd: at, By: "sales", At: at},
 	}
 }
 
