@@ -321,17 +321,17 @@ func rawHashes(hs []tlog.Hash) [][]byte {
 // since > 0, each carries a consistency proof from the tree of since events.
 // Proofs come from the stored hashes (tlog.ProveRecord, tlog.ProveTree);
 // nothing is re-hashed.
-func (s *SQLite) Receipts(ctx context.Context, positions []uint64, since int64) ([]proof.Receipt, StoredCheckpoint, error) {
+func (s *SQLite) Receipts(ctx context.Context, positions []uint64, since int64) ([]proof.Receipt, error) {
 	var maxPos uint64
 	for _, p := range positions {
 		maxPos = max(maxPos, p)
 	}
 	c, err := s.covering(ctx, maxPos)
 	if err != nil {
-		return nil, c, err
+		return nil, err
 	}
 	if since > c.Size {
-		return nil, c, &domain.Error{Code: domain.EINVALID, Message: "since is beyond the checkpoint", Fields: []domain.FieldError{
+		return nil, &domain.Error{Code: domain.EINVALID, Message: "since is beyond the checkpoint", Fields: []domain.FieldError{
 			{Field: "since", Code: domain.FieldOutOfRange, Message: "must be at most the checkpoint's size, " + strconv.FormatInt(c.Size, 10)},
 		}}
 	}
@@ -363,9 +363,31 @@ func (s *SQLite) Receipts(ctx context.Context, positions []uint64, since int64) 
 		return nil
 	})
 	if err != nil {
-		return nil, c, fmt.Errorf("receipts: %w", err)
+		return nil, fmt.Errorf("receipts: %w", err)
 	}
-	return out, c, nil
+	return out, nil
+}
+
+// SignedCheckpoint returns the stored signed checkpoint of size events, or
+// with size 0 the latest (signing one first if none covers the ledger's
+// head). No checkpoint of that size is domain.ENOTFOUND.
+func (s *SQLite) SignedCheckpoint(ctx context.Context, size int64) ([]byte, error) {
+	if size == 0 {
+		head := s.Head()
+		if head == 0 {
+			return nil, domain.Errorf(domain.ENOTFOUND, "the ledger is empty: no checkpoint yet")
+		}
+		c, err := s.covering(ctx, head-1)
+		return c.Note, err
+	}
+	c, found, err := s.CheckpointOfSize(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, domain.Errorf(domain.ENOTFOUND, "no checkpoint of size %d", size)
+	}
+	return c.Note, nil
 }
 
 // Consistency returns a consistency proof from the tree of from events to

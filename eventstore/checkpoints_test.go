@@ -41,7 +41,7 @@ func openSigned(tb testing.TB, path string, signer note.Signer) *eventstore.SQLi
 
 func receipt(tb testing.TB, s *eventstore.SQLite, pos uint64, since int64) []byte {
 	tb.Helper()
-	rs, _, err := s.Receipts(context.Background(), []uint64{pos}, since)
+	rs, err := s.Receipts(context.Background(), []uint64{pos}, since)
 	require.NoError(tb, err)
 	raw, err := json.Marshal(rs[0])
 	require.NoError(tb, err)
@@ -180,7 +180,7 @@ func TestSQLite_Checkpoints(t *testing.T) {
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "the ledger was rewritten")
 		// And its receipt does not verify against the new tree either.
-		rs, _, err := s.Receipts(ctx, []uint64{9}, 0)
+		rs, err := s.Receipts(ctx, []uint64{9}, 0)
 		require.NoError(t, err)
 		require.NotEqual(t, kept.Leaf, rs[0].Leaf)
 		require.NoError(t, s.Close())
