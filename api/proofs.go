@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -376,14 +377,20 @@ func (s *Server) submitRegistration(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.respondWithReceipt(c, http.StatusOK, id, res.Position)
+	return s.respondWithReceipt(c, http.StatusOK, id, res)
 }
 
 // respondWithReceipt writes the registration as respond does, with the
-// receipt of its submission at or before position at. The checkpoint that
+// receipt of the submission res made (the latest at or before its
+// position). The checkpoint that
 // covers the submission was stored in the submission's own commit; a
 // server without a signing key answers without a receipt.
-func (s *Server) respondWithReceipt(c echo.Context, status int, id uuid.UUID, at uint64) error {
+func (s *Server) respondWithReceipt(c echo.Context, status int, id uuid.UUID, res app.Result) error {
+	at := res.Position
+	if res.Replayed {
+		// A retry answers with the submission it repeats: the latest.
+		at = math.MaxUint64
+	}
 	d, err := s.app.Visible(callerOf(c), id)
 	if err != nil {
 		return err

@@ -209,7 +209,7 @@ func (s *Server) createRegistration(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/registrations/"+id.String())
 	if req.Submit {
-		return s.respondWithReceipt(c, http.StatusCreated, id, res.Position)
+		return s.respondWithReceipt(c, http.StatusCreated, id, res)
 	}
 	return s.respond(c, http.StatusCreated, id)
 }
