@@ -26,14 +26,13 @@ import (
 // CheckpointError names a stored checkpoint that the ledger contradicts, or
 // that does not verify.
 type CheckpointError struct {
-	ID       int64 // its row in the checkpoints table
-	Size     int64
+	Size     int64 // its row's key in the checkpoints table
 	SignedAt time.Time
 	Reason   string
 }
 
 func (e *CheckpointError) Error() string {
-	return fmt.Sprintf("stored checkpoint #%d (tree size %d, signed at %s) fails: %s", e.ID, e.Size, e.SignedAt.Format(time.RFC3339Nano), e.Reason)
+	return fmt.Sprintf("stored checkpoint of tree size %d (signed at %s) fails: %s", e.Size, e.SignedAt.Format(time.RFC3339Nano), e.Reason)
 }
 
 // ErrNoSigner is returned when a checkpoint is needed and the store holds
@@ -42,7 +41,6 @@ var ErrNoSigner = errors.New("the ledger has no signing key: no checkpoint can b
 
 // StoredCheckpoint is a checkpoint the store signed.
 type StoredCheckpoint struct {
-	ID       int64
 	Size     int64
 	Root     tlog.Hash
 	Note     []byte // the signed note
@@ -67,7 +65,7 @@ func (s *SQLite) readSignedSize() error {
 	}
 	s.signedSize = -1
 	if found {
-		n, _, err := int64Value(row[1])
+		n, _, err := int64Value(row[0])
 		if err != nil {
 			return err
 		}
@@ -87,23 +85,19 @@ func (s *SQLite) checkLatestCheckpoint() error {
 	if err != nil || !found {
 		return err
 	}
-	id, _, err := int64Value(row[0])
+	size, _, err := int64Value(row[0])
 	if err != nil {
 		return err
 	}
-	size, _, err := int64Value(row[1])
-	if err != nil {
-		return err
-	}
-	rootBytes, _ := row[2].([]byte)
+	rootBytes, _ := row[1].([]byte)
 	var root tlog.Hash
 	copy(root[:], rootBytes)
-	at, _, err := int64Value(row[3])
+	at, _, err := int64Value(row[2])
 	if err != nil {
 		return err
 	}
 	s.signedSize = size
-	cerr := &CheckpointError{ID: id, Size: size, SignedAt: time.Unix(0, at).UTC()}
+	cerr := &CheckpointError{Size: size, SignedAt: time.Unix(0, at).UTC()}
 	switch {
 	case len(rootBytes) != tlog.HashSize:
 		cerr.Reason = "its root column is not a 32-byte hash"
@@ -171,13 +165,13 @@ func (s *SQLite) SignHead(ctx context.Context) error {
 	}
 }
 
-const checkpointColumns = `id, size, root, note, signed_at`
+const checkpointColumns = `size, root, note, signed_at`
 
 func scanCheckpoint(row interface{ Scan(...any) error }) (StoredCheckpoint, error) {
 	var c StoredCheckpoint
 	var root []byte
 	var at int64
-	if err := row.Scan(&c.ID, &c.Size, &root, &c.Note, &at); err != nil {
+	if err := row.Scan(&c.Size, &root, &c.Note, &at); err != nil {
 		return c, err
 	}
 	copy(c.Root[:], root)
@@ -201,12 +195,12 @@ func (s *SQLite) checkpointWhere(ctx context.Context, where string, args ...any)
 
 // LatestCheckpoint returns the largest stored checkpoint.
 func (s *SQLite) LatestCheckpoint(ctx context.Context) (StoredCheckpoint, bool, error) {
-	return s.checkpointWhere(ctx, `ORDER BY size DESC, id DESC LIMIT 1`)
+	return s.checkpointWhere(ctx, `ORDER BY size DESC LIMIT 1`)
 }
 
 // CheckpointOfSize returns the stored checkpoint of exactly size events.
 func (s *SQLite) CheckpointOfSize(ctx context.Context, size int64) (StoredCheckpoint, bool, error) {
-	return s.checkpointWhere(ctx, `WHERE size = ? ORDER BY id DESC LIMIT 1`, size)
+	return s.checkpointWhere(ctx, `WHERE size = ?`, size)
 }
 
 // covering returns the latest checkpoint, signing one first if it does not
@@ -442,7 +436,7 @@ func (s *SQLite) VerifyCheckpoints(ctx context.Context, v note.Verifier) (int, e
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+checkpointColumns+` FROM checkpoints ORDER BY size, id`)
+		rows, err := tx.QueryContext(ctx, `SELECT `+checkpointColumns+` FROM checkpoints ORDER BY size`)
 		if err != nil {
 			return err
 		}
@@ -453,7 +447,7 @@ func (s *SQLite) VerifyCheckpoints(ctx context.Context, v note.Verifier) (int, e
 				return err
 			}
 			bad := func(format string, args ...any) error {
-				return &CheckpointError{ID: c.ID, Size: c.Size, SignedAt: c.SignedAt, Reason: fmt.Sprintf(format, args...)}
+				return &CheckpointError{Size: c.Size, SignedAt: c.SignedAt, Reason: fmt.Sprintf(format, args...)}
 			}
 			var body proof.Checkpoint
 			if v != nil {

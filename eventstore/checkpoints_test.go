@@ -187,7 +187,7 @@ func TestSQLite_Checkpoints(t *testing.T) {
 
 		// Had the old checkpoints stayed in the file, verify names the
 		// first one the rewritten ledger contradicts.
-		sqlite3Exec(t, path, `INSERT INTO checkpoints (size, root, note, signed_at) SELECT size, root, note, signed_at FROM old_checkpoints; DROP TABLE old_checkpoints`)
+		sqlite3Exec(t, path, `INSERT OR REPLACE INTO checkpoints SELECT * FROM old_checkpoints; DROP TABLE old_checkpoints`)
 		s = openSigned(t, path, signer)
 		_, err = s.Verify(ctx)
 		require.NoError(t, err)

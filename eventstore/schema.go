@@ -28,14 +28,14 @@ CREATE TABLE events (
 	2: `
 -- Signed checkpoints (docs/proofs.md): every checkpoint the store signed,
 -- in the transaction of the commit it covers. Never updated or deleted.
+-- Keyed by size: one B-tree, appended at its end (no second index to
+-- write in every commit), and never two checkpoints of one size.
 CREATE TABLE checkpoints (
-	id        INTEGER PRIMARY KEY,
-	size      INTEGER NOT NULL,  -- tree size: the events it covers
-	root      BLOB    NOT NULL,  -- RFC 6962 root hash of those events
-	note      BLOB    NOT NULL,  -- the signed note (C2SP tlog-checkpoint), as served
-	signed_at INTEGER NOT NULL   -- Unix ns: the recorded time of the commit it covers
+	size      INTEGER PRIMARY KEY,  -- tree size: the events it covers
+	root      BLOB    NOT NULL,     -- RFC 6962 root hash of those events
+	note      BLOB    NOT NULL,     -- the signed note (C2SP tlog-checkpoint), as served
+	signed_at INTEGER NOT NULL      -- Unix ns: the recorded time of the commit it covers
 );
-CREATE INDEX checkpoints_size ON checkpoints (size);
 `,
 }
 

@@ -46,7 +46,7 @@ func prepareWriterConn(ctx context.Context, dc any) (*writerConn, error) {
 		{&w.dataVersion, `PRAGMA data_version`},
 		{&w.lastEvent, `SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1`},
 		{&w.insCheckpoint, `INSERT INTO checkpoints (size, root, note, signed_at) VALUES (?,?,?,?)`},
-		{&w.lastCheckpoint, `SELECT id, size, root, signed_at FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1`},
+		{&w.lastCheckpoint, `SELECT size, root, signed_at FROM checkpoints ORDER BY size DESC LIMIT 1`},
 	} {
 		st, err := pc.PrepareContext(ctx, p.q)
 		if err != nil {

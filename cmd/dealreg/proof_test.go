@@ -252,7 +252,7 @@ func TestVerify_CutLedgerContradictsCheckpoints(t *testing.T) {
 	}
 	code, _, errOut = runCLI(t, "", "verify", "--data", dir)
 	require.Equal(t, 1, code, "a cut ledger fails verify")
-	require.Contains(t, errOut, "stored checkpoint #10 (tree size 10")
+	require.Contains(t, errOut, "stored checkpoint of tree size 10 (")
 	require.Contains(t, errOut, "it covers 10 events but the ledger holds only 9")
 
 	p := startServe(t, dir)
