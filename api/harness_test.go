@@ -50,6 +50,9 @@ func newHarness(tb testing.TB) *harness {
 	dir := tb.TempDir()
 	metrics := api.NewMetrics()
 	signer, verifierKey := harnessKey(tb)
+	if harnessUnsigned {
+		signer, verifierKey = nil, ""
+	}
 	store, err := eventstore.OpenSQLite(filepath.Join(dir, "ledger.db"), eventstore.Options{Clock: clock, OnCommit: metrics.ObserveCommit, Signer: signer})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { store.Close() })

@@ -126,3 +126,25 @@ func BenchmarkReceipt(b *testing.B) {
 		percentiles(b, took)
 	})
 }
+
+// BenchmarkVerifyCheckpoints measures verify's check of the stored
+// checkpoints: a ledger of 50,000 single-event commits holds 50,000 of them.
+func BenchmarkVerifyCheckpoints(b *testing.B) {
+	signer, verifier := testKey(b)
+	s := MustOpenStore(b, eventstore.WithoutSync(eventstore.Options{Signer: signer}))
+	ctx := context.Background()
+	const commits = 50_000
+	for i := range commits {
+		if _, err := s.Append(ctx, fmt.Sprintf("registration-%d", i%100), domain.Any(), benchEvent()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		n, err := s.VerifyCheckpoints(ctx, verifier)
+		if err != nil || n != commits {
+			b.Fatal(n, err)
+		}
+	}
+	b.ReportMetric(float64(commits*b.N)/b.Elapsed().Seconds(), "checkpoints/s")
+}
