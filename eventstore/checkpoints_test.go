@@ -65,7 +65,18 @@ func TestSQLite_Checkpoints(t *testing.T) {
 	t.Run("EveryCommitIsCoveredWhenItReturns", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "ledger.db")
 		s := openSigned(t, path, signer)
-		fill(t, s, 5)
+		// When an append returns, another connection already finds a
+		// stored checkpoint covering it: it was committed with it.
+		other, err := sql.Open("sqlite", path)
+		require.NoError(t, err)
+		defer other.Close()
+		for i := range 5 {
+			res, err := s.Append(ctx, "registration-durable", domain.Any(), fillEvent(i))
+			require.NoError(t, err)
+			var size int64
+			require.NoError(t, other.QueryRow(`SELECT max(size) FROM checkpoints`).Scan(&size))
+			require.EqualValues(t, res.Position+1, size)
+		}
 		// One append per commit here: one checkpoint each, the last
 		// covering every event.
 		require.Equal(t, 5, checkpointCount(t, path))
