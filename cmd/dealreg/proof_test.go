@@ -286,3 +286,58 @@ func TestServe_SigningKey(t *testing.T) {
 	_, err = loadSigningKey(other, "", true)
 	require.ErrorContains(t, err, "is readable by others (mode 0644)")
 }
+
+// A ledger rewritten from an earlier point: the attacker deletes events and
+// checkpoints from position 5 on, appends other events (which dealreg signs
+// afresh), and puts the old checkpoints back. verify names the first
+// checkpoint the ledger contradicts; a receipt kept from before fails
+// consistency against the new checkpoint.
+func TestVerify_RewrittenLedger(t *testing.T) {
+	dir, store := signedLedger(t, 10)
+	kept := writeReceipt(t, store, 7, 0)
+	require.NoError(t, store.Close())
+	sqlite := func(stmt string) {
+		t.Helper()
+		if bin, err := exec.LookPath("sqlite3"); err == nil {
+			b, err := exec.Command(bin, ledgerPath(dir), stmt).CombinedOutput()
+			require.NoError(t, err, "%s", b)
+			return
+		}
+		db, err := sqlOpen(ledgerPath(dir))
+		require.NoError(t, err)
+		defer db.Close()
+		_, err = db.Exec(stmt)
+		require.NoError(t, err)
+	}
+	sqlite(`CREATE TABLE saved AS SELECT * FROM checkpoints WHERE size > 5; DELETE FROM checkpoints WHERE size > 5; DELETE FROM events WHERE position >= 5`)
+	key, err := loadSigningKey(dir, "", false)
+	require.NoError(t, err)
+	store, err = eventstore.OpenSQLite(ledgerPath(dir), eventstore.Options{Signer: key.signer})
+	require.NoError(t, err)
+	for i := range 8 {
+		_, err := store.Append(context.Background(), "registration-forged", domain.Any(), domain.EventData{
+			ID: uuid.New(), Type: "RegistrationSubmitted", SchemaVersion: 1, Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)), Metadata: json.RawMessage(`{}`),
+		})
+		require.NoError(t, err)
+	}
+	doc, err := store.Consistency(context.Background(), 10, 0)
+	require.NoError(t, err)
+	require.NoError(t, store.Close())
+	raw, err := json.Marshal(doc)
+	require.NoError(t, err)
+	consistency := filepath.Join(t.TempDir(), "consistency.json")
+	require.NoError(t, os.WriteFile(consistency, raw, 0o644))
+
+	pub := filepath.Join(dir, verifierFile)
+	code, _, errOut := runCLI(t, "", "proof", "verify", consistency, "--key", pub, "--checkpoint", kept)
+	require.Equal(t, 1, code, "a receipt kept from before the rewrite is not consistent with the new checkpoint")
+	require.Contains(t, errOut, "the ledger was rewritten: the checkpoint of 13 events does not extend the older checkpoint of 10 events")
+
+	code, _, errOut = runCLI(t, "", "verify", "--data", dir)
+	require.Equal(t, 0, code, "with its old checkpoints gone, the file alone looks fine: %s", errOut)
+	sqlite(`INSERT OR REPLACE INTO checkpoints SELECT * FROM saved; DROP TABLE saved`)
+	code, _, errOut = runCLI(t, "", "verify", "--data", dir)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "stored checkpoint of tree size 6 (")
+	require.Contains(t, errOut, "the ledger's first 6 events have another root hash: the ledger was rewritten at or before position 5")
+}
