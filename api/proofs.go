@@ -361,15 +361,8 @@ func (s *Server) submitRegistration(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
 	var req empty
-	if err := decodeJSON(body, &req, true); err != nil {
-		return err
-	}
-	call, err := callFor(c, body)
+	call, err := bindOptionalCall(c, &req)
 	if err != nil {
 		return err
 	}

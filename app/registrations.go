@@ -309,6 +309,37 @@ func (s *Service) Visible(caller Caller, id uuid.UUID) (projections.Registration
 	return d, nil
 }
 
+// VisibleAt returns registration id as it stood at moment m, with its
+// history up to then, if caller may see it: as Visible, a registration
+// that is another partner's, or did not exist yet, is not found.
+func (s *Service) VisibleAt(ctx context.Context, caller Caller, id uuid.UUID, m projections.Moment) (projections.RegistrationDetail, []projections.HistoryEntry, error) {
+	if err := mayRead(caller); err != nil {
+		return projections.RegistrationDetail{}, nil, err
+	}
+	d, history, ok, err := s.Registrations.DetailAt(ctx, id, m)
+	if err != nil {
+		return projections.RegistrationDetail{}, nil, err
+	}
+	if !ok || (caller.Actor.Role == domain.RolePartner && d.PartnerID != caller.Actor.PartnerID) {
+		return projections.RegistrationDetail{}, nil, domain.Errorf(domain.ENOTFOUND, "registration not found")
+	}
+	return d, history, nil
+}
+
+// Ownership lists the registrations that claimed the account named name or
+// at web domain site, as they stood at moment m: for vendor reviewers and
+// auditors only, since it names every holder (a partner is never told who
+// holds an account).
+func (s *Service) Ownership(ctx context.Context, caller Caller, name, site string, m projections.Moment) ([]projections.Claim, error) {
+	if err := caller.Actor.Validate(); err != nil {
+		return nil, err
+	}
+	if !caller.Actor.Role.Reviewer() && caller.Actor.Role != domain.RoleAuditor {
+		return nil, domain.Errorf(domain.EFORBIDDEN, "role %q may not see who holds an account", caller.Actor.Role)
+	}
+	return s.Registrations.Ownership(ctx, name, site, m)
+}
+
 // mayRead checks that caller may read registrations at all.
 func mayRead(caller Caller) error {
 	if err := caller.Actor.Validate(); err != nil {

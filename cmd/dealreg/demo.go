@@ -26,7 +26,8 @@ func newDemoCommand() *cobra.Command {
 		Short: "Fill an empty ledger with a small, realistic partner program",
 		Long: `demo enrols a few partners and registers deals in every state of the
 lifecycle (draft, cleared, duplicate, under review, returned, active,
-extended, rejected, expired, closed won and lost, withdrawn), through the
+extended, rejected, expired, closed won and lost, withdrawn, revoked for a
+violation, its partner suspended), through the
 same commands the HTTP API runs. Its story starts 200 days ago and ends now,
 so protection periods have run and expired on the way.`,
 		Args: cobra.NoArgs,
@@ -250,6 +251,9 @@ func (d *demoRun) script() {
 		}
 	}
 
+	// The partner program: records, and a violation (demo_program.go).
+	d.program()
+
 	// Recent activity: a deal back with the partner, one under review,
 	// one cleared and waiting, an active one with an extension pending,
 	// a possible conflict with another partner's territory, and a draft.
@@ -290,6 +294,7 @@ func (d *demoRun) summary(w io.Writer, dataDir string) error {
 	for _, s := range statuses {
 		fmt.Fprintf(w, "  %-20s %d\n", s, count[domain.Status(s)])
 	}
+	d.programSummary(w)
 	d.benefitsSummary(w)
 	fmt.Fprintf(w, "\nNext:\n  dealreg token create --data %s --role channel_manager --name you\n  dealreg serve --data %s\n", dataDir, dataDir)
 	return nil
