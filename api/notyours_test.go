@@ -165,6 +165,10 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/webhooks/:wid/deliveries/:did/redeliver": {existing: "/v1/webhooks/" + wh.ID + "/deliveries/msg_x/redeliver", missing: "/v1/webhooks/wh_ghost/deliveries/msg_x/redeliver"},
 		"GET /v1/people/:pid":                              {existing: "/v1/people/ana", missing: "/v1/people/ghost"},
 		"POST /v1/registrations/:id/handoff":               both(reg, noReg, "/handoff", map[string]any{"scope": "joint call", "until": t0.Add(30 * domain.Day).Format(time.RFC3339)}),
+		// Receipts and dispute bundles (proofs_test.go).
+		"GET /v1/registrations/:id/receipt":  both(reg, noReg, "/receipt", nil),
+		"GET /v1/registrations/:id/receipts": both(reg, noReg, "/receipts", nil),
+		"GET /v1/conflicts/:id/proof":        both(con, noCon, "/proof", nil),
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -182,6 +186,9 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /metrics",
 		"GET /v1/webhooks", "POST /v1/webhooks", // admins only: see TestWebhooks_Rules
 		"GET /v1/people", "POST /v1/people", // admins only: see TestNotifications_Rules
+		// The ledger's key and checkpoints belong to no partner: a size
+		// names a tree, which every caller may ask for.
+		"GET /v1/ledger/key", "GET /v1/ledger/checkpoint", "GET /v1/ledger/checkpoints/:size", "GET /v1/ledger/consistency",
 	}
 	served := servedRoutes(t)
 	for _, route := range served {
