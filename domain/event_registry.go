@@ -101,6 +101,8 @@ var eventRegistry = buildRegistry(
 	codecFor[PresalesUnassigned](1),
 	codecFor[GrantTermDecided](1),
 	codecFor[MDFRequestWithdrawn](1),
+	// Program analytics (domain/rating.go).
+	codecFor[RegistrationRated](1),
 )
 
 type namedCodec struct {

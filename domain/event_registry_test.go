@@ -111,6 +111,7 @@ func sampleEvents() []domain.Event {
 			Figures:   domain.GrantFigures{Approved: 3, ApprovedValue: map[string]decimal.Decimal{"USD": decimal.RequireFromString("450000.5")}, ClosedWon: 1, Registrations: []uuid.UUID{earlierID}},
 			RenewedAs: earlierID, PolicyVersion: 1, DecidedBy: "system", At: at},
 		domain.MDFRequestWithdrawn{RegistrationID: id, Request: 4, Reason: "the event was cancelled", WithdrawnBy: "u1", At: at},
+		domain.RegistrationRated{RegistrationID: id, PartnerID: "partner-1", Score: 4, Comment: "quick answer", Outcome: domain.StatusActive, RatedBy: "u1", At: at},
 		domain.MDFClaimRejected{RegistrationID: id, Request: 3, Reason: "r", RejectedBy: "mkt", At: at},
 	}
 }
