@@ -75,6 +75,8 @@ type Service struct {
 	// MDF and Presales are the benefit views (mdf.go, presales.go).
 	MDF      *projections.MDF
 	Presales *projections.Presales
+	// Analytics is the program analytics view (analytics.go).
+	Analytics *projections.Analytics
 
 	checker  *checker
 	resolver *resolver
@@ -108,6 +110,7 @@ func New(cfg Config) *Service {
 		Policies:  projections.NewPolicies(),
 		MDF:       projections.NewMDF(),
 		Presales:  projections.NewPresales(),
+		Analytics: projections.NewAnalytics(),
 		readyCh:   make(chan struct{}),
 	}
 	s.Registrations = projections.NewRegistrations(s.Policies.Policy, cfg.Store)
@@ -139,7 +142,7 @@ func (s *Service) handlers() []projections.Handler {
 	// The track records come last: the checker's automatic decisions read
 	// them, and the directory, as of the ledger before the submission.
 	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver, s.tracks,
-		s.MDF, s.Presales}
+		s.MDF, s.Presales, s.Analytics}
 }
 
 // Open opens the state database and restores every view, the claim book
