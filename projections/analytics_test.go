@@ -32,7 +32,9 @@ func (l *handLedger) add(stream string, at time.Time, e domain.Event) uint64 {
 
 func day(d int) time.Time { return t0.Add(time.Duration(d) * domain.Day) }
 
-func usd(v string) domain.Money { return domain.Money{Amount: decimal.RequireFromString(v), Currency: "USD"} }
+func usd(v string) domain.Money {
+	return domain.Money{Amount: decimal.RequireFromString(v), Currency: "USD"}
+}
 
 // analyticsLedger builds the program the table tests count:
 //
@@ -141,13 +143,13 @@ func rate(num, den int, value string) projections.Ratio {
 
 // brief is what the table compares of a group's metrics.
 type brief struct {
-	Submitted, Decided, Approved, Auto, Rejected, Duplicates     int
-	Approval, Utilisation, Conversion, Expiry, Conflict          string // "n/d=value", value "-" when null
-	ManualCount                                                  int
-	ManualMedian, ManualP90, AutoMedian                          time.Duration
-	Ratings, RatingSum                                           int
-	Satisfaction                                                 string
-	Won                                                          string
+	Submitted, Decided, Approved, Auto, Rejected, Duplicates int
+	Approval, Utilisation, Conversion, Expiry, Conflict      string // "n/d=value", value "-" when null
+	ManualCount                                              int
+	ManualMedian, ManualP90, AutoMedian                      time.Duration
+	Ratings, RatingSum                                       int
+	Satisfaction                                             string
+	Won                                                      string
 }
 
 func ratioString(r projections.Ratio) string {
