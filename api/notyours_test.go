@@ -154,6 +154,8 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/registrations/:id/violations": both(reg, noReg, "/violations", map[string]string{"kind": "false_information", "statement": "made up"}),
 		"POST /v1/review-groups/:group/members": {existing: "/v1/review-groups/channel-operations/members", missing: "/v1/review-groups/nope/members", body: map[string]any{"token_id": tok.ID, "max_value": map[string]string{"USD": "1000"}}},
 		"GET /v1/presales/resources/:rid":       {existing: "/v1/presales/resources/ana", missing: "/v1/presales/resources/ghost"},
+		// Program analytics (analytics_test.go).
+		"POST /v1/registrations/:id/rating": both(reg, noReg, "/rating", map[string]any{"score": 4, "comment": "quick"}),
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -168,6 +170,9 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/review-groups",
 		"GET /v1/mdf-requests", "GET /v1/mdf-budgets", "GET /v1/presales/resources", "POST /v1/presales/resources",
 		"GET /metrics",
+		// Analytics take a partner filter, not an ID: see TestAnalytics_PartnerSeesOnlyItsOwn.
+		"GET /v1/analytics/registrations", "GET /v1/analytics/conflicts", "GET /v1/analytics/consistency",
+		"GET /v1/analytics/top-partners", "GET /v1/analytics/ratings",
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -160,6 +160,7 @@ func NewServer(cfg Config) *Server {
 	s.reviewGroupRoutes(v1)
 	s.mdfRoutes(v1)
 	s.presalesRoutes(v1)
+	s.analyticsRoutes(v1)
 	return s
 }
 

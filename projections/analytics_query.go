@@ -676,11 +676,13 @@ func (p *Analytics) Ratings(f AnalyticsFilter) []Rating {
 	return out
 }
 
-// Rated reports whether registration id has been rated, for the command
-// that records a rating (which also checks the ledger).
-func (p *Analytics) Rated(id uuid.UUID) bool {
+// Rating returns the rating of registration id, if it was rated.
+func (p *Analytics) Rating(id uuid.UUID) (Rating, bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	r := p.regs[id]
-	return r != nil && r.RatedPos != 0
+	if r == nil || r.RatedPos == 0 {
+		return Rating{}, false
+	}
+	return Rating{RegistrationID: r.ID, PartnerID: r.PartnerID, Score: r.Score, Comment: r.Comment, RatedAt: r.RatedAt, Position: r.RatedPos}, true
 }

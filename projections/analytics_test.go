@@ -362,8 +362,11 @@ func TestAnalytics_Ratings(t *testing.T) {
 		{RegistrationID: l.r[4], PartnerID: "globex", Score: 4, RatedAt: day(21), Position: l.pos["rate4"]},
 		{RegistrationID: l.r[5], PartnerID: "acme", Score: 2, RatedAt: day(22), Position: l.pos["rate5"]},
 	}, got)
-	require.True(t, a.Rated(l.r[1]))
-	require.False(t, a.Rated(l.r[2]))
+	r1, ok := a.Rating(l.r[1])
+	require.True(t, ok)
+	require.Equal(t, projections.Rating{RegistrationID: l.r[1], PartnerID: "acme", Score: 5, RatedAt: day(10), Position: l.pos["rate1"]}, r1)
+	_, ok = a.Rating(l.r[2])
+	require.False(t, ok)
 }
 
 // The state written batch by batch and loaded back folds the rest of the
