@@ -240,3 +240,36 @@ func TestAnalytics_Conflicts(t *testing.T) {
 	h.mustDo(t, "acme", http.MethodGet, "/v1/analytics/conflicts", nil, http.StatusOK, &mine)
 	require.Equal(t, 1, mine.Opened)
 }
+
+// Auto-approvals are timed apart from reviewers' approvals: three approved
+// by the manager an hour after submission build acme's track record, the
+// fourth is approved at once.
+func TestAnalytics_AutoApprovalsApart(t *testing.T) {
+	h := newHarness(t)
+	h.automationPolicy(t)
+	var track []api.Registration
+	for _, c := range []string{"Alfa", "Beta", "Gamma"} {
+		r := h.submit(t, "acme", withProof(h.details(c+" SA", c+".example")))
+		h.clock.Advance(time.Hour)
+		h.mustDo(t, "manager", http.MethodPost, "/v1/registrations/"+r.ID.String()+"/approve", nil, http.StatusOK, nil)
+		track = append(track, r)
+	}
+	h.clock.Advance(domain.Day)
+	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations/"+track[0].ID.String()+"/close",
+		map[string]any{"outcome": "won", "final_value": map[string]string{"amount": "140000", "currency": "USD"}}, http.StatusOK, nil)
+	h.mustDo(t, "acme", http.MethodPost, "/v1/registrations/"+track[1].ID.String()+"/close",
+		map[string]any{"outcome": "lost", "reason": "Budget cut"}, http.StatusOK, nil)
+	h.clock.Advance(time.Hour)
+	auto := h.submit(t, "acme", withProof(h.details("Empresa XYZ", "xyz.example")))
+	require.Equal(t, domain.StatusActive, auto.Status)
+
+	m := h.analytics(t, "manager", "?explain=true").Total
+	require.Equal(t, []int{4, 4, 1}, []int{m.Submitted, m.Approved, m.AutoApproved})
+	require.Equal(t, 3, m.TimeToApproval.Count)
+	require.Equal(t, time.Hour, durationOf(t, m.TimeToApproval.Median))
+	require.Equal(t, time.Hour, durationOf(t, m.TimeToApproval.P90))
+	require.Equal(t, 1, m.TimeToAutoApproval.Count)
+	require.Equal(t, auto.ID, m.TimeToAutoApproval.Explain[0].ID)
+	require.Equal(t, historyEntry(t, h.get(t, "manager", auto.ID), "RegistrationApproved").Position, m.TimeToAutoApproval.Explain[0].To)
+	requireRatio(t, 1, 4, "0.25", m.Utilisation, "one of four won")
+}
