@@ -42,7 +42,9 @@ func simulate(t *testing.T, svc *Service, doc map[string]any, from, to time.Time
 	return sim
 }
 
-func eur(v string) domain.Money { return domain.Money{Amount: decimal.RequireFromString(v), Currency: "EUR"} }
+func eur(v string) domain.Money {
+	return domain.Money{Amount: decimal.RequireFromString(v), Currency: "EUR"}
+}
 
 // The simulation's ledger: acme (gold) submits three deals worth 10,000,
 // 12,000 and 14,000 EUR, each approved an hour after its submission;
