@@ -173,6 +173,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		// Analytics take a partner filter, not an ID: see TestAnalytics_PartnerSeesOnlyItsOwn.
 		"GET /v1/analytics/registrations", "GET /v1/analytics/conflicts", "GET /v1/analytics/consistency",
 		"GET /v1/analytics/top-partners", "GET /v1/analytics/ratings",
+		"POST /v1/policies/simulate", // partners may not simulate: see TestPolicySimulation
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -161,6 +161,7 @@ func NewServer(cfg Config) *Server {
 	s.mdfRoutes(v1)
 	s.presalesRoutes(v1)
 	s.analyticsRoutes(v1)
+	s.simulateRoutes(v1)
 	return s
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -56,10 +57,18 @@ type SimulatedRegistration struct {
 	SubmittedPosition uint64    `json:"submitted_position"`
 	// Refused is the draft's refusal of a submission that was accepted
 	// (eligibility, standing), with the attempt.
-	Refused    *domain.Error     `json:"refused,omitempty"`
+	Refused    *Refusal          `json:"refused,omitempty"`
 	Reviews    []ReviewChange    `json:"reviews,omitempty"`
 	Protection *ProtectionChange `json:"protection,omitempty"`
 	Benefits   *BenefitsChange   `json:"benefits,omitempty"`
+}
+
+// Refusal is why the draft would refuse a submission: the error code, the
+// message and the failing fields, as the API would answer them.
+type Refusal struct {
+	Code    string              `json:"code"`
+	Message string              `json:"message"`
+	Fields  []domain.FieldError `json:"errors,omitempty"`
 }
 
 // SimulationSummary adds the differences up.
@@ -151,7 +160,7 @@ type simReg struct {
 	id       uuid.UUID
 	partner  string
 	subPos   uint64
-	refused  *domain.Error
+	refused  *Refusal
 	attempts []*simAttempt
 	approved bool
 	change   SimulatedRegistration
@@ -206,10 +215,10 @@ func (s *simulation) observe(rec domain.RecordedEvent, ev domain.Event) {
 			track: s.book.Record(e.PartnerID, pv.Standing, s.draft.AutoApproval.TrackRecordWindow, rec.RecordedAt)}
 		r.attempts = append(r.attempts, a)
 		if err := domain.CheckEligibility(s.draft, pv.Partner, pv.Standing, e.Type, e.At); err != nil && r.refused == nil {
-			if de, ok := err.(*domain.Error); ok {
-				r.refused = de
-			} else {
-				r.refused = &domain.Error{Code: domain.ErrorCode(err), Message: domain.ErrorMessage(err)}
+			r.refused = &Refusal{Code: domain.ErrorCode(err), Message: domain.ErrorMessage(err)}
+			var de *domain.Error
+			if errors.As(err, &de) {
+				r.refused.Fields = de.Fields
 			}
 		}
 	case domain.RegistrationVerdictRecorded:
