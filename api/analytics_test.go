@@ -54,6 +54,7 @@ func TestAnalytics_Scenario(t *testing.T) {
 	// Not decided yet: nothing to rate; refused, it appends nothing.
 	head := h.eventCount()
 	h.problem(t, "globex", http.MethodPost, "/v1/registrations/"+g1.ID.String()+"/rating", map[string]any{"score": 3}, http.StatusConflict, "conflict")
+	require.Equal(t, head, h.eventCount())
 	h.clock.Advance(2 * domain.Day)
 	h.mustDo(t, "manager", http.MethodPost, "/v1/registrations/"+g1.ID.String()+"/reject",
 		map[string]string{"reason": "other", "explanation": "not a fit", "guidance": "try again"}, http.StatusOK, nil)

@@ -51,10 +51,9 @@ func usd(v string) domain.Money {
 //	C3 day 9: R7 vs a direct deal, open
 type analyticsLedger struct {
 	handLedger
-	r        [8]uuid.UUID
-	c        [4]uuid.UUID
-	pos      map[string]uint64
-	wonValue map[string]domain.Money
+	r   [8]uuid.UUID
+	c   [4]uuid.UUID
+	pos map[string]uint64
 }
 
 func newAnalyticsLedger(tb testing.TB) *analyticsLedger {
@@ -130,15 +129,6 @@ func mustAnalytics(tb testing.TB, recs []domain.RecordedEvent) *projections.Anal
 		require.NoError(tb, a.Apply(r))
 	}
 	return a
-}
-
-func rate(num, den int, value string) projections.Ratio {
-	r := projections.Ratio{Numerator: num, Denominator: den}
-	if value != "" {
-		v := decimal.RequireFromString(value)
-		r.Value = &v
-	}
-	return r
 }
 
 // brief is what the table compares of a group's metrics.
