@@ -1,9 +1,11 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,7 +100,11 @@ type ConflictFact struct {
 // for concurrent use.
 type Analytics struct {
 	tracker
-	regs      map[uuid.UUID]*RegistrationFact
+	regs map[uuid.UUID]*RegistrationFact
+	// subs are the submitted registrations in the order of their first
+	// submission, which is also the order of its recorded time (recorded
+	// time never decreases along the ledger): a period is one range.
+	subs      []*RegistrationFact
 	conflicts map[uuid.UUID]*ConflictFact
 	tiers     map[string]string
 	rows      *rowSet
@@ -125,6 +131,7 @@ func (p *Analytics) Load(ctx context.Context, db *sql.DB) error {
 	defer p.mu.Unlock()
 	p.rows.reset()
 	clear(p.regs)
+	p.subs = p.subs[:0]
 	clear(p.conflicts)
 	clear(p.tiers)
 	err := LoadRows(ctx, db, p.rows.view, func(key string, body []byte) error {
@@ -154,6 +161,12 @@ func (p *Analytics) Load(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
+	for _, f := range p.regs {
+		if f.SubmittedPos != 0 {
+			p.subs = append(p.subs, f)
+		}
+	}
+	slices.SortFunc(p.subs, func(a, b *RegistrationFact) int { return cmp.Compare(a.SubmittedPos, b.SubmittedPos) })
 	return nil
 }
 
@@ -225,6 +238,7 @@ func (p *Analytics) fold(rec domain.RecordedEvent, ev domain.Event) {
 			f.Region, f.Country = e.Details.Account.Region, e.Details.Account.Country
 			if f.SubmittedPos == 0 {
 				f.SubmittedPos, f.SubmittedAt, f.Tier = pos, at, p.tiers[f.PartnerID]
+				p.subs = append(p.subs, f)
 			}
 		}
 	case domain.RegistrationVerdictRecorded:

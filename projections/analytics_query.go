@@ -164,6 +164,28 @@ type RegistrationAnalytics struct {
 	Total   RegistrationMetrics   `json:"total"`
 }
 
+// period returns the submitted registrations whose first submission lies
+// in f's period: one range of subs, found by binary search. p.mu is held.
+func (p *Analytics) period(f AnalyticsFilter) []*RegistrationFact {
+	at := func(t time.Time) int {
+		i, _ := slices.BinarySearchFunc(p.subs, t, func(r *RegistrationFact, t time.Time) int {
+			if r.SubmittedAt.Before(t) {
+				return -1
+			}
+			return 1
+		})
+		return i
+	}
+	lo, hi := 0, len(p.subs)
+	if !f.From.IsZero() {
+		lo = at(f.From)
+	}
+	if !f.To.IsZero() {
+		hi = max(at(f.To), lo)
+	}
+	return p.subs[lo:hi]
+}
+
 func (f AnalyticsFilter) matchesReg(r *RegistrationFact) bool {
 	return r.SubmittedPos != 0 && f.inPeriod(r.SubmittedAt) &&
 		(f.PartnerID == "" || r.PartnerID == f.PartnerID) &&
@@ -186,29 +208,31 @@ func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (Registra
 	}
 	total := newAcc(map[string]string{})
 	groups := map[string]*acc{}
+	var buf []byte
 	p.mu.RLock()
-	for _, r := range p.regs {
+	for _, r := range p.period(f) {
 		if !f.matchesReg(r) {
 			continue
 		}
-		targets := []*acc{total}
+		total.count(r, f.Explain)
 		if len(groupBy) > 0 {
-			key := map[string]string{}
-			parts := make([]string, len(groupBy))
+			buf = buf[:0]
 			for i, k := range groupBy {
-				v := map[string]string{"partner": r.PartnerID, "region": strings.ToLower(r.Region), "tier": r.Tier}[k]
-				key[k], parts[i] = v, v
+				if i > 0 {
+					buf = append(buf, 0)
+				}
+				buf = append(buf, groupValue(r, k)...)
 			}
-			id := strings.Join(parts, "\x00")
-			g := groups[id]
+			g := groups[string(buf)] // no allocation for the lookup
 			if g == nil {
+				key := make(map[string]string, len(groupBy))
+				for _, k := range groupBy {
+					key[k] = groupValue(r, k)
+				}
 				g = newAcc(key)
-				groups[id] = g
+				groups[string(buf)] = g
 			}
-			targets = append(targets, g)
-		}
-		for _, a := range targets {
-			a.count(r, f.Explain)
+			g.count(r, f.Explain)
 		}
 	}
 	p.mu.RUnlock()
@@ -253,6 +277,18 @@ func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (Registra
 		return 0
 	})
 	return out, nil
+}
+
+// groupValue is r's value of group key k; regions are grouped without
+// regard to case.
+func groupValue(r *RegistrationFact, k string) string {
+	switch k {
+	case "partner":
+		return r.PartnerID
+	case "region":
+		return strings.ToLower(r.Region)
+	}
+	return r.Tier
 }
 
 // regAcc accumulates one group's registration metrics.
@@ -582,7 +618,7 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 	by := map[string][]sub{}
 	var first, last time.Time
 	p.mu.RLock()
-	for _, r := range p.regs {
+	for _, r := range p.period(f) {
 		if !f.matchesReg(r) {
 			continue
 		}
