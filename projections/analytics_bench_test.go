@@ -1,7 +1,9 @@
 package projections_test
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,6 +18,52 @@ import (
 // 500 partners in 4 tiers and 20 regions, half approved, a third of those
 // won: total only, and grouped by partner and tier.
 func BenchmarkAnalytics_Registrations(b *testing.B) {
+	a := benchAnalytics(b)
+	for _, c := range []struct {
+		name    string
+		groupBy []string
+	}{{"Total", nil}, {"ByPartnerTier", []string{"partner", "tier"}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := a.Registrations(projections.AnalyticsFilter{}, c.groupBy); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAnalytics_Load measures restoring the same view from the state
+// database, as serve does at every start.
+func BenchmarkAnalytics_Load(b *testing.B) {
+	a := benchAnalytics(b)
+	st, err := projections.OpenState(context.Background(), filepath.Join(b.TempDir(), "views.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	w, err := a.Flush()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx, err := st.DB().Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w(context.Background(), tx); err != nil {
+		b.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := projections.NewAnalytics().Load(context.Background(), st.DB()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchAnalytics(b *testing.B) *projections.Analytics {
 	l := &handLedger{tb: b}
 	tiers := []domain.PartnerTier{domain.TierRegistered, domain.TierSilver, domain.TierGold, domain.TierPlatinum}
 	for p := range 500 {
@@ -43,16 +91,5 @@ func BenchmarkAnalytics_Registrations(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for _, c := range []struct {
-		name    string
-		groupBy []string
-	}{{"Total", nil}, {"ByPartnerTier", []string{"partner", "tier"}}} {
-		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
-				if _, err := a.Registrations(projections.AnalyticsFilter{}, c.groupBy); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	return a
 }
