@@ -178,6 +178,22 @@ func TestAnalytics_Scenario(t *testing.T) {
 		require.Equal(t, "globex", top.Partners[0].PartnerID)
 	})
 
+	t.Run("Consistency", func(t *testing.T) {
+		var report api.ConsistencyReport
+		h.mustDo(t, "auditor", http.MethodGet, "/v1/analytics/consistency", nil, http.StatusOK, &report)
+		rc := report.Registrations
+		require.Equal(t, 3, rc.Decided)
+		// acme's two gold USD and EUR deals are not alike (value bands);
+		// each group holds one decision.
+		require.Len(t, rc.Groups, 3)
+		require.Zero(t, rc.Inconsistent)
+		require.Equal(t, []projections.RuleUse{{Rule: "reviewer", Cases: 3, Results: map[string]int{"approved": 2, "rejected": 1}}}, rc.Rules)
+		var mine api.ConsistencyReport
+		h.mustDo(t, "globex", http.MethodGet, "/v1/analytics/consistency", nil, http.StatusOK, &mine)
+		require.Equal(t, 1, mine.Registrations.Decided)
+		require.Equal(t, "globex", mine.Registrations.Groups[0].Decisions[0].PartnerID)
+	})
+
 	t.Run("TopPartners", func(t *testing.T) {
 		var top api.TopPartners
 		h.mustDo(t, "manager", http.MethodGet, "/v1/analytics/top-partners?bucket=week&limit=1", nil, http.StatusOK, &top)

@@ -28,6 +28,16 @@ type RegistrationFact struct {
 	// Tier is the partner's tier when the registration was first
 	// submitted: a later promotion does not move its history.
 	Tier string `json:"tier,omitempty"`
+	// What the decision was made on, as of the last submission: the
+	// type, the verdict, whether it carried proof, and the value.
+	Type     string       `json:"type,omitempty"`
+	Verdict  string       `json:"verdict,omitempty"`
+	HasProof bool         `json:"has_proof,omitempty"`
+	Value    domain.Money `json:"value,omitzero"`
+	// Rule is what decided it first: "auto_approval", "reviewer",
+	// "conflict", "duplicate_check"; Reason a rejection's reason.
+	Rule   string `json:"rule,omitempty"`
+	Reason string `json:"reason,omitempty"`
 
 	SubmittedPos uint64    `json:"submitted_pos,omitempty"` // first submission
 	SubmittedAt  time.Time `json:"submitted_at,omitzero"`
@@ -236,15 +246,17 @@ func (p *Analytics) fold(rec domain.RecordedEvent, ev domain.Event) {
 	case domain.RegistrationSubmitted:
 		if f := p.reg(e.RegistrationID); f != nil {
 			f.Region, f.Country = e.Details.Account.Region, e.Details.Account.Country
+			f.Type, f.HasProof, f.Value = string(e.Type), len(e.Details.Proof) > 0, e.Details.Opportunity.EstimatedValue
 			if f.SubmittedPos == 0 {
 				f.SubmittedPos, f.SubmittedAt, f.Tier = pos, at, p.tiers[f.PartnerID]
 				p.subs = append(p.subs, f)
 			}
 		}
 	case domain.RegistrationVerdictRecorded:
-		if e.Verdict == domain.VerdictDuplicate {
-			if f := p.reg(e.RegistrationID); f != nil {
-				f.decide(pos, at, "duplicate")
+		if f := p.reg(e.RegistrationID); f != nil {
+			f.Verdict = string(e.Verdict)
+			if e.Verdict == domain.VerdictDuplicate {
+				f.decide(pos, at, "duplicate", "duplicate_check")
 			}
 		}
 	case domain.RegistrationAutoApproved:
@@ -253,19 +265,22 @@ func (p *Analytics) fold(rec domain.RecordedEvent, ev domain.Event) {
 		}
 	case domain.RegistrationApproved:
 		if f := p.reg(e.RegistrationID); f != nil {
-			f.approve(pos, at, e.Terms.ProtectionEnd)
+			f.approve(pos, at, e.Terms.ProtectionEnd, "reviewer")
 		}
 	case domain.RegistrationRejected:
 		if f := p.reg(e.RegistrationID); f != nil {
-			f.decide(pos, at, "rejected")
+			if f.DecidedPos == 0 {
+				f.Reason = string(e.Reason)
+			}
+			f.decide(pos, at, "rejected", "reviewer")
 		}
 	case domain.RegistrationConflictDecided:
 		if f := p.reg(e.RegistrationID); f != nil {
 			switch {
 			case e.Result == domain.ConflictLost:
-				f.decide(pos, at, "rejected")
+				f.decide(pos, at, "rejected", "conflict")
 			case e.Terms != nil:
-				f.approve(pos, at, e.Terms.ProtectionEnd)
+				f.approve(pos, at, e.Terms.ProtectionEnd, "conflict")
 			}
 		}
 	case domain.RegistrationExtensionGranted:
@@ -333,16 +348,16 @@ func (p *Analytics) markConflict(c *ConflictFact) {
 	p.rows.mark(analyticsConflict+c.ID.String(), func() any { return c })
 }
 
-// decide records the first decision.
-func (f *RegistrationFact) decide(pos uint64, at time.Time, outcome string) {
+// decide records the first decision and the rule that took it.
+func (f *RegistrationFact) decide(pos uint64, at time.Time, outcome, rule string) {
 	if f.DecidedPos == 0 {
-		f.DecidedPos, f.DecidedAt, f.Outcome = pos, at, outcome
+		f.DecidedPos, f.DecidedAt, f.Outcome, f.Rule = pos, at, outcome, rule
 	}
 }
 
 // approve records an approval (the first one counts) and the protection
 // end it granted.
-func (f *RegistrationFact) approve(pos uint64, at time.Time, end time.Time) {
+func (f *RegistrationFact) approve(pos uint64, at time.Time, end time.Time, rule string) {
 	f.ProtectionEnd = end
 	if f.ApprovedPos != 0 {
 		return
@@ -350,5 +365,8 @@ func (f *RegistrationFact) approve(pos uint64, at time.Time, end time.Time) {
 	f.ApprovedPos, f.ApprovedAt = pos, at
 	f.Auto = f.autoPending
 	f.autoPending = false
-	f.decide(pos, at, "approved")
+	if f.Auto {
+		rule = "auto_approval"
+	}
+	f.decide(pos, at, "approved", rule)
 }

@@ -473,6 +473,126 @@ type Consistency struct {
 	Inconsistent int         `json:"inconsistent_groups"`
 	Groups       []CaseGroup `json:"groups"`
 	Clauses      []ClauseUse `json:"clauses"`
+	// Registrations are the registration decisions of the period, alike.
+	Registrations RegistrationConsistency `json:"registrations"`
+}
+
+// RegistrationFeatures are what makes two registration decisions similar:
+// the type, the partner's tier at submission, the duplicate check's
+// verdict, whether proof was given, and the value's band.
+type RegistrationFeatures struct {
+	Type     string `json:"type"`
+	Tier     string `json:"tier"`
+	Verdict  string `json:"verdict"`
+	HasProof bool   `json:"has_proof"`
+	// ValueBand is the currency and the power of ten of the estimated
+	// value: "USD 10k-100k" ("" without a value).
+	ValueBand string `json:"value_band"`
+}
+
+// DecidedRegistration is one registration decision as the report lists it.
+type DecidedRegistration struct {
+	RegistrationID uuid.UUID `json:"registration_id"`
+	PartnerID      string    `json:"partner_id"`
+	Result         string    `json:"result"` // approved, rejected
+	Rule           string    `json:"rule"`   // auto_approval, reviewer, conflict
+	Reason         string    `json:"reason,omitempty"`
+	Position       uint64    `json:"position"` // of the decision
+}
+
+// RegistrationGroup is the decisions on similar registrations.
+type RegistrationGroup struct {
+	Features   RegistrationFeatures  `json:"features"`
+	Consistent bool                  `json:"consistent"`
+	Results    map[string]int        `json:"results"`
+	Decisions  []DecidedRegistration `json:"decisions"`
+}
+
+// RuleUse is how often one rule decided, and with which results.
+type RuleUse struct {
+	Rule    string         `json:"rule"`
+	Cases   int            `json:"cases"`
+	Results map[string]int `json:"results"`
+}
+
+// RegistrationConsistency groups the registrations first decided (approved
+// or rejected) in a period by their features and by the rule that decided.
+type RegistrationConsistency struct {
+	Decided      int                 `json:"decided"`
+	Inconsistent int                 `json:"inconsistent_groups"`
+	Groups       []RegistrationGroup `json:"groups"`
+	Rules        []RuleUse           `json:"rules"`
+}
+
+// ValueBand names the power of ten of m's amount, with its currency.
+func ValueBand(m domain.Money) string {
+	if m.Currency == "" || !m.Amount.IsPositive() {
+		return ""
+	}
+	bands := []struct {
+		below int64
+		name  string
+	}{{10_000, "<10k"}, {100_000, "10k-100k"}, {1_000_000, "100k-1M"}, {10_000_000, "1M-10M"}}
+	for _, b := range bands {
+		if m.Amount.LessThan(decimal.NewFromInt(b.below)) {
+			return m.Currency + " " + b.name
+		}
+	}
+	return m.Currency + " >=10M"
+}
+
+// registrationConsistency builds the registration half of the report;
+// p.mu is held.
+func (p *Analytics) registrationConsistency(f AnalyticsFilter) RegistrationConsistency {
+	out := RegistrationConsistency{Groups: []RegistrationGroup{}, Rules: []RuleUse{}}
+	groups := map[RegistrationFeatures]*RegistrationGroup{}
+	rules := map[string]*RuleUse{}
+	for _, r := range p.subs {
+		if (r.Outcome != "approved" && r.Outcome != "rejected") || !f.inPeriod(r.DecidedAt) ||
+			(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
+			(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) || (f.Tier != "" && r.Tier != f.Tier) {
+			continue
+		}
+		out.Decided++
+		ft := RegistrationFeatures{Type: r.Type, Tier: r.Tier, Verdict: r.Verdict, HasProof: r.HasProof, ValueBand: ValueBand(r.Value)}
+		g := groups[ft]
+		if g == nil {
+			g = &RegistrationGroup{Features: ft, Results: map[string]int{}}
+			groups[ft] = g
+		}
+		g.Results[r.Outcome]++
+		g.Decisions = append(g.Decisions, DecidedRegistration{RegistrationID: r.ID, PartnerID: r.PartnerID, Result: r.Outcome,
+			Rule: r.Rule, Reason: r.Reason, Position: r.DecidedPos})
+		u := rules[r.Rule]
+		if u == nil {
+			u = &RuleUse{Rule: r.Rule, Results: map[string]int{}}
+			rules[r.Rule] = u
+		}
+		u.Cases++
+		u.Results[r.Outcome]++
+	}
+	for _, g := range groups {
+		g.Consistent = len(g.Results) == 1
+		if !g.Consistent {
+			out.Inconsistent++
+		}
+		slices.SortFunc(g.Decisions, func(a, b DecidedRegistration) int { return cmp.Compare(a.Position, b.Position) })
+		out.Groups = append(out.Groups, *g)
+	}
+	slices.SortFunc(out.Groups, func(a, b RegistrationGroup) int {
+		if a.Consistent != b.Consistent {
+			if !a.Consistent {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(len(b.Decisions), len(a.Decisions)), cmp.Compare(a.Decisions[0].Position, b.Decisions[0].Position))
+	})
+	for _, u := range rules {
+		out.Rules = append(out.Rules, *u)
+	}
+	slices.SortFunc(out.Rules, func(a, b RuleUse) int { return cmp.Or(cmp.Compare(b.Cases, a.Cases), cmp.Compare(a.Rule, b.Rule)) })
+	return out
 }
 
 // features and result describe case c.
@@ -534,6 +654,7 @@ func (p *Analytics) Consistency(f AnalyticsFilter) Consistency {
 		u.Cases++
 		u.Results[result]++
 	}
+	out.Registrations = p.registrationConsistency(f)
 	p.mu.RUnlock()
 	for _, g := range groups {
 		g.Consistent = len(g.Results) == 1

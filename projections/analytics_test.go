@@ -305,12 +305,38 @@ func TestAnalytics_Consistency(t *testing.T) {
 		{Clause: "first-to-register 3.1", Cases: 1, Results: map[string]int{projections.ResultFirstClaimant: 1}},
 		{Clause: "partner-first 4.2", Cases: 1, Results: map[string]int{projections.ResultLaterClaimant: 1}},
 	}, got.Clauses)
+	// Registration decisions: globex's two (silver, alike) went both ways.
+	rc := got.Registrations
+	require.Equal(t, 5, rc.Decided, "R5's duplicate verdict is the duplicate check's, not a decision compared here")
+	require.Equal(t, 1, rc.Inconsistent)
+	require.Len(t, rc.Groups, 3)
+	require.Equal(t, projections.RegistrationFeatures{Tier: "silver"}, rc.Groups[0].Features)
+	require.Equal(t, []projections.DecidedRegistration{
+		{RegistrationID: l.r[3], PartnerID: "globex", Result: "rejected", Rule: "reviewer", Reason: string(domain.RejectNotQualified), Position: l.pos["dec3"]},
+		{RegistrationID: l.r[4], PartnerID: "globex", Result: "approved", Rule: "reviewer", Position: l.pos["app4"]},
+	}, rc.Groups[0].Decisions)
+	require.Equal(t, projections.RegistrationFeatures{Tier: "gold"}, rc.Groups[1].Features)
+	require.True(t, rc.Groups[1].Consistent)
+	require.Equal(t, []projections.RuleUse{
+		{Rule: "reviewer", Cases: 4, Results: map[string]int{"approved": 3, "rejected": 1}},
+		{Rule: "auto_approval", Cases: 1, Results: map[string]int{"approved": 1}},
+	}, rc.Rules)
+	require.Equal(t, 1, a.Consistency(projections.AnalyticsFilter{PartnerID: "acme", Tier: "platinum"}).Registrations.Decided)
+
 	// Decided in the period: C1 on day 7 only.
 	only := a.Consistency(projections.AnalyticsFilter{To: day(8)})
 	require.Equal(t, 0, only.Inconsistent)
 	require.Len(t, only.Groups, 1)
 	require.True(t, only.Groups[0].Consistent)
 	require.Empty(t, a.Consistency(projections.AnalyticsFilter{From: day(100)}).Groups)
+	require.Empty(t, a.Consistency(projections.AnalyticsFilter{From: day(100)}).Registrations.Groups)
+
+	for _, c := range []struct {
+		value domain.Money
+		band  string
+	}{{domain.Money{}, ""}, {usd("9999.99"), "USD <10k"}, {usd("10000"), "USD 10k-100k"}, {usd("150000"), "USD 100k-1M"}, {usd("20000000"), "USD >=10M"}} {
+		require.Equal(t, c.band, projections.ValueBand(c.value), "%s", c.value)
+	}
 }
 
 func TestAnalytics_TopPartners(t *testing.T) {
