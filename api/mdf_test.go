@@ -368,3 +368,40 @@ func TestScenario_Presales(t *testing.T) {
 	}
 	require.Equal(t, map[string]int{"ana": 8, "luis": 40, "marta": 2}, loads)
 }
+
+// A suspended partner is granted no benefit: its MDF requests, their
+// approval and presales assignments are refused with partner_suspended and
+// append nothing; reimbursing what was approved before goes on.
+func TestScenario_SuspendedPartnerBenefits(t *testing.T) {
+	h := newHarness(t)
+	h.addToken(t, "marketing", domain.RoleChannelMarketing)
+	r := h.approveValued(t, "acme", "Stark Industries", "stark.example", "123456.78", "USD")
+	base := "/v1/registrations/" + r.ID.String()
+	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("500"), http.StatusCreated, nil)
+	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("300"), http.StatusCreated, nil)
+	h.mustDo(t, "marketing", http.MethodPost, base+"/mdf-requests/1/approve", nil, http.StatusOK, nil)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/presales/resources", map[string]any{"id": "ana", "name": "Ana Ruiz", "kind": "solutions_architect", "capacity_hours": 100}, http.StatusCreated, nil)
+
+	until := h.clock.Now().Add(30 * domain.Day)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/partners/acme/suspension", map[string]any{"until": until, "reason": "Reports overdue."}, http.StatusOK, nil)
+	head := h.eventCount()
+	p := h.problem(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("100"), http.StatusForbidden, domain.ESUSPENDED)
+	require.Contains(t, p.Detail, "be granted MDF")
+	h.problem(t, "marketing", http.MethodPost, base+"/mdf-requests/2/approve", nil, http.StatusForbidden, domain.ESUSPENDED)
+	p = h.problem(t, "manager", http.MethodPost, base+"/presales", map[string]any{"resource_id": "ana", "hours": 4}, http.StatusForbidden, domain.ESUSPENDED)
+	require.Contains(t, p.Detail, "be granted presales support")
+	require.Equal(t, head, h.eventCount(), "refusals append nothing")
+	// Another partner still learns nothing.
+	h.problem(t, "globex", http.MethodPost, base+"/mdf-requests", h.mdfRequest("100"), http.StatusNotFound, domain.ENOTFOUND)
+
+	// What was approved before is still claimed and reimbursed; a pending
+	// request may still be rejected.
+	h.mustDo(t, "marketing", http.MethodPost, base+"/mdf-requests/2/reject", map[string]string{"reason": "partner suspended"}, http.StatusOK, nil)
+	pdf := []byte("%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\nreceipt\n")
+	sum := sha256.Sum256(pdf)
+	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests/1/receipts?filename=r.pdf", pdf, http.StatusCreated, nil, "Content-Type", "application/pdf")
+	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests/1/claim", map[string]any{"amount": map[string]string{"amount": "500", "currency": "USD"}, "receipts": []string{hex.EncodeToString(sum[:])}}, http.StatusOK, nil)
+	var acc app.MDFAccount
+	h.mustDo(t, "marketing", http.MethodPost, base+"/mdf-requests/1/reimburse", nil, http.StatusOK, &acc)
+	require.Equal(t, domain.MDFReimbursedState, acc.Requests[0].State)
+}

@@ -167,6 +167,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/conflicts", "POST /v1/conflicts",
 		"GET /v1/policies", "POST /v1/policies", "GET /v1/policies/current",
 		"GET /metrics", "GET /v1/pipeline/summary", // the summary: see TestPipelineSummary
+		"GET /v1/accounts/ownership", // staff only: see TestAccountOwnership_OverTime
 		"GET /v1/review-groups",
 		"GET /v1/mdf-requests", "GET /v1/mdf-budgets", "GET /v1/presales/resources", "POST /v1/presales/resources",
 		"GET /metrics",

@@ -279,3 +279,49 @@ func historyActorName(t *testing.T, h *harness, actorID string) string {
 	}
 	return ""
 }
+
+// A conflict decision in favour of a suspended partner is refused: it
+// would grant protection.
+func TestScenario_SuspendedPartnerWinsNoConflict(t *testing.T) {
+	h := newHarness(t)
+	h.recordDirect(t, "Empresa XYZ", "xyz.example", t0.Add(-30*domain.Day))
+	h.clock.Advance(time.Hour)
+	r := h.register(t, "acme", "Empresa XYZ S.A.", "xyz.example", http.StatusCreated)
+	c := h.onlyConflict(t)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/partners/acme/suspension",
+		map[string]any{"until": h.clock.Now().Add(30 * domain.Day), "reason": "Audit pending."}, http.StatusOK, nil)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/conflicts/"+c.ID.String()+"/escalate", map[string]string{"reason": "The partner's work predates the CRM record."}, http.StatusOK, nil)
+	award := map[string]any{"outcome": "award", "winner": domain.PartyKeyRegistration(r.ID), "rationale": "The partner met the buyer first.", "policy_clause": "desk-discretion"}
+	head := h.eventCount()
+	p := h.problem(t, "director", http.MethodPost, "/v1/conflicts/"+c.ID.String()+"/decide", award, http.StatusForbidden, domain.ESUSPENDED)
+	require.Contains(t, p.Detail, "conflict decision")
+	require.Equal(t, head, h.eventCount())
+	h.clock.Advance(30 * domain.Day)
+	h.mustDo(t, "director", http.MethodPost, "/v1/conflicts/"+c.ID.String()+"/decide", award, http.StatusOK, nil)
+}
+
+// Nor are funds or people granted to a suspended partner: an MDF request
+// is not approved and no presales resource is assigned until the
+// suspension ends.
+func TestScenario_SuspendedPartnerGetsNoBenefits(t *testing.T) {
+	h := newHarness(t)
+	h.addToken(t, "marketing", domain.RoleChannelMarketing)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/presales/resources",
+		map[string]any{"id": "luis", "name": "Luis Gómez", "kind": "presales_engineer", "capacity_hours": 40}, http.StatusCreated, nil)
+	r := h.approveValued(t, "acme", "Stark Industries", "stark.example", "123456.78", "USD")
+	base := "/v1/registrations/" + r.ID.String()
+	h.mustDo(t, "acme", http.MethodPost, base+"/mdf-requests", h.mdfRequest("1000.00"), http.StatusCreated, nil)
+	until := h.clock.Now().Add(10 * domain.Day)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/partners/acme/suspension", map[string]any{"until": until, "reason": "Audit pending."}, http.StatusOK, nil)
+
+	head := h.eventCount()
+	p := h.problem(t, "marketing", http.MethodPost, base+"/mdf-requests/1/approve", map[string]any{}, http.StatusForbidden, domain.ESUSPENDED)
+	require.Contains(t, p.Detail, "be granted marketing development funds")
+	p = h.problem(t, "manager", http.MethodPost, base+"/presales", map[string]any{"resource_id": "luis", "hours": 4}, http.StatusForbidden, domain.ESUSPENDED)
+	require.Contains(t, p.Detail, "be granted presales support")
+	require.Equal(t, head, h.eventCount(), "refusals append nothing")
+
+	h.clock.Set(until)
+	h.mustDo(t, "marketing", http.MethodPost, base+"/mdf-requests/1/approve", map[string]any{}, http.StatusOK, nil)
+	h.mustDo(t, "manager", http.MethodPost, base+"/presales", map[string]any{"resource_id": "luis", "hours": 4}, http.StatusOK, nil)
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -253,6 +254,19 @@ func (s *Server) getRegistration(c echo.Context) error {
 		return err
 	}
 	caller := callerOf(c)
+	m, err := momentParam(c)
+	if err != nil {
+		return err
+	}
+	if !m.IsNow() {
+		d, history, err := s.app.VisibleAt(c.Request().Context(), caller, id, m)
+		if err != nil {
+			return err
+		}
+		out := present(caller, d)
+		out.History = presentHistory(redactHistory(caller, history))
+		return c.JSON(http.StatusOK, out)
+	}
 	d, err := s.app.Visible(caller, id)
 	if err != nil {
 		return err
@@ -260,6 +274,35 @@ func (s *Server) getRegistration(c echo.Context) error {
 	out := present(caller, d)
 	out.History = presentHistory(redactHistory(caller, s.app.Registrations.History(id)))
 	return c.JSON(http.StatusOK, out)
+}
+
+// momentParam reads ?as_of=<RFC 3339> or ?position=<global position>: a
+// past moment of the ledger (the zero Moment: now).
+func momentParam(c echo.Context) (projections.Moment, error) {
+	var m projections.Moment
+	var fields []domain.FieldError
+	asOf, pos := c.QueryParam("as_of"), c.QueryParam("position")
+	if asOf != "" && pos != "" {
+		fields = append(fields, domain.FieldError{Field: "as_of", Code: domain.FieldInvalid, Message: "give as_of or position, not both"})
+	}
+	if asOf != "" {
+		t, err := time.Parse(time.RFC3339Nano, asOf)
+		if err != nil {
+			fields = append(fields, domain.FieldError{Field: "as_of", Code: domain.FieldInvalid, Message: "must be an RFC 3339 time such as 2026-03-31T23:59:59Z"})
+		}
+		m.Time = t
+	}
+	if pos != "" {
+		n, err := strconv.ParseUint(pos, 10, 64)
+		if err != nil {
+			fields = append(fields, domain.FieldError{Field: "position", Code: domain.FieldInvalid, Message: "must be a global position (0 or more): the moment just after that event"})
+		}
+		m.Through, m.ByPosition = n, true
+	}
+	if fields != nil {
+		return projections.Moment{}, &domain.Error{Code: domain.EINVALID, Message: "invalid query parameters", Fields: fields}
+	}
+	return m, nil
 }
 
 // amendRegistration applies a JSON merge patch (RFC 7396) to the details of
@@ -324,15 +367,8 @@ func command[Req any](s *Server, run func(ctx context.Context, call app.Call, id
 		if err != nil {
 			return err
 		}
-		body, err := readBody(c)
-		if err != nil {
-			return err
-		}
 		var req Req
-		if err := decodeJSON(body, &req, true); err != nil {
-			return err
-		}
-		call, err := callFor(c, body)
+		call, err := bindOptionalCall(c, &req)
 		if err != nil {
 			return err
 		}
@@ -359,6 +395,7 @@ func (s *Server) registrationRoutes(g router) {
 	g.GET("/registrations", s.listRegistrations)
 	g.GET("/registrations/:id", s.getRegistration)
 	g.GET("/pipeline/summary", s.pipelineSummary)
+	g.GET("/accounts/ownership", s.accountOwnership)
 	g.PATCH("/registrations/:id", s.amendRegistration)
 	g.POST("/registrations/:id/submit", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
 		return a.Submit(ctx, call, id)

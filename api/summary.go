@@ -137,3 +137,48 @@ func summaryKeyNames() []string {
 	slices.Sort(names)
 	return names
 }
+
+// OwnershipAnswer is the answer of GET /v1/accounts/ownership.
+type OwnershipAnswer struct {
+	Name   string `json:"name,omitempty"`
+	Domain string `json:"domain,omitempty"`
+	// AsOf is the moment asked about (absent: now); HeldAt lists the
+	// registrations that held the account then.
+	AsOf     *time.Time          `json:"as_of,omitempty"`
+	Position *uint64             `json:"position,omitempty"`
+	Claims   []projections.Claim `json:"claims"`
+	HeldAt   []string            `json:"held_at"`
+}
+
+// accountOwnership answers who claimed an account over time: every
+// registration with the same normalised company name or registrable domain,
+// with the window it held the account, as of now or a past moment.
+func (s *Server) accountOwnership(c echo.Context) error {
+	name, site := strings.TrimSpace(c.QueryParam("name")), strings.TrimSpace(c.QueryParam("domain"))
+	m, err := momentParam(c)
+	if err != nil {
+		return err
+	}
+	if name == "" && site == "" {
+		return &domain.Error{Code: domain.EINVALID, Message: "invalid query parameters", Fields: []domain.FieldError{
+			{Field: "name", Code: domain.FieldRequired, Message: "give the account's company name, its web domain, or both"},
+		}}
+	}
+	claims, err := s.app.Ownership(c.Request().Context(), callerOf(c), name, site, m)
+	if err != nil {
+		return err
+	}
+	out := OwnershipAnswer{Name: name, Domain: site, Claims: claims, HeldAt: []string{}}
+	if !m.Time.IsZero() {
+		out.AsOf = &m.Time
+	}
+	if m.ByPosition {
+		out.Position = &m.Through
+	}
+	for _, cl := range claims {
+		if cl.HeldUntil.IsZero() {
+			out.HeldAt = append(out.HeldAt, cl.ID.String())
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -267,7 +267,11 @@ func (s *Service) EscalateConflict(ctx context.Context, call Call, id uuid.UUID,
 func (s *Service) DecideConflict(ctx context.Context, call Call, id uuid.UUID, d domain.ConflictDecision) error {
 	res, err := s.updateConflict(ctx, call, id, func(c *domain.Conflict) ([]domain.Event, error) {
 		now := s.clock.Now()
-		return c.Decide(call.Actor, d, s.PolicyAt(now), now)
+		events, err := c.Decide(call.Actor, d, s.PolicyAt(now), now)
+		if err == nil {
+			err = s.grantableParties(c, d, now) // partner_program.go
+		}
+		return events, err
 	})
 	if err != nil {
 		return err

@@ -44,7 +44,10 @@ func (s *Service) updateMDF(ctx context.Context, call Call, id uuid.UUID, decide
 func (s *Service) RequestMDF(ctx context.Context, call Call, id uuid.UUID, in domain.MDFRequestInput) (int, error) {
 	n := 0
 	res, err := s.updateMDF(ctx, call, id, func(reg *domain.Registration, a *domain.MDFAccount, now time.Time) ([]domain.Event, error) {
+		// A suspended or terminated partner is granted no funds: neither
+		// a new request nor an approval (app/partner_program.go).
 		events, err := a.Request(call.Actor, reg, in, now)
+		events, err = s.grantable(reg, now, "MDF", events, err)
 		if err == nil {
 			n = events[0].(domain.MDFRequested).Request
 		}
@@ -77,7 +80,8 @@ func (s *Service) replayedRequest(ctx context.Context, res Result) int {
 // ApproveMDF approves request n for amount (zero: as requested).
 func (s *Service) ApproveMDF(ctx context.Context, call Call, id uuid.UUID, n int, amount domain.Money, note string) (Result, error) {
 	return s.updateMDF(ctx, call, id, func(reg *domain.Registration, a *domain.MDFAccount, now time.Time) ([]domain.Event, error) {
-		return a.Approve(call.Actor, reg, n, amount, note, now)
+		events, err := a.Approve(call.Actor, reg, n, amount, note, now)
+		return s.grantable(reg, now, "marketing development funds", events, err) // partner_program.go
 	})
 }
 

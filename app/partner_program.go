@@ -259,3 +259,28 @@ func (s *Service) enforceAllStanding(ctx context.Context, now time.Time) (int, e
 func (s *Service) PartnerStatus(v projections.PartnerView) (domain.PartnerStatus, time.Time) {
 	return v.Standing.StatusAt(s.clock.Now())
 }
+
+// grantableParties refuses a conflict decision that awards a registration
+// to, or co-registers, a partner suspended or terminated at now: a
+// decision in its favour grants protection.
+func (s *Service) grantableParties(c *domain.Conflict, d domain.ConflictDecision, now time.Time) error {
+	favoured := map[string]bool{}
+	switch d.Outcome {
+	case domain.OutcomeAward:
+		favoured[d.Winner] = true
+	case domain.OutcomeCoRegister:
+		for _, sh := range d.Shares {
+			favoured[sh.PartyKey] = true
+		}
+	}
+	for _, p := range c.Parties() {
+		if !favoured[p.Key] || p.Kind != domain.PartyPartner {
+			continue
+		}
+		_, standing := s.member(p.PartnerID)
+		if err := standing.CheckGoodStanding(p.PartnerID, now, "be granted a registration by a conflict decision"); err != nil {
+			return err
+		}
+	}
+	return nil
+}

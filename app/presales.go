@@ -51,7 +51,9 @@ func (s *Service) AddPresalesResource(ctx context.Context, call Call, r domain.P
 // AssignPresales assigns resource to registration id for hours.
 func (s *Service) AssignPresales(ctx context.Context, call Call, id uuid.UUID, resource string, hours int) (Result, error) {
 	return s.updatePresales(ctx, call, id, func(b *domain.PresalesBook, r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		return b.Assign(call.Actor, r, resource, hours, now)
+		// A suspended or terminated partner is assigned no one.
+		events, err := b.Assign(call.Actor, r, resource, hours, now)
+		return s.grantable(r, now, "presales support", events, err)
 	})
 }
 

@@ -136,9 +136,12 @@ func (s *Service) StartReview(ctx context.Context, call Call, id uuid.UUID) (Res
 // suspended or terminated.
 func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		events, err := r.ApproveGranting(call.Actor, s.PolicyAt(now), s.partnerTier(r), now)
-		if err == nil {
-			err = r.CheckApprover(s.assignmentOf(call.Actor)) // group and limit (automation.go)
+		policy := s.PolicyAt(now)
+		events, err := r.ApproveGranting(call.Actor, policy, s.partnerTier(r), now)
+		if a := s.assignmentOf(call.Actor); err == nil && a != nil {
+			err = r.CheckApprover(a) // group and limit (automation.go)
+		} else if err == nil {
+			err = r.CheckUnassignedApprover(call.Actor.Role, policy) // the policy's cap, if any
 		}
 		return s.grantable(r, now, "an approval", events, err)
 	})
@@ -225,7 +228,16 @@ func (s *Service) DenyExtension(ctx context.Context, call Call, id uuid.UUID, n 
 // Renew renews a named-account registration under the policy in force now.
 func (s *Service) Renew(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		events, err := r.Renew(call.Actor, s.PolicyAt(now), now)
+		policy := s.PolicyAt(now)
+		var figures domain.RenewalFigures
+		if policy.Renewal.Any() {
+			deals, err := s.renewalDeals(r.PartnerID())
+			if err != nil {
+				return nil, err
+			}
+			figures = r.RenewalFigures(deals, now)
+		}
+		events, err := r.Renew(call.Actor, policy, figures, now)
 		return s.grantable(r, now, "a renewal", events, err)
 	})
 }
@@ -307,6 +319,37 @@ func (s *Service) Visible(caller Caller, id uuid.UUID) (projections.Registration
 		return projections.RegistrationDetail{}, domain.Errorf(domain.ENOTFOUND, "registration not found")
 	}
 	return d, nil
+}
+
+// VisibleAt returns registration id as it stood at moment m, with its
+// history up to then, if caller may see it: as Visible, a registration
+// that is another partner's, or did not exist yet, is not found.
+func (s *Service) VisibleAt(ctx context.Context, caller Caller, id uuid.UUID, m projections.Moment) (projections.RegistrationDetail, []projections.HistoryEntry, error) {
+	if err := mayRead(caller); err != nil {
+		return projections.RegistrationDetail{}, nil, err
+	}
+	d, history, ok, err := s.Registrations.DetailAt(ctx, id, m)
+	if err != nil {
+		return projections.RegistrationDetail{}, nil, err
+	}
+	if !ok || (caller.Actor.Role == domain.RolePartner && d.PartnerID != caller.Actor.PartnerID) {
+		return projections.RegistrationDetail{}, nil, domain.Errorf(domain.ENOTFOUND, "registration not found")
+	}
+	return d, history, nil
+}
+
+// Ownership lists the registrations that claimed the account named name or
+// at web domain site, as they stood at moment m: for vendor reviewers and
+// auditors only, since it names every holder (a partner is never told who
+// holds an account).
+func (s *Service) Ownership(ctx context.Context, caller Caller, name, site string, m projections.Moment) ([]projections.Claim, error) {
+	if err := caller.Actor.Validate(); err != nil {
+		return nil, err
+	}
+	if !caller.Actor.Role.Reviewer() && caller.Actor.Role != domain.RoleAuditor {
+		return nil, domain.Errorf(domain.EFORBIDDEN, "role %q may not see who holds an account", caller.Actor.Role)
+	}
+	return s.Registrations.Ownership(ctx, name, site, m)
 }
 
 // mayRead checks that caller may read registrations at all.

@@ -37,6 +37,24 @@ func startService(t require.TestingT, store domain.EventStore, clock domain.Cloc
 	return svc
 }
 
+// publishAutomation publishes at once a policy that approves automatically
+// the submissions of a partner with one approval in its record, and routes
+// the others by region: the track records then decide.
+func publishAutomation(t require.TestingT, svc *Service) {
+	p := domain.DefaultPolicy()
+	p.Version, p.Summary = 0, "automation"
+	p.AutoApproval = domain.AutoApproval{Enabled: true, Types: []domain.RegistrationType{domain.TypeOpportunity},
+		Tiers: []domain.PartnerTier{domain.TierGold}, MaxValue: map[string]decimal.Decimal{"EUR": decimal.NewFromInt(15000)},
+		TrackRecordWindow: 365 * domain.Day, MinDecided: 1, MinApprovalRate: decimal.NewFromInt(50)}
+	p.Routing.Groups = []domain.ReviewGroup{{Name: "large", MinValue: map[string]decimal.Decimal{"EUR": decimal.NewFromInt(15000)}}, {Name: "rest"}}
+	ctx := context.Background()
+	admin := Call{Caller: Caller{Actor: domain.Actor{ID: "admin", Role: domain.RoleAdmin}}}
+	v, err := svc.ProposePolicy(ctx, admin, p)
+	require.NoError(t, err)
+	_, err = svc.PublishPolicy(ctx, executive, domain.Publication{Version: v.Policy.Version, EffectiveFrom: svc.Clock().Now(), Emergency: true, Rationale: "test"})
+	require.NoError(t, err)
+}
+
 // enrolStatePartners enrols the partners the tests register for, once per
 // ledger: a partner the directory does not know is eligible for nothing.
 func enrolStatePartners(t require.TestingT, svc *Service) {
@@ -82,12 +100,32 @@ func snapshot(t require.TestingT, s *Service, at time.Time) string {
 	expiring, err := s.Registrations.ExpiringBefore(at.Add(400 * domain.Day))
 	require.NoError(t, err)
 	out["expiring"] = expiring
+	sum, err := s.Registrations.Summary(projections.ListFilter{}, []string{"partner", "status", "type", "country", "region", "vertical", "stage", "quarter", "product_line"})
+	require.NoError(t, err)
+	out["summary"] = sum
+	stale, _, err := s.Registrations.List(projections.ListFilter{StaleBefore: at.Add(-10 * domain.Day)}, "", projections.MaxListLimit)
+	require.NoError(t, err)
+	out["stale"] = stale
+	owners := map[string]any{}
+	for _, c := range companyPool[:4] {
+		o, err := s.Registrations.Ownership(context.Background(), c.name, "", projections.Moment{})
+		require.NoError(t, err)
+		owners[c.name] = o
+	}
+	out["ownership"] = owners
 	out["conflicts"] = s.Conflicts.Queue(projections.QueueFilter{})
 	out["pipeline"] = s.Pipeline.List(false)
 	out["partners"] = s.Directory.Partners()
 	out["mdf_budgets"] = s.MDF.Budgets("", "")
 	out["mdf_requests"] = s.MDF.Requests(projections.MDFRequestFilter{})
 	out["presales"] = s.Presales.Resources()
+	out["policies"] = s.Policies.Versions(at)
+	tracks := map[string]domain.TrackRecord{}
+	for _, p := range statePartners {
+		pv, _ := s.Directory.Partner(p)
+		tracks[p] = s.tracks.record(p, pv.Standing, 365*domain.Day, at)
+	}
+	out["tracks"] = tracks
 	everything := projections.AnalyticsFilter{Explain: true}
 	analytics, err := s.Analytics.Registrations(everything, []string{"partner", "region", "tier"})
 	require.NoError(t, err)
@@ -297,6 +335,9 @@ func TestState_IncrementalResumedRebuiltAgree(t *testing.T) {
 		n := rapid.IntRange(4, 40).Draw(rt, "steps")
 		split := rapid.IntRange(0, n).Draw(rt, "split")
 		svc := startService(rt, store, clock, statePath)
+		if rapid.Bool().Draw(rt, "automation") {
+			publishAutomation(rt, svc)
+		}
 		var regs []uuid.UUID
 		for i := range n {
 			if i == split {
@@ -347,6 +388,9 @@ func TestState_IncrementalResumedRebuiltAgree(t *testing.T) {
 			}
 			book.ApplyAt(ev, rec.Position, rec.RecordedAt)
 		}
+		// Every automatic approval, routing and benefit is what the rules
+		// decide from the ledger before it (replay_decisions_test.go).
+		requireDecisionsReplay(rt, events)
 	})
 }
 

@@ -217,7 +217,7 @@ func IssueToken(actor Actor, id uuid.UUID, name string, role Role, partnerID str
 	v.requiredText("name", name, MaxTokenNameLen, false)
 	switch {
 	case !role.Valid():
-		v.add("role", FieldInvalid, "must be one of: partner, channel_manager, channel_director, executive, auditor, direct_sales, admin")
+		v.add("role", FieldInvalid, "must be one of: partner, channel_manager, channel_director, executive, channel_leader, channel_marketing, auditor, direct_sales, admin")
 	case role == RolePartner && partnerID == "":
 		v.add("partner_id", FieldRequired, "is required for a partner token")
 	case role == RolePartner && !partnerExists:

@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/domain/match"
 )
 
 // PolicyLookup returns the policy of a version and whether it is known.
@@ -248,13 +249,14 @@ func (p *Registrations) Flush() (Write, error) {
 	return func(ctx context.Context, tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO registrations
 			(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at,
-			industry, stage, close_q, currency, value_e4, products, progress_at, view, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			industry, stage, close_q, currency, value_e4, products, progress_at, account_key, domain_key, view, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, status = excluded.status, type = excluded.type,
 			country = excluded.country, region = excluded.region, awaiting = excluded.awaiting, last_sub_pos = excluded.last_sub_pos,
 			protected = excluded.protected, lapses_at = excluded.lapses_at, industry = excluded.industry, stage = excluded.stage,
 			close_q = excluded.close_q, currency = excluded.currency, value_e4 = excluded.value_e4, products = excluded.products,
-			progress_at = excluded.progress_at, view = excluded.view, detail = excluded.detail`)
+			progress_at = excluded.progress_at, account_key = excluded.account_key, domain_key = excluded.domain_key,
+			view = excluded.view, detail = excluded.detail`)
 		if err != nil {
 			return err
 		}
@@ -291,7 +293,8 @@ func (r *registration) columns() ([]any, error) {
 	return []any{v.ID.String(), int64(v.Position), v.PartnerID, string(v.Status), string(v.Type),
 		strings.ToLower(v.Country), strings.ToLower(v.Region), awaitsDecision(v.Status), int64(r.lastSubmittedPos),
 		v.Status.Protected(), lapses, strings.ToLower(v.Industry), string(v.BuyingStage), Quarter(v.ExpectedCloseDate),
-		v.Currency, valueE4(v.EstimatedValue), productsColumn(v.ProductLines), progress, view, detail}, nil
+		v.Currency, valueE4(v.EstimatedValue), productsColumn(v.ProductLines), progress,
+		match.Normalise(v.CompanyName), match.RegistrableDomain(v.Domain), view, detail}, nil
 }
 
 // Quarter names the calendar quarter of t (UTC), "2026-Q3"; "" for no time.

@@ -19,7 +19,7 @@ import (
 // the views keep in it. Bump it whenever a view changes what it stores or
 // how it folds an event: a state database of another version is discarded
 // and rebuilt from the ledger, never trusted.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // State is the durable home of the read side: a SQLite database beside the
 // ledger (views.db) that holds every view's state together with the one
@@ -66,6 +66,8 @@ CREATE TABLE IF NOT EXISTS registrations (
 	value_e4     INTEGER NOT NULL,  -- estimated value in ten-thousandths (amounts have at most 4 decimals): sums are exact
 	products     TEXT NOT NULL,     -- product lines, lower case, each between '|': "|hr management|payroll|"
 	progress_at  INTEGER NOT NULL,  -- last progress (update, approval, extension, renewal), unix ns; 0 if none
+	account_key  TEXT NOT NULL,     -- the company name normalised (match.Normalise), for the ownership query
+	domain_key   TEXT NOT NULL,     -- the registrable web domain, "" without one
 	view         BLOB NOT NULL,
 	detail       BLOB NOT NULL
 );
@@ -73,6 +75,8 @@ CREATE INDEX IF NOT EXISTS registrations_partner ON registrations (partner_id, p
 CREATE INDEX IF NOT EXISTS registrations_status ON registrations (status, pos);
 CREATE INDEX IF NOT EXISTS registrations_queue ON registrations (last_sub_pos) WHERE awaiting = 1;
 CREATE INDEX IF NOT EXISTS registrations_lapse ON registrations (lapses_at) WHERE protected = 1;
+CREATE INDEX IF NOT EXISTS registrations_account ON registrations (account_key, pos);
+CREATE INDEX IF NOT EXISTS registrations_domain ON registrations (domain_key, pos) WHERE domain_key != '';
 -- The pipeline summary groups and sums from this index alone, never reading the views.
 CREATE INDEX IF NOT EXISTS registrations_pipeline ON registrations
 	(status, partner_id, region, industry, stage, close_q, type, country, currency, value_e4, products, protected, lapses_at, progress_at);
@@ -92,16 +96,24 @@ type LedgerHead interface {
 // opens a private in-memory database (as-of replays, tests).
 func OpenState(ctx context.Context, path string, ledger LedgerHead) (*State, error) {
 	s := &State{path: path}
+	var why string
 	if err := s.open(ctx); err != nil {
-		return nil, err
-	}
-	why, err := s.check(ctx, ledger)
-	if err != nil {
+		// Tables of another layout (a state written by an older binary,
+		// whose schema this one's cannot be laid over): discarded below,
+		// like any other state of another schema.
+		var layout *layoutError
+		if !errors.As(err, &layout) {
+			return nil, err
+		}
+		why = "its tables are not those of schema " + strconv.Itoa(SchemaVersion) + " (" + layout.err.Error() + ")"
+	} else if why, err = s.check(ctx, ledger); err != nil {
 		s.db.Close()
 		return nil, err
 	}
 	if why != "" {
-		s.db.Close()
+		if s.db != nil {
+			s.db.Close()
+		}
 		if err := removeDB(path); err != nil {
 			return nil, fmt.Errorf("discard state %s: %w", path, err)
 		}
@@ -143,13 +155,23 @@ func (s *State) open(ctx context.Context) error {
 		db.SetMaxIdleConns(8)
 	}
 	db.SetConnMaxLifetime(0)
-	if _, err := db.ExecContext(ctx, stateSchema); err != nil {
+	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return fmt.Errorf("open state %s: %w", s.path, err)
+	}
+	if _, err := db.ExecContext(ctx, stateSchema); err != nil {
+		db.Close()
+		return &layoutError{err: err}
 	}
 	s.db = db
 	return nil
 }
+
+// layoutError is a state database whose tables the schema cannot be laid
+// over: it was written by a binary of another schema.
+type layoutError struct{ err error }
+
+func (e *layoutError) Error() string { return "state database layout: " + e.err.Error() }
 
 // check returns why the stored state cannot be trusted, or "".
 func (s *State) check(ctx context.Context, ledger LedgerHead) (string, error) {

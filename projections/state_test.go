@@ -74,6 +74,25 @@ func TestOpenState(t *testing.T) {
 		discarded(t, l.store, path, "schema version")
 	})
 
+	t.Run("DiscardsTablesOfAnOlderLayout", func(t *testing.T) {
+		// A state an older binary wrote: its registrations table lacks the
+		// columns this schema's indexes name, so the schema cannot even be
+		// laid over it. It is discarded like any other schema, never an
+		// error that stops the server.
+		l := mustOpenLedger(t)
+		l.approved(partner1, details("Acme", "US", ""))
+		path := filepath.Join(t.TempDir(), "views.db")
+		db, err := sql.Open("sqlite", path)
+		require.NoError(t, err)
+		_, err = db.Exec(`CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+			CREATE TABLE registrations (pos INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, partner_id TEXT NOT NULL,
+				status TEXT NOT NULL, view BLOB NOT NULL, detail BLOB NOT NULL);
+			INSERT INTO meta (k, v) VALUES ('schema', '4'), ('next', '1'), ('fingerprint', 'x');`)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		discarded(t, l.store, path, "not those of schema")
+	})
+
 	t.Run("DiscardsACheckpointAheadOfTheLedger", func(t *testing.T) {
 		// A state from a longer ledger, then the ledger restored from an
 		// older backup.

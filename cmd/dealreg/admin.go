@@ -96,7 +96,7 @@ func newTokenCommand() *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
-	create.Flags().StringVar(&role, "role", "", "partner, channel_manager, channel_director, executive, auditor, direct_sales or admin")
+	create.Flags().StringVar(&role, "role", "", "partner, channel_manager, channel_director, executive, channel_leader, channel_marketing, auditor, direct_sales or admin")
 	create.Flags().StringVar(&partner, "partner", "", "partner ID (required for the partner role)")
 	create.Flags().StringVar(&name, "name", "", "who or what uses the token, for the audit trail")
 	create.Flags().BoolVar(&asJSON, "json", false, "print the token and its details as JSON")

@@ -81,6 +81,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newMatchCommand(),
 		newProjectionsCommand(),
 		newAttachmentsCommand(),
+		newReplayCommand(),
 		newPolicyCommand(),
 	)
 	return root

@@ -317,13 +317,26 @@ func TestDemo(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "demo", "--data", dir)
 	require.Equal(t, 0, code, errOut)
 	for _, status := range []string{"draft", "cleared", "duplicate", "possible_duplicate", "under_review", "returned",
-		"active", "extension_requested", "rejected", "expired", "closed_won", "closed_lost", "withdrawn"} {
+		"active", "extension_requested", "rejected", "expired", "closed_won", "closed_lost", "withdrawn", "revoked"} {
 		require.Regexp(t, regexp.MustCompile(`(?m)^  `+status+` +\d+$`), out, "the demo has a registration %s", status)
 	}
+	require.Contains(t, out, "partner stark suspended until", "the demo has a suspended partner")
 	for _, state := range []string{"requested", "approved", "rejected", "claimed", "reimbursed", "claim_rejected"} {
 		require.Regexp(t, regexp.MustCompile(`(?m)^  mdf `+state+` +1$`), out, "the demo has an MDF request %s", state)
 	}
 	require.Regexp(t, regexp.MustCompile(`(?m)^  ana\.ruiz +60 of 120 hours assigned$`), out)
+	// Two policy versions: version 2, published with notice, approves a
+	// proven partner's clean deal at once and routes the other reviews;
+	// approvals before its effective date keep version 1.
+	require.Regexp(t, regexp.MustCompile(`(?m)^  policy v1 superseded +from the beginning$`), out)
+	require.Regexp(t, regexp.MustCompile(`(?m)^  policy v2 in_force +from \d{4}-\d{2}-\d{2}$`), out)
+	require.Regexp(t, regexp.MustCompile(`(?m)^  auto-approved 1$`), out)
+	for _, group := range []string{"enterprise", "northeast"} {
+		require.Regexp(t, regexp.MustCompile(`(?m)^  routed to `+group+` +\d+$`), out, "a review routed to %s", group)
+	}
+	for _, v := range []string{"1", "2"} {
+		require.Regexp(t, regexp.MustCompile(`(?m)^  approved under policy v`+v+` +\d+$`), out, "approvals under version %s", v)
+	}
 	code, _, errOut = runCLI(t, "", "verify", "--data", dir)
 	require.Equal(t, 0, code, errOut)
 	code, _, errOut = runCLI(t, "", "demo", "--data", dir)
@@ -437,4 +450,73 @@ func TestMatchEvalCVAndTrain(t *testing.T) {
 	m, err := match.ParseModel(body)
 	require.NoError(t, err)
 	require.Equal(t, match.ModelVersion(), m.Version())
+}
+
+// replay prints the demo's history as an auditor reads it, and its
+// filters keep what they say.
+func TestReplay(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "", "demo", "--data", dir)
+	require.Zero(t, code, errOut)
+	code, all, errOut := runCLI(t, "", "replay", "--data", dir)
+	require.Zero(t, code, errOut)
+	lines := strings.Split(strings.TrimSpace(all), "\n")
+	require.Greater(t, len(lines), 20)
+	require.Regexp(t, `^#0 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \S+ \S+ by .+: .+$`, lines[0])
+	require.Contains(t, all, "RegistrationSubmitted")
+	require.Regexp(t, `RegistrationSubmitted by .* \[policy v\d+\]: Submitted \(attempt 1\) under policy v\d+`, all)
+
+	// --json: one event per line, in ledger order, with its stream.
+	code, js, errOut := runCLI(t, "", "replay", "--data", dir, "--json")
+	require.Zero(t, code, errOut)
+	var regID, partnerID string
+	var last int64 = -1
+	for _, l := range strings.Split(strings.TrimSpace(js), "\n") {
+		var e struct {
+			Position uint64          `json:"position"`
+			Stream   string          `json:"stream"`
+			Type     string          `json:"type"`
+			Data     json.RawMessage `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(l), &e), l)
+		require.Greater(t, int64(e.Position), last)
+		last = int64(e.Position)
+		if e.Type == "RegistrationDrafted" && regID == "" {
+			var d struct {
+				RegistrationID string `json:"registration_id"`
+				PartnerID      string `json:"partner_id"`
+			}
+			require.NoError(t, json.Unmarshal(e.Data, &d))
+			regID, partnerID = d.RegistrationID, d.PartnerID
+		}
+	}
+	require.Len(t, strings.Split(strings.TrimSpace(js), "\n"), len(lines))
+	require.NotEmpty(t, regID)
+
+	code, one, errOut := runCLI(t, "", "replay", "--data", dir, "--registration", regID)
+	require.Zero(t, code, errOut)
+	for _, l := range strings.Split(strings.TrimSpace(one), "\n") {
+		require.Contains(t, l, " registration-"+regID+" ")
+	}
+	code, mine, errOut := runCLI(t, "", "replay", "--data", dir, "--partner", partnerID)
+	require.Zero(t, code, errOut)
+	require.Contains(t, mine, " registration-"+regID+" ")
+	require.Less(t, len(strings.Split(mine, "\n")), len(lines))
+
+	// --as-of stops at a moment: nothing after it.
+	mid, err := time.Parse(time.RFC3339, strings.Fields(lines[len(lines)/2])[1])
+	require.NoError(t, err)
+	code, early, errOut := runCLI(t, "", "replay", "--data", dir, "--as-of", mid.Format(time.RFC3339))
+	require.Zero(t, code, errOut)
+	kept := strings.Split(strings.TrimSpace(early), "\n")
+	require.NotEmpty(t, kept[0])
+	require.Less(t, len(kept), len(lines))
+	for _, l := range kept {
+		at, err := time.Parse(time.RFC3339, strings.Fields(l)[1])
+		require.NoError(t, err)
+		require.False(t, at.After(mid), l)
+	}
+	code, _, errOut = runCLI(t, "", "replay", "--data", dir, "--as-of", "yesterday")
+	require.NotZero(t, code)
+	require.Contains(t, errOut, "RFC 3339")
 }

@@ -66,3 +66,8 @@ func parseDomain(s string) webDomain {
 	}
 	return webDomain{registrable: reg, label: label, parts: parts}
 }
+
+// RegistrableDomain returns the part of a web domain, URL or e-mail address
+// that identifies its owner (eTLD+1: "www.acme.co.uk" → "acme.co.uk"), or
+// "" when s holds none.
+func RegistrableDomain(s string) string { return parseDomain(s).registrable }
