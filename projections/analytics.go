@@ -91,6 +91,8 @@ type ConflictFact struct {
 	OpenedPos uint64          `json:"opened_pos"`
 	OpenedAt  time.Time       `json:"opened_at"`
 	Level     int             `json:"level"` // now, or when decided
+	// OpenedLevel is the level it opened at (escalations move it by one).
+	OpenedLevel int `json:"opened_level"`
 	// EscalatedPos are the positions of the escalations.
 	EscalatedPos []uint64  `json:"escalated_pos,omitempty"`
 	DecidedPos   uint64    `json:"decided_pos,omitempty"`
@@ -312,7 +314,7 @@ func (p *Analytics) fold(rec domain.RecordedEvent, ev domain.Event) {
 			f.RatedPos, f.RatedAt, f.Score, f.Comment = pos, at, e.Score, e.Comment
 		}
 	case domain.ConflictOpened:
-		c := &ConflictFact{ID: e.ConflictID, Kind: string(e.Kind), Region: e.Account.Region, OpenedPos: pos, OpenedAt: at, Level: e.Level}
+		c := &ConflictFact{ID: e.ConflictID, Kind: string(e.Kind), Region: e.Account.Region, OpenedPos: pos, OpenedAt: at, Level: e.Level, OpenedLevel: e.Level}
 		for _, pt := range e.Parties {
 			c.Parties = append(c.Parties, ConflictParty{Key: pt.Key, Kind: string(pt.Kind), PartnerID: pt.PartnerID, Tier: string(pt.Tier),
 				ClaimPosition: pt.ClaimPosition, FirstContact: pt.FirstContact, HasProof: pt.HasProof})

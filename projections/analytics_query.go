@@ -22,7 +22,14 @@ type AnalyticsFilter struct {
 	Tier      string
 	// Explain asks for the ledger positions behind every figure.
 	Explain bool
+	// Before, when set, answers as the ledger stood before that global
+	// position (time travel): every event at or after it is ignored.
+	Before uint64
 }
+
+// seen reports whether the event at pos (0: none) counts: it happened,
+// before f.Before if set.
+func (f AnalyticsFilter) seen(pos uint64) bool { return pos != 0 && (f.Before == 0 || pos < f.Before) }
 
 func (f AnalyticsFilter) inPeriod(t time.Time) bool {
 	return !t.IsZero() && (f.From.IsZero() || !t.Before(f.From)) && (f.To.IsZero() || t.Before(f.To))
@@ -183,11 +190,15 @@ func (p *Analytics) period(f AnalyticsFilter) []*RegistrationFact {
 	if !f.To.IsZero() {
 		hi = max(at(f.To), lo)
 	}
+	if f.Before != 0 {
+		cut, _ := slices.BinarySearchFunc(p.subs, f.Before, func(r *RegistrationFact, pos uint64) int { return cmp.Compare(r.SubmittedPos, pos) })
+		hi = max(min(hi, cut), lo)
+	}
 	return p.subs[lo:hi]
 }
 
 func (f AnalyticsFilter) matchesReg(r *RegistrationFact) bool {
-	return r.SubmittedPos != 0 && f.inPeriod(r.SubmittedAt) &&
+	return f.seen(r.SubmittedPos) && f.inPeriod(r.SubmittedAt) &&
 		(f.PartnerID == "" || r.PartnerID == f.PartnerID) &&
 		(f.Region == "" || strings.EqualFold(r.Region, f.Region)) &&
 		(f.Tier == "" || r.Tier == f.Tier)
@@ -214,7 +225,7 @@ func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (Registra
 		if !f.matchesReg(r) {
 			continue
 		}
-		total.count(r, f.Explain)
+		total.count(r, f)
 		if len(groupBy) > 0 {
 			buf = buf[:0]
 			for i, k := range groupBy {
@@ -232,7 +243,7 @@ func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (Registra
 				g = newAcc(key)
 				groups[string(buf)] = g
 			}
-			g.count(r, f.Explain)
+			g.count(r, f)
 		}
 	}
 	p.mu.RUnlock()
@@ -298,13 +309,14 @@ type regAcc struct {
 }
 
 // count adds one registration to the group's figures.
-func (a *regAcc) count(r *RegistrationFact, explain bool) {
+func (a *regAcc) count(r *RegistrationFact, f AnalyticsFilter) {
+	explain := f.Explain
 	m := &a.m
 	m.Submitted++
 	if explain {
 		m.Positions = append(m.Positions, r.SubmittedPos)
 	}
-	if r.DecidedPos != 0 {
+	if f.seen(r.DecidedPos) {
 		m.Decided++
 		switch r.Outcome {
 		case "rejected":
@@ -312,9 +324,9 @@ func (a *regAcc) count(r *RegistrationFact, explain bool) {
 		case "duplicate":
 			m.Duplicates++
 		}
-		m.ApprovalRate.add(r.ApprovedPos != 0, r.ApprovedPos, r.DecidedPos, explain)
+		m.ApprovalRate.add(f.seen(r.ApprovedPos), r.ApprovedPos, r.DecidedPos, explain)
 	}
-	approved := r.ApprovedPos != 0
+	approved := f.seen(r.ApprovedPos)
 	if approved {
 		m.Approved++
 		if r.Auto {
@@ -323,19 +335,19 @@ func (a *regAcc) count(r *RegistrationFact, explain bool) {
 		} else {
 			m.TimeToApproval.add(r.ID, r.SubmittedPos, r.ApprovedPos, r.SubmittedAt, r.ApprovedAt)
 		}
-		m.Utilisation.add(r.WonProtected, r.WonPos, r.ApprovedPos, explain)
-		m.ExpiryRate.add(r.ExpiredPos != 0, r.ExpiredPos, r.ApprovedPos, explain)
+		m.Utilisation.add(r.WonProtected && f.seen(r.WonPos), r.WonPos, r.ApprovedPos, explain)
+		m.ExpiryRate.add(f.seen(r.ExpiredPos), r.ExpiredPos, r.ApprovedPos, explain)
 	}
-	m.Conversion.add(r.WonPos != 0, r.WonPos, r.SubmittedPos, explain)
-	m.ConflictRate.add(r.ConflictPos != 0, r.ConflictPos, r.SubmittedPos, explain)
-	if r.RatedPos != 0 {
+	m.Conversion.add(f.seen(r.WonPos), r.WonPos, r.SubmittedPos, explain)
+	m.ConflictRate.add(f.seen(r.ConflictPos), r.ConflictPos, r.SubmittedPos, explain)
+	if f.seen(r.RatedPos) {
 		m.Satisfaction.Count++
 		m.Satisfaction.Sum += r.Score
 		if explain {
 			m.Satisfaction.Explain = append(m.Satisfaction.Explain, r.RatedPos)
 		}
 	}
-	if r.WonPos != 0 && r.WonValue.Currency != "" {
+	if f.seen(r.WonPos) && r.WonValue.Currency != "" {
 		a.won[r.WonValue.Currency] = a.won[r.WonValue.Currency].Add(r.WonValue.Amount)
 	}
 }
@@ -363,7 +375,7 @@ type ConflictAnalytics struct {
 }
 
 func (f AnalyticsFilter) matchesConflict(c *ConflictFact, at time.Time) bool {
-	if !f.inPeriod(at) || (f.Region != "" && !strings.EqualFold(c.Region, f.Region)) {
+	if !f.seen(c.OpenedPos) || !f.inPeriod(at) || (f.Region != "" && !strings.EqualFold(c.Region, f.Region)) {
 		return false
 	}
 	if f.PartnerID == "" && f.Tier == "" {
@@ -385,17 +397,17 @@ func (p *Analytics) Conflicts(f AnalyticsFilter) ConflictAnalytics {
 		if !f.matchesConflict(c, c.OpenedAt) {
 			continue
 		}
-		lv := &levels[min(max(c.Level, 1), domain.ConflictLevels)-1]
+		lv := &levels[min(max(c.levelAt(f), 1), domain.ConflictLevels)-1]
 		out.Opened++
 		lv.Opened++
 		if f.Explain {
 			out.Positions = append(out.Positions, c.OpenedPos)
 			lv.Positions = append(lv.Positions, c.OpenedPos)
 		}
-		if len(c.EscalatedPos) > 0 {
+		if slices.ContainsFunc(c.EscalatedPos, f.seen) {
 			out.Escalated++
 		}
-		if c.DecidedPos != 0 {
+		if f.seen(c.DecidedPos) {
 			out.Decided++
 			lv.Decided++
 			out.Outcomes[c.Outcome]++
@@ -413,6 +425,21 @@ func (p *Analytics) Conflicts(f AnalyticsFilter) ConflictAnalytics {
 		out.Levels = append(out.Levels, levels[i])
 	}
 	return out
+}
+
+// levelAt is the case's level as f sees the ledger: the level decided at,
+// or the opening level moved by each escalation seen.
+func (c *ConflictFact) levelAt(f AnalyticsFilter) int {
+	if f.seen(c.DecidedPos) || f.Before == 0 {
+		return c.Level
+	}
+	level := c.OpenedLevel
+	for _, pos := range c.EscalatedPos {
+		if f.seen(pos) {
+			level++
+		}
+	}
+	return level
 }
 
 // CaseFeatures are what makes two conflict cases similar: cases with the
@@ -547,8 +574,8 @@ func (p *Analytics) registrationConsistency(f AnalyticsFilter) RegistrationConsi
 	out := RegistrationConsistency{Groups: []RegistrationGroup{}, Rules: []RuleUse{}}
 	groups := map[RegistrationFeatures]*RegistrationGroup{}
 	rules := map[string]*RuleUse{}
-	for _, r := range p.subs {
-		if (r.Outcome != "approved" && r.Outcome != "rejected") || !f.inPeriod(r.DecidedAt) ||
+	for _, r := range p.period(AnalyticsFilter{Before: f.Before}) {
+		if (r.Outcome != "approved" && r.Outcome != "rejected") || !f.seen(r.DecidedPos) || !f.inPeriod(r.DecidedAt) ||
 			(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
 			(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) || (f.Tier != "" && r.Tier != f.Tier) {
 			continue
@@ -633,7 +660,7 @@ func (p *Analytics) Consistency(f AnalyticsFilter) Consistency {
 	out := Consistency{Groups: []CaseGroup{}, Clauses: []ClauseUse{}}
 	p.mu.RLock()
 	for _, c := range p.conflicts {
-		if c.DecidedPos == 0 || !f.matchesConflict(c, c.DecidedAt) {
+		if !f.seen(c.DecidedPos) || !f.matchesConflict(c, c.DecidedAt) {
 			continue
 		}
 		out.Decided++
@@ -820,7 +847,7 @@ func (p *Analytics) Ratings(f AnalyticsFilter) []Rating {
 	out := []Rating{}
 	p.mu.RLock()
 	for _, r := range p.regs {
-		if r.RatedPos == 0 || !f.inPeriod(r.RatedAt) ||
+		if !f.seen(r.RatedPos) || !f.inPeriod(r.RatedAt) ||
 			(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
 			(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) ||
 			(f.Tier != "" && r.Tier != f.Tier) {

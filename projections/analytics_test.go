@@ -425,3 +425,31 @@ func TestAnalytics_LoadResumes(t *testing.T) {
 		st.Close()
 	}
 }
+
+// As of every position of the ledger, the figures of the whole view asked
+// with Before are exactly those of a view folded from the ledger up to
+// there.
+func TestAnalytics_AsOf(t *testing.T) {
+	l := newAnalyticsLedger(t)
+	whole := mustAnalytics(t, l.recs)
+	for k := 1; k <= len(l.recs); k++ {
+		then := mustAnalytics(t, l.recs[:k])
+		now := projections.AnalyticsFilter{Explain: true}
+		past := projections.AnalyticsFilter{Explain: true, Before: uint64(k)}
+		for _, groupBy := range [][]string{nil, {"partner", "region", "tier"}} {
+			want, err := then.Registrations(now, groupBy)
+			require.NoError(t, err)
+			got, err := whole.Registrations(past, groupBy)
+			require.NoError(t, err)
+			require.Equal(t, want, got, "registrations before %d", k)
+		}
+		require.Equal(t, then.Conflicts(now), whole.Conflicts(past), "conflicts before %d", k)
+		require.Equal(t, then.Consistency(now), whole.Consistency(past), "consistency before %d", k)
+		require.Equal(t, then.Ratings(now), whole.Ratings(past), "ratings before %d", k)
+		wantTop, err := then.TopPartners(now, 0, "month")
+		require.NoError(t, err)
+		gotTop, err := whole.TopPartners(past, 0, "month")
+		require.NoError(t, err)
+		require.Equal(t, wantTop, gotTop, "top partners before %d", k)
+	}
+}
