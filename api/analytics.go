@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -29,9 +30,23 @@ func (s *Server) analyticsRoutes(g router) {
 	g.POST("/registrations/:id/rating", s.rateRegistration)
 }
 
-// analyticsFilter reads the period and filters every analytics query
-// shares, with a field error for each bad one.
-func analyticsFilter(c echo.Context) (projections.AnalyticsFilter, []domain.FieldError) {
+// analyticsFilter reads the period, the filters and the moment (as_of or
+// position) every analytics query shares, with a field error for each bad
+// one.
+func (s *Server) analyticsFilter(c echo.Context) (projections.AnalyticsFilter, []domain.FieldError, error) {
+	f, fields := periodFilter(c)
+	m, err := momentParam(c)
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return f, append(fields, de.Fields...), nil
+	}
+	if err != nil || fields != nil {
+		return f, fields, err
+	}
+	return f, nil, s.app.AnalyticsAt(c.Request().Context(), &f, m)
+}
+
+func periodFilter(c echo.Context) (projections.AnalyticsFilter, []domain.FieldError) {
 	q := c.QueryParams()
 	var fields []domain.FieldError
 	f := projections.AnalyticsFilter{PartnerID: q.Get("partner"), Region: q.Get("region"), Tier: q.Get("tier")}
@@ -121,7 +136,10 @@ func period(f projections.AnalyticsFilter) (from, to *time.Time) {
 }
 
 func (s *Server) registrationAnalytics(c echo.Context) error {
-	f, fields := analyticsFilter(c)
+	f, fields, err := s.analyticsFilter(c)
+	if err != nil {
+		return err
+	}
 	var groupBy []string
 	for _, v := range c.QueryParams()["group_by"] {
 		for k := range strings.SplitSeq(v, ",") {
@@ -165,7 +183,10 @@ type ConflictAnalytics struct {
 }
 
 func (s *Server) conflictAnalytics(c echo.Context) error {
-	f, fields := analyticsFilter(c)
+	f, fields, err := s.analyticsFilter(c)
+	if err != nil {
+		return err
+	}
 	if fields != nil {
 		return invalidQuery(fields)
 	}
@@ -189,7 +210,10 @@ type ConsistencyReport struct {
 }
 
 func (s *Server) consistency(c echo.Context) error {
-	f, fields := analyticsFilter(c)
+	f, fields, err := s.analyticsFilter(c)
+	if err != nil {
+		return err
+	}
 	if fields != nil {
 		return invalidQuery(fields)
 	}
@@ -211,7 +235,10 @@ type TopPartners struct {
 }
 
 func (s *Server) topPartners(c echo.Context) error {
-	f, fields := analyticsFilter(c)
+	f, fields, err := s.analyticsFilter(c)
+	if err != nil {
+		return err
+	}
 	limit := defaultTopPartners
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -247,7 +274,10 @@ type Ratings struct {
 }
 
 func (s *Server) ratings(c echo.Context) error {
-	f, fields := analyticsFilter(c)
+	f, fields, err := s.analyticsFilter(c)
+	if err != nil {
+		return err
+	}
 	if fields != nil {
 		return invalidQuery(fields)
 	}

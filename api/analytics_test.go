@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -289,4 +290,30 @@ func TestAnalytics_AutoApprovalsApart(t *testing.T) {
 	require.Equal(t, auto.ID, m.TimeToAutoApproval.Explain[0].ID)
 	require.Equal(t, historyEntry(t, h.get(t, "manager", auto.ID), "RegistrationApproved").Position, m.TimeToAutoApproval.Explain[0].To)
 	requireRatio(t, 1, 4, "0.25", m.Utilisation, "one of four won")
+}
+
+// Time travel: as of a past time or position the figures are those the
+// view answered then.
+func TestAnalytics_AsOf(t *testing.T) {
+	h := newHarness(t)
+	a := h.register(t, "acme", "Stark Industries", "stark.example", http.StatusCreated)
+	h.clock.Advance(time.Hour)
+	then := h.analytics(t, "manager", "")
+	mark := h.clock.Now()
+	thenPos := h.eventCount() - 1
+	h.clock.Advance(time.Hour)
+	h.mustDo(t, "manager", http.MethodPost, "/v1/registrations/"+a.ID.String()+"/approve", nil, http.StatusOK, nil)
+	h.register(t, "globex", "Wayne Enterprises", "wayne.example", http.StatusCreated)
+	now := h.analytics(t, "manager", "")
+	require.Equal(t, []int{2, 1}, []int{now.Total.Submitted, now.Total.Approved})
+
+	for _, q := range []string{"?as_of=" + mark.Format(time.RFC3339Nano), "?position=" + strconv.FormatUint(thenPos, 10)} {
+		past := h.analytics(t, "manager", q)
+		require.Equal(t, then.Total, past.Total, q)
+		require.Equal(t, []int{1, 0}, []int{past.Total.Submitted, past.Total.Approved}, q)
+	}
+	before := h.analytics(t, "manager", "?as_of="+t0.Add(-time.Hour).Format(time.RFC3339))
+	require.Zero(t, before.Total.Submitted)
+	p := h.problem(t, "manager", http.MethodGet, "/v1/analytics/conflicts?as_of=yesterday&position=x", nil, http.StatusBadRequest, "invalid")
+	require.Contains(t, fieldsOf(p), "as_of")
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"math"
 
 	"github.com/google/uuid"
 
@@ -28,6 +29,46 @@ func mayReadAnalytics(caller Caller, f *projections.AnalyticsFilter) error {
 			f.PartnerID = caller.Actor.PartnerID
 		}
 	}
+	return nil
+}
+
+// AnalyticsAt narrows f to moment m (the zero Moment: now): the figures as
+// the ledger stood then, just after the event at m.Through, or after the
+// last event recorded at or before m.Time.
+func (s *Service) AnalyticsAt(ctx context.Context, f *projections.AnalyticsFilter, m projections.Moment) error {
+	if m.IsNow() {
+		return nil
+	}
+	before := uint64(math.MaxUint64)
+	if m.ByPosition {
+		before = m.Through + 1
+	}
+	if !m.Time.IsZero() {
+		// Recorded time never decreases along the ledger: the first
+		// event after m.Time is found by binary search.
+		head, err := s.head(ctx)
+		if err != nil {
+			return err
+		}
+		lo, hi := uint64(0), head
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			recs, err := s.store.ReadAll(ctx, domain.ReadAllOptions{From: mid, Count: 1})
+			if err != nil {
+				return err
+			}
+			if len(recs) == 0 || recs[0].RecordedAt.After(m.Time) {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		before = min(before, lo)
+	}
+	if before == 0 {
+		before = 1 // nothing counts: position 0 is never a registration's or a case's event
+	}
+	f.Before = before
 	return nil
 }
 
