@@ -34,6 +34,11 @@ type Config struct {
 	// ledger's commits are observed only when the store was opened with
 	// Metrics.ObserveCommit).
 	Metrics *Metrics
+	// Proofs serves receipts and checkpoints (proofs.go); nil: the Store's,
+	// if it has them. VerifierKey is the ledger's public key; empty: the
+	// server signs nothing and the proof routes answer 503.
+	Proofs      Proofs
+	VerifierKey string
 }
 
 // Limits protect the server from slow and greedy clients: a client that
@@ -160,6 +165,7 @@ func NewServer(cfg Config) *Server {
 	s.reviewGroupRoutes(v1)
 	s.mdfRoutes(v1)
 	s.presalesRoutes(v1)
+	s.proofRoutes(v1)
 	s.analyticsRoutes(v1)
 	s.simulateRoutes(v1)
 	return s

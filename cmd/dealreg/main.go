@@ -82,6 +82,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newProjectionsCommand(),
 		newAttachmentsCommand(),
 		newReplayCommand(),
+		newProofCommand(),
 		newPolicyCommand(),
 	)
 	return root
