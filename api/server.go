@@ -34,6 +34,10 @@ type Config struct {
 	// ledger's commits are observed only when the store was opened with
 	// Metrics.ObserveCommit).
 	Metrics *Metrics
+	// Pages serves the web pages (package web) at PagePaths, echo route
+	// patterns outside /v1 ("/", "/portal/*"); nil serves none.
+	Pages     http.Handler
+	PagePaths []string
 }
 
 // Limits protect the server from slow and greedy clients: a client that
@@ -160,6 +164,15 @@ func NewServer(cfg Config) *Server {
 	s.reviewGroupRoutes(v1)
 	s.mdfRoutes(v1)
 	s.presalesRoutes(v1)
+	if cfg.Pages != nil {
+		// The pages authenticate with their own session cookie and check
+		// CSRF on every POST; they act through the same app.Caller rules.
+		pages := echo.WrapHandler(cfg.Pages)
+		for _, p := range cfg.PagePaths {
+			e.GET(p, pages)
+			e.POST(p, pages)
+		}
+	}
 	return s
 }
 
