@@ -39,7 +39,7 @@ func parsePages() map[string]*template.Template {
 			}
 			return ""
 		},
-		"join": strings.Join,
+		"join":    strings.Join,
 		"options": func(f inputField, opts []string) selectField { return selectField{F: f, Options: opts} },
 		"field": func(l Locale, name, value, typ string, required bool, errs map[string]string) inputField {
 			return inputField{L: l, Name: name, Value: value, Type: typ, Required: required, Error: errs[name]}
@@ -74,7 +74,9 @@ type inputField struct {
 }
 
 // ID is the field's element ID.
-func (f inputField) ID() string { return "f-" + strings.NewReplacer(".", "-", "_", "-").Replace(f.Name) }
+func (f inputField) ID() string {
+	return "f-" + strings.NewReplacer(".", "-", "_", "-").Replace(f.Name)
+}
 
 // Help is the field's help text, "" when the catalog has none.
 func (f inputField) Help() string {
