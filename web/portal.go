@@ -123,7 +123,15 @@ func (h *Handler) createRegistration(w http.ResponseWriter, r *http.Request, s a
 	d, parseErrs := f.details(l)
 	submit := r.PostFormValue("action") == "submit"
 	if len(parseErrs) > 0 && submit {
+		// Name every problem at once: what did not parse, and what the
+		// submission rules say of the rest.
 		f.Errors = parseErrs
+		now := h.app.Clock().Now()
+		for k, v := range fieldErrors(l, d.Normalize().ValidateSubmission(domain.TypeOpportunity, now, h.app.PolicyAt(now))) {
+			if _, ok := f.Errors[k]; !ok {
+				f.Errors[k] = v
+			}
+		}
 		h.showForm(w, r, http.StatusUnprocessableEntity, f, "")
 		return
 	}
