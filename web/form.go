@@ -35,6 +35,9 @@ type regForm struct {
 	Hint         string
 }
 
+// defaultCurrency fills the currency of a form that has none yet.
+const defaultCurrency = "USD"
+
 // Options of the form's selects.
 var (
 	buyingStages = []string{"qualification", "discovery", "evaluation", "proposal", "negotiation", "commit"}
@@ -68,6 +71,9 @@ func formOf(d projections.RegistrationDetail) regForm {
 	if !det.Opportunity.EstimatedValue.IsZero() {
 		f.Amount = det.Opportunity.EstimatedValue.Amount.String()
 	}
+	if f.Currency == "" {
+		f.Currency = defaultCurrency
+	}
 	if t := det.Opportunity.ExpectedCloseDate; !t.IsZero() {
 		f.CloseDate = t.Format(time.DateOnly)
 	}
@@ -92,11 +98,10 @@ func (f regForm) details(l Locale) (domain.Details, map[string]string) {
 			d.Opportunity.ProductLines = append(d.Opportunity.ProductLines, p)
 		}
 	}
-	if f.Amount != "" || f.Currency != "" {
+	// The currency comes filled in; without an amount there is no value.
+	if f.Amount != "" {
 		amount, err := decimal.NewFromString(strings.ReplaceAll(f.Amount, ",", ""))
 		switch {
-		case f.Amount == "":
-			errs["opportunity.estimated_value"] = l.fieldMessage(domain.FieldRequired, "")
 		case err != nil || amount.IsNegative():
 			errs["opportunity.estimated_value"] = l.T("error.amount")
 		case f.Currency == "":

@@ -71,7 +71,7 @@ func (h *Handler) showForm(w http.ResponseWriter, r *http.Request, status int, f
 }
 
 func (h *Handler) newForm(w http.ResponseWriter, r *http.Request, _ app.Session) {
-	h.showForm(w, r, http.StatusOK, regForm{Currency: "USD"}, "")
+	h.showForm(w, r, http.StatusOK, regForm{Currency: defaultCurrency}, "")
 }
 
 // visible returns the registration of the {id} path value as the caller
