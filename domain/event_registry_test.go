@@ -40,7 +40,7 @@ func sampleEvents() []domain.Event {
 		domain.RegistrationSubmitted{RegistrationID: id, PartnerID: "partner-1", Type: domain.TypeNamedAccount, Attempt: 2, Details: d, PolicyVersion: 1, SubmittedBy: "u1", At: at},
 		domain.RegistrationVerdictRecorded{RegistrationID: id, Attempt: 2, Verdict: domain.VerdictPossibleDuplicate, Matches: []uuid.UUID{earlierID}, Reason: "same domain", CoveredByGrant: earlierID, GrantConflicts: []uuid.UUID{id}, PolicyVersion: 2, At: at},
 		domain.RegistrationReviewStarted{RegistrationID: id, ReviewerID: "cm1", At: at},
-		domain.RegistrationApproved{RegistrationID: id, ApprovedBy: "cm1", Terms: terms, Benefits: &benefits, At: at},
+		domain.RegistrationApproved{RegistrationID: id, ApprovedBy: "cm1", Terms: terms, Benefits: &benefits, Checklist: []string{"relationship", "quality"}, At: at},
 		domain.RegistrationRejected{RegistrationID: id, RejectedBy: "cm1", Reason: domain.RejectPoorSolutionFit, Explanation: "e", Guidance: "g", PolicyVersion: 2, At: at},
 		domain.RegistrationReturned{RegistrationID: id, ReturnedBy: "cm1", Message: "m", RequestedFields: []string{"proof"}, At: at},
 		domain.RegistrationProgressed{RegistrationID: id, ProgressedBy: "u1", BuyingStage: domain.StageCommit, NextSteps: "sign", Note: "n", At: at},

@@ -210,3 +210,26 @@ func (SessionStarted) EventType() string { return "SessionStarted" }
 
 // EventType returns "SessionEnded".
 func (SessionEnded) EventType() string { return "SessionEnded" }
+
+// ApprovalCriteria are what a reviewer confirms before approving from the
+// console (the seed's approval criteria): the partner's relationship with
+// the prospect is proven, the opportunity is qualified, the territory is
+// the partner's, the solution fits, and the vendor's own sales team has no
+// existing direct relationship.
+var ApprovalCriteria = []string{"relationship", "quality", "territory", "fit", "direct"}
+
+// CheckChecklist returns an EINVALID error naming each approval criterion
+// not in confirmed (field "checklist.<criterion>").
+func CheckChecklist(confirmed []string) error {
+	var v validator
+	for _, c := range ApprovalCriteria {
+		found := false
+		for _, got := range confirmed {
+			found = found || got == c
+		}
+		if !found {
+			v.add("checklist."+c, FieldRequired, "confirm this criterion before approving")
+		}
+	}
+	return v.err("the approval checklist is incomplete")
+}

@@ -258,6 +258,20 @@ func TestBrowser_RegisterReviewApprove(t *testing.T) {
 			require.Contains(t, cm.text("#status"), "Protected")
 			cm.screenshot("approved")
 
+			// The ledger records the checklist with the approval.
+			recs, err := s.store.ReadStream(t.Context(), "registration-"+id, domain.ReadStreamOptions{})
+			require.NoError(t, err)
+			events, err := domain.DecodeRecorded(recs)
+			require.NoError(t, err)
+			var approved *domain.RegistrationApproved
+			for _, e := range events {
+				if a, ok := e.(domain.RegistrationApproved); ok {
+					approved = &a
+				}
+			}
+			require.NotNil(t, approved)
+			require.Equal(t, domain.ApprovalCriteria, approved.Checklist)
+
 			partner.do(chromedp.Navigate(partner.base+regPath), chromedp.WaitVisible(chromedp.CSS("#protection")))
 			require.Contains(t, partner.text("#status"), "Protected")
 			require.Contains(t, partner.text("#protection"), "Protected from")

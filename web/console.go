@@ -10,8 +10,8 @@ import (
 )
 
 // checklist is the approval criteria a reviewer confirms before approving
-// (the seed's "criterios de aprobación").
-var checklist = []string{"relationship", "quality", "territory", "fit", "direct"}
+// (the seed's "criterios de aprobación"); the approval records them.
+var checklist = domain.ApprovalCriteria
 
 type queueItem struct {
 	projections.ReviewItem
@@ -117,7 +117,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request, s app.Session) 
 	}
 	switch data.Action {
 	case "approve":
-		_, err = h.app.Approve(ctx, call, id)
+		_, err = h.app.ApproveChecked(ctx, call, id, checklist)
 	case "reject":
 		_, err = h.app.Reject(ctx, call, id, domain.RejectReason(data.Reason), data.Explanation, data.Guidance)
 	case "return":
