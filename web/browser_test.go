@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -153,6 +154,52 @@ func (b *tab) screenshot(name string) {
 	fits, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
 	require.NoError(b.t, err)
 	require.True(b.t, fits, "%s: the page is wider than the %d px screen (%s)", name, b.vp.width, path)
+	b.axe(name)
+}
+
+// axeViolation is what the check reports of one failed rule.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+var (
+	axeOnce   sync.Once
+	axeSource string
+)
+
+// axe runs axe-core (web/testdata/axe) on the page and fails on any
+// serious or critical violation.
+func (b *tab) axe(name string) {
+	b.t.Helper()
+	axeOnce.Do(func() {
+		src, err := os.ReadFile("testdata/axe/axe.min.js")
+		if err == nil {
+			axeSource = string(src)
+		}
+	})
+	require.NotEmpty(b.t, axeSource, "testdata/axe/axe.min.js is missing")
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe !== "undefined"`))
+	require.NoError(b.t, err)
+	if !loaded {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](axeSource+";true"))
+		require.NoError(b.t, err, "inject axe-core")
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ["violations"]}).then(r =>
+		r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
+			id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" "))})))`, chromedp.EvalAwaitPromise))
+	require.NoError(b.t, err, "axe.run")
+	require.Empty(b.t, got, "%s at %s: accessibility violations", name, b.vp.name)
+}
+
+func TestAxeIsTheVendoredRelease(t *testing.T) {
+	src, err := os.ReadFile("testdata/axe/axe.min.js")
+	require.NoError(t, err)
+	require.Equal(t, "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c", fmt.Sprintf("%x", sha256.Sum256(src)))
 }
 
 func (b *tab) signIn(email string) {
