@@ -48,8 +48,8 @@ func (h *Handler) loginCheck(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusUnauthorized, "login", p)
 		return
 	}
-	h.setCookie(w, sessionCookie, s.Secret, app.SessionLifetime)
-	h.clearCookie(w, preCookie)
+	h.setCookie(w, r, sessionCookie, s.Secret, app.SessionLifetime)
+	h.clearCookie(w, r, preCookie)
 	next := data.Next
 	if next == "/" || next == "" {
 		next = "/portal"
@@ -67,7 +67,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.clearCookie(w, sessionCookie)
+	h.clearCookie(w, r, sessionCookie)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -127,7 +127,7 @@ func (h *Handler) setLanguage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		h.setCookie(w, langCookie, lang, 365*24*time.Hour)
+		h.setCookie(w, r, langCookie, lang, 365*24*time.Hour)
 	}
 	http.Redirect(w, r, pathOnly(r.PostFormValue("back")), http.StatusSeeOther)
 }

@@ -36,15 +36,17 @@ func sessionOf(r *http.Request) (app.Session, bool) {
 	return s, ok
 }
 
-func (h *Handler) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+// setCookie sets an HttpOnly, SameSite=Lax cookie, Secure when the pages
+// are configured for TLS or the request came over it.
+func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: h.cfg.Secure,
+		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: h.cfg.Secure || r.TLS != nil,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(maxAge / time.Second),
 	})
 }
 
-func (h *Handler) clearCookie(w http.ResponseWriter, name string) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", HttpOnly: true, Secure: h.cfg.Secure,
+func (h *Handler) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", HttpOnly: true, Secure: h.cfg.Secure || r.TLS != nil,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
@@ -83,7 +85,7 @@ func (h *Handler) csrfSecret(w http.ResponseWriter, r *http.Request) string {
 	var raw [32]byte
 	_, _ = rand.Read(raw[:])
 	v := base64.RawURLEncoding.EncodeToString(raw[:])
-	h.setCookie(w, preCookie, v, 24*time.Hour)
+	h.setCookie(w, r, preCookie, v, 24*time.Hour)
 	// Later reads in this request see it.
 	r.AddCookie(&http.Cookie{Name: preCookie, Value: v})
 	return v

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -256,4 +257,69 @@ func TestLanguage(t *testing.T) {
 		p = c.post("/portal", "/settings/language", url.Values{"language": {"en"}, "back": {"/portal/registrations/new"}})
 		require.Contains(t, p.Body, "Company name")
 	})
+}
+
+// The console's decisions over plain forms: a rejection without its
+// reason comes back with the errors beside the fields and nothing
+// appended; a return sends the registration back to the partner, who sees
+// the reviewer's message, completes it and submits again; the queue marks
+// what is overdue.
+func TestConsole(t *testing.T) {
+	s := newTestSite(t)
+	id := s.registration(t, "acme", "Nueva Cadena SA", "nuevacadena.example", false)
+	cm := s.client(t)
+	cm.signIn(s.user(t, domain.RoleChannelManager, "", "en"))
+	queue := cm.get("/console")
+	require.Contains(t, queue.Body, "Nueva Cadena SA")
+	require.NotContains(t, queue.Body, "overdue-mark")
+	review := "/console/registrations/" + id.String()
+
+	before := s.head()
+	p := cm.post(review, review+"/decide", url.Values{"action": {"reject"}, "explanation": {"We could not verify the contact."}})
+	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
+	require.Contains(t, p.Body, "We could not verify the contact.", "what the reviewer typed is kept")
+	require.Contains(t, p.Body, `class="field has-error"><label for="reason">`)
+	require.Equal(t, before, s.head())
+
+	p = cm.post(review, review+"/decide", url.Values{"action": {"return"}, "message": {"Attach the introduction e-mail, please."}})
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, "Returned to the partner for information.")
+
+	partner := s.client(t)
+	partner.signIn(s.user(t, domain.RolePartner, "acme", "en"))
+	edit := partner.get("/portal/registrations/" + id.String() + "/edit")
+	require.Contains(t, edit.Body, "Attach the introduction e-mail, please.")
+	require.Contains(t, edit.Body, `value="Nueva Cadena SA"`)
+	form := url.Values{"action": {"submit"}}
+	for _, k := range []string{"account.company_name", "account.domain", "account.country", "opportunity.product_lines",
+		"opportunity.estimated_value", "opportunity.currency", "opportunity.expected_close_date", "relationship.how_found",
+		"relationship.first_contact_date"} {
+		m := regexp.MustCompile(`name="` + regexp.QuoteMeta(k) + `"[^>]*value="([^"]*)"`).FindStringSubmatch(edit.Body)
+		if m != nil {
+			form.Set(k, m[1])
+		}
+	}
+	form.Set("relationship.how_found", "referral")
+	p = partner.post("/portal/registrations/"+id.String()+"/edit", "/portal/registrations/"+id.String(), form)
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	require.Contains(t, p.Body, "Registration submitted.")
+
+	s.clock.Advance(10 * 24 * time.Hour)
+	require.Equal(t, "/login", cm.get("/console").URL, "the session expired meanwhile")
+	cm.signIn(s.user(t, domain.RoleChannelManager, "", "en"))
+	require.Contains(t, cm.get("/console").Body, "overdue-mark")
+	// An auditor sees the queue and the review page, and no decision form.
+	auditor := s.client(t)
+	auditor.signIn(s.user(t, domain.RoleAuditor, "", "en"))
+	require.NotContains(t, auditor.get(review).Body, `action="`+review+`/decide"`)
+}
+
+// A page with everything it loads (HTML, the stylesheet and the script)
+// stays well under the issue's 150 KB budget.
+func TestPageWeight(t *testing.T) {
+	s := newTestSite(t)
+	c := s.client(t)
+	c.signIn(s.user(t, domain.RolePartner, "acme", "en"))
+	total := len(c.get("/portal/registrations/new").Body) + len(c.get("/static/app.css").Body) + len(c.get("/static/app.js").Body)
+	require.Less(t, total, 150<<10)
 }
