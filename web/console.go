@@ -47,7 +47,20 @@ type reviewData struct {
 	Explanation  string
 	Guidance     string
 	Message      string
-	Explanations []domain.MatchExplanation
+	Matches      []matchRow
+}
+
+// matchRow is one earlier claim the duplicate check matched, beside the
+// registration under review: what it claimed and who holds it, for the
+// reviewer (never shown to a partner).
+type matchRow struct {
+	domain.MatchExplanation
+	Found   bool
+	Company string
+	Domain  string
+	Country string
+	Partner string
+	Status  domain.Status
 }
 
 func (h *Handler) reviewData(r *http.Request, s app.Session) (reviewData, error) {
@@ -62,7 +75,15 @@ func (h *Handler) reviewData(r *http.Request, s app.Session) (reviewData, error)
 		data.Decidable = true
 	}
 	if d.Finding != nil {
-		data.Explanations = d.Finding.Explanations
+		for _, ex := range d.Finding.Explanations {
+			row := matchRow{MatchExplanation: ex}
+			if !ex.Direct {
+				if m, err := h.app.Visible(s.Caller, ex.ClaimID); err == nil {
+					row.Found, row.Company, row.Domain, row.Country, row.Partner, row.Status = true, m.CompanyName, m.Domain, m.Country, m.PartnerID, m.Status
+				}
+			}
+			data.Matches = append(data.Matches, row)
+		}
 	}
 	return data, nil
 }

@@ -323,3 +323,20 @@ func TestPageWeight(t *testing.T) {
 	total := len(c.get("/portal/registrations/new").Body) + len(c.get("/static/app.css").Body) + len(c.get("/static/app.js").Body)
 	require.Less(t, total, 150<<10)
 }
+
+// The review page sets a possible duplicate beside the claim it matched:
+// its account and its holder, which only vendor staff may see.
+func TestReviewShowsMatchesSideBySide(t *testing.T) {
+	s := newTestSite(t)
+	s.registration(t, "globex", "Cementos del Bajio SA", "", true)
+	id := s.registration(t, "acme", "Cementos del Bajío", "", false)
+	v, ok := s.app.Registrations.Get(id)
+	require.True(t, ok)
+	require.NotEqual(t, domain.StatusCleared, v.Status, "the second claim needs a reviewer")
+	cm := s.client(t)
+	cm.signIn(s.user(t, domain.RoleChannelManager, "", "en"))
+	p := cm.get("/console/registrations/" + id.String())
+	require.Contains(t, p.Body, "Matched claim")
+	require.Contains(t, p.Body, "Cementos del Bajio SA")
+	require.Contains(t, p.Body, "globex")
+}
