@@ -34,20 +34,20 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request, s app.Session) {
 }
 
 type reviewData struct {
-	R            projections.RegistrationDetail
-	Timeline     []timelineEntry
-	Checklist    []string
-	Checked      map[string]bool
-	Reasons      []domain.RejectReason
-	Decidable    bool
-	MayDecide    bool
-	Errors       map[string]string
-	Action       string
-	Reason       string
-	Explanation  string
-	Guidance     string
-	Message      string
-	Matches      []matchRow
+	R           projections.RegistrationDetail
+	Timeline    []timelineEntry
+	Checklist   []string
+	Checked     map[string]bool
+	Reasons     []domain.RejectReason
+	Decidable   bool
+	MayDecide   bool
+	Errors      map[string]string
+	Action      string
+	Reason      string
+	Explanation string
+	Guidance    string
+	Message     string
+	Matches     []matchRow
 }
 
 // matchRow is one earlier claim the duplicate check matched, beside the
