@@ -160,12 +160,18 @@ func callFor(c echo.Context, body []byte) (app.Call, error) {
 
 // bindCall reads and strictly decodes a JSON body into v and builds the
 // call of the write request.
-func bindCall(c echo.Context, v any) (app.Call, error) {
+func bindCall(c echo.Context, v any) (app.Call, error) { return bind(c, v, false) }
+
+// bindOptionalCall is bindCall for a command whose body may be empty (v
+// keeps its zero value).
+func bindOptionalCall(c echo.Context, v any) (app.Call, error) { return bind(c, v, true) }
+
+func bind(c echo.Context, v any, allowEmpty bool) (app.Call, error) {
 	body, err := readBody(c)
 	if err != nil {
 		return app.Call{}, err
 	}
-	if err := decodeJSON(body, v, false); err != nil {
+	if err := decodeJSON(body, v, allowEmpty); err != nil {
 		return app.Call{}, err
 	}
 	return callFor(c, body)

@@ -49,7 +49,11 @@ func newHarness(tb testing.TB) *harness {
 	clock := domain.NewManualClock(t0)
 	dir := tb.TempDir()
 	metrics := api.NewMetrics()
-	store, err := eventstore.OpenSQLite(filepath.Join(dir, "ledger.db"), eventstore.Options{Clock: clock, OnCommit: metrics.ObserveCommit})
+	signer, verifierKey := harnessKey(tb)
+	if harnessUnsigned {
+		signer, verifierKey = nil, ""
+	}
+	store, err := eventstore.OpenSQLite(filepath.Join(dir, "ledger.db"), eventstore.Options{Clock: clock, OnCommit: metrics.ObserveCommit, Signer: signer})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { store.Close() })
 	var logOut io.Writer = io.Discard
@@ -62,7 +66,7 @@ func newHarness(tb testing.TB) *harness {
 	tb.Cleanup(svc.Stop)
 	docs, err := attachments.Open(filepath.Join(dir, "attachments"), attachments.Options{MaxSize: 1 << 20, RegistrationQuota: harnessQuota})
 	require.NoError(tb, err)
-	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics}).Handler())
+	srv := httptest.NewServer(api.NewServer(api.Config{Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics, VerifierKey: verifierKey}).Handler())
 	tb.Cleanup(srv.Close)
 	h := &harness{srv: srv, store: store, app: svc, clock: clock, tokens: map[string]string{}, docs: filepath.Join(dir, "attachments")}
 

@@ -149,15 +149,8 @@ func mdfCommand[Req any](s *Server, run func(ctx context.Context, call app.Call,
 		if err != nil {
 			return err
 		}
-		body, err := readBody(c)
-		if err != nil {
-			return err
-		}
 		var req Req
-		if err := decodeJSON(body, &req, true); err != nil {
-			return err
-		}
-		call, err := callFor(c, body)
+		call, err := bindOptionalCall(c, &req)
 		if err != nil {
 			return err
 		}

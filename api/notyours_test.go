@@ -154,6 +154,10 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/registrations/:id/violations": both(reg, noReg, "/violations", map[string]string{"kind": "false_information", "statement": "made up"}),
 		"POST /v1/review-groups/:group/members": {existing: "/v1/review-groups/channel-operations/members", missing: "/v1/review-groups/nope/members", body: map[string]any{"token_id": tok.ID, "max_value": map[string]string{"USD": "1000"}}},
 		"GET /v1/presales/resources/:rid":       {existing: "/v1/presales/resources/ana", missing: "/v1/presales/resources/ghost"},
+		// Receipts and dispute bundles (proofs_test.go).
+		"GET /v1/registrations/:id/receipt":  both(reg, noReg, "/receipt", nil),
+		"GET /v1/registrations/:id/receipts": both(reg, noReg, "/receipts", nil),
+		"GET /v1/conflicts/:id/proof":        both(con, noCon, "/proof", nil),
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -169,6 +173,9 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/review-groups",
 		"GET /v1/mdf-requests", "GET /v1/mdf-budgets", "GET /v1/presales/resources", "POST /v1/presales/resources",
 		"GET /metrics",
+		// The ledger's key and checkpoints belong to no partner: a size
+		// names a tree, which every caller may ask for.
+		"GET /v1/ledger/key", "GET /v1/ledger/checkpoint", "GET /v1/ledger/checkpoints/:size", "GET /v1/ledger/consistency",
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -133,14 +133,14 @@ func (s *Server) proposePolicy(c echo.Context) error {
 	if err := requireRole(c, "propose policies", domain.RoleChannelLeader, domain.RoleAdmin); err != nil {
 		return err
 	}
-	body, err := readBody(c)
+	body, doc, err := readPolicyBody(c) // JSON or YAML (policy_yaml.go)
 	if err != nil {
 		return err
 	}
-	if err := checkJSONText(body); err != nil {
+	if err := checkJSONText(doc); err != nil {
 		return err
 	}
-	p, err := domain.ParsePolicy(body)
+	p, err := domain.ParsePolicy(doc)
 	if err != nil {
 		return err
 	}

@@ -100,14 +100,7 @@ func (s *Server) assignPresales(c echo.Context) error {
 func (s *Server) unassignPresales(c echo.Context) error {
 	var req reasonRequest
 	return s.presalesCommand(c, func() error {
-		body, err := readBody(c)
-		if err != nil {
-			return err
-		}
-		if err := decodeJSON(body, &req, true); err != nil {
-			return err
-		}
-		call, err := callFor(c, body)
+		call, err := bindOptionalCall(c, &req)
 		if err != nil {
 			return err
 		}

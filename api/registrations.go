@@ -17,6 +17,7 @@ import (
 	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/domain"
 	"github.com/dealreg/dealreg/projections"
+	"github.com/dealreg/dealreg/proof"
 )
 
 // Registration is a registration as the API shows it: the detail view,
@@ -34,6 +35,9 @@ type Registration struct {
 	// opportunity itself before: it names that earlier registration.
 	DuplicateOf *uuid.UUID                 `json:"duplicate_of,omitempty"`
 	History     []projections.HistoryEntry `json:"history,omitempty"`
+	// Receipt answers a submission: the proof that the ledger holds it,
+	// at its place in ledger order (proofs.go).
+	Receipt *proof.Receipt `json:"receipt,omitempty"`
 }
 
 // RegistrationList is one page of registrations.
@@ -200,11 +204,14 @@ func (s *Server) createRegistration(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, _, err := s.app.Create(c.Request().Context(), call, req.Type, req.Details, req.Submit)
+	id, res, err := s.app.Create(c.Request().Context(), call, req.Type, req.Details, req.Submit)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/registrations/"+id.String())
+	if req.Submit {
+		return s.respondWithReceipt(c, http.StatusCreated, id, res)
+	}
 	return s.respond(c, http.StatusCreated, id)
 }
 
@@ -367,15 +374,8 @@ func command[Req any](s *Server, run func(ctx context.Context, call app.Call, id
 		if err != nil {
 			return err
 		}
-		body, err := readBody(c)
-		if err != nil {
-			return err
-		}
 		var req Req
-		if err := decodeJSON(body, &req, true); err != nil {
-			return err
-		}
-		call, err := callFor(c, body)
+		call, err := bindOptionalCall(c, &req)
 		if err != nil {
 			return err
 		}
@@ -404,9 +404,7 @@ func (s *Server) registrationRoutes(g router) {
 	g.GET("/pipeline/summary", s.pipelineSummary)
 	g.GET("/accounts/ownership", s.accountOwnership)
 	g.PATCH("/registrations/:id", s.amendRegistration)
-	g.POST("/registrations/:id/submit", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
-		return a.Submit(ctx, call, id)
-	}))
+	g.POST("/registrations/:id/submit", s.submitRegistration) // proofs.go: answers with the receipt
 	g.POST("/registrations/:id/review", command(s, func(ctx context.Context, call app.Call, id uuid.UUID, _ empty) (app.Result, error) {
 		return a.StartReview(ctx, call, id)
 	}))

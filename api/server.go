@@ -34,6 +34,11 @@ type Config struct {
 	// ledger's commits are observed only when the store was opened with
 	// Metrics.ObserveCommit).
 	Metrics *Metrics
+	// Proofs serves receipts and checkpoints (proofs.go); nil: the Store's,
+	// if it has them. VerifierKey is the ledger's public key; empty: the
+	// server signs nothing and the proof routes answer 503.
+	Proofs      Proofs
+	VerifierKey string
 	// Pages serves the web pages (package web) at PagePaths, echo route
 	// patterns outside /v1 ("/", "/portal/*"); nil serves none.
 	Pages     http.Handler
@@ -164,6 +169,7 @@ func NewServer(cfg Config) *Server {
 	s.reviewGroupRoutes(v1)
 	s.mdfRoutes(v1)
 	s.presalesRoutes(v1)
+	s.proofRoutes(v1)
 	if cfg.Pages != nil {
 		// The pages authenticate with their own session cookie and check
 		// CSRF on every POST; they act through the same app.Caller rules.

@@ -137,9 +137,12 @@ func (s *Service) StartReview(ctx context.Context, call Call, id uuid.UUID) (Res
 // suspended or terminated.
 func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		events, err := r.ApproveGranting(call.Actor, s.PolicyAt(now), s.partnerTier(r), now)
-		if err == nil {
-			err = r.CheckApprover(s.assignmentOf(call.Actor)) // group and limit (automation.go)
+		policy := s.PolicyAt(now)
+		events, err := r.ApproveGranting(call.Actor, policy, s.partnerTier(r), now)
+		if a := s.assignmentOf(call.Actor); err == nil && a != nil {
+			err = r.CheckApprover(a) // group and limit (automation.go)
+		} else if err == nil {
+			err = r.CheckUnassignedApprover(call.Actor.Role, policy) // the policy's cap, if any
 		}
 		return s.grantable(r, now, "an approval", events, err)
 	})
@@ -246,7 +249,16 @@ func (s *Service) DenyExtension(ctx context.Context, call Call, id uuid.UUID, n 
 // Renew renews a named-account registration under the policy in force now.
 func (s *Service) Renew(ctx context.Context, call Call, id uuid.UUID) (Result, error) {
 	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
-		events, err := r.Renew(call.Actor, s.PolicyAt(now), now)
+		policy := s.PolicyAt(now)
+		var figures domain.RenewalFigures
+		if policy.Renewal.Any() {
+			deals, err := s.renewalDeals(r.PartnerID())
+			if err != nil {
+				return nil, err
+			}
+			figures = r.RenewalFigures(deals, now)
+		}
+		events, err := r.Renew(call.Actor, policy, figures, now)
 		return s.grantable(r, now, "a renewal", events, err)
 	})
 }

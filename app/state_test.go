@@ -119,6 +119,13 @@ func snapshot(t require.TestingT, s *Service, at time.Time) string {
 	out["mdf_budgets"] = s.MDF.Budgets("", "")
 	out["mdf_requests"] = s.MDF.Requests(projections.MDFRequestFilter{})
 	out["presales"] = s.Presales.Resources()
+	out["policies"] = s.Policies.Versions(at)
+	tracks := map[string]domain.TrackRecord{}
+	for _, p := range statePartners {
+		pv, _ := s.Directory.Partner(p)
+		tracks[p] = s.tracks.record(p, pv.Standing, 365*domain.Day, at)
+	}
+	out["tracks"] = tracks
 	s.checker.mu.Lock()
 	probes := map[string]domain.Finding{}
 	for i, name := range probeAccounts {
@@ -370,6 +377,9 @@ func TestState_IncrementalResumedRebuiltAgree(t *testing.T) {
 			}
 			book.ApplyAt(ev, rec.Position, rec.RecordedAt)
 		}
+		// Every automatic approval, routing and benefit is what the rules
+		// decide from the ledger before it (replay_decisions_test.go).
+		requireDecisionsReplay(rt, events)
 	})
 }
 

@@ -385,3 +385,41 @@ func TestReviewerAssignment(t *testing.T) {
 		require.NoError(t, r.CheckApprover(&domain.ReviewerAssignment{Group: "northeast-healthcare"}))
 	})
 }
+
+// The policy may cap what a channel manager in no review group approves;
+// directors and above are never capped, and version 1 caps nobody.
+func TestRegistration_CheckUnassignedApprover(t *testing.T) {
+	r := reach(t, domain.StatusCleared) // 150,000 USD
+	capped := func(m map[string]decimal.Decimal) domain.Policy {
+		p := domain.DefaultPolicy()
+		p.Routing.UnassignedManagerMaxValue = m
+		return p
+	}
+	usd := func(n int64) map[string]decimal.Decimal {
+		return map[string]decimal.Decimal{"USD": decimal.NewFromInt(n)}
+	}
+	for _, tc := range []struct {
+		name string
+		role domain.Role
+		p    domain.Policy
+		ok   bool
+	}{
+		{"version 1 caps nobody", domain.RoleChannelManager, domain.DefaultPolicy(), true},
+		{"a manager within the cap", domain.RoleChannelManager, capped(usd(150000)), true},
+		{"a manager over the cap", domain.RoleChannelManager, capped(usd(149999)), false},
+		{"a manager, no cap in the currency", domain.RoleChannelManager, capped(map[string]decimal.Decimal{"EUR": decimal.NewFromInt(900000)}), false},
+		{"a director is never capped", domain.RoleChannelDirector, capped(usd(1)), true},
+		{"an executive is never capped", domain.RoleExecutive, capped(usd(1)), true},
+		{"an admin is never capped", domain.RoleAdmin, capped(usd(1)), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := r.CheckUnassignedApprover(tc.role, tc.p)
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			require.Equal(t, domain.EFORBIDDEN, domain.ErrorCode(err))
+			require.Equal(t, []string{"opportunity.estimated_value"}, fieldNames(err))
+		})
+	}
+}

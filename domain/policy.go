@@ -237,6 +237,12 @@ type AutoApproval struct {
 // whose criteria it meets; the last group takes everything.
 type Routing struct {
 	Groups []ReviewGroup
+	// UnassignedManagerMaxValue is the largest value, per currency, a
+	// channel manager assigned to no review group may approve (a currency
+	// not listed: none); empty, as in version 1, it is not limited.
+	// Directors and above are never limited, so that an escalated review
+	// always has someone who may decide it (docs/automation.md).
+	UnassignedManagerMaxValue map[string]decimal.Decimal
 }
 
 // ReviewGroup is a queue of reviewers with the submissions it takes: an
@@ -565,6 +571,7 @@ func (p Policy) validateRouting(v *validator) {
 	if last := groups[len(groups)-1]; len(last.Regions)+len(last.Industries)+len(last.Tiers)+len(last.MinValue) > 0 {
 		v.add(fmt.Sprintf("routing.groups[%d]", len(groups)-1), FieldInvalid, "the last group must have no criteria, so that every submission has a group")
 	}
+	v.amounts("routing.unassigned_manager_max_value", p.Routing.UnassignedManagerMaxValue, true)
 }
 
 func (p Policy) validateBenefits(v *validator) {

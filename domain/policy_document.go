@@ -212,6 +212,9 @@ type (
 	}
 	routingDoc struct {
 		Groups []reviewGroupDoc `json:"groups"`
+		// Omitted when empty, so that version 1's document reads as it
+		// always did.
+		UnassignedManagerMaxValue map[string]docValue `json:"unassigned_manager_max_value,omitempty"`
 	}
 	reviewGroupDoc struct {
 		Name       docValue            `json:"name"`
@@ -311,7 +314,7 @@ func (p Policy) document() policyDoc {
 		AutoApproval: autoApprovalDoc{Enabled: docBool(a.Enabled), Types: docStrings(a.Types), Tiers: docStrings(a.Tiers),
 			MaxValue: docAmounts(a.MaxValue), TrackRecordWindow: docPeriod(a.TrackRecordWindow), MinDecided: docInt(a.MinDecided),
 			MinApprovalRatePercent: docDecimal(a.MinApprovalRate), MinWinRatePercent: docDecimal(a.MinWinRate), RequireProof: docBool(a.RequireProof)},
-		Routing: routingDoc{Groups: groups},
+		Routing: routingDoc{Groups: groups, UnassignedManagerMaxValue: docAmounts(p.Routing.UnassignedManagerMaxValue)},
 		Benefits: benefitsDoc{
 			Discount: discountDoc{TierBasePercent: docAmounts(p.Benefits.TierDiscount), RegistrationBonusPercent: docAmounts(p.Benefits.RegistrationBonus)},
 			MDF:      mdfDoc{Percent: docDecimal(p.Benefits.MDFPercent), Caps: docAmounts(p.Benefits.MDFCaps)},
@@ -405,6 +408,7 @@ func (d policyDoc) policy(v *validator) Policy {
 			MinValue:   docAmountMap(v, path+".min_value", g.MinValue, id),
 		})
 	}
+	p.Routing.UnassignedManagerMaxValue = docAmountMap(v, "routing.unassigned_manager_max_value", d.Routing.UnassignedManagerMaxValue, id)
 	for i, l := range d.Benefits.Presales {
 		path := fmt.Sprintf("benefits.presales[%d]", i)
 		p.Benefits.Presales = append(p.Benefits.Presales, PresalesLevel{

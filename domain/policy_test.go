@@ -227,6 +227,13 @@ func TestParsePolicy(t *testing.T) {
 			"changes.notice_period:out_of_range",
 		}, nil},
 		{"WrongShape", map[string]any{"routing.groups": "everyone"}, []string{"routing.groups:invalid"}, nil},
+		{"UnassignedManagerCap", map[string]any{"routing.unassigned_manager_max_value": map[string]any{"USD": "250000", "EUR": 230000}}, nil,
+			func(t *testing.T, p domain.Policy) {
+				require.Equal(t, "250000", p.Routing.UnassignedManagerMaxValue["USD"].String())
+				require.Equal(t, "230000", p.Routing.UnassignedManagerMaxValue["EUR"].String())
+			}},
+		{"UnassignedManagerCapInvalid", map[string]any{"routing.unassigned_manager_max_value": map[string]any{"usd": "1", "EUR": "0"}},
+			[]string{"routing.unassigned_manager_max_value.EUR:out_of_range", "routing.unassigned_manager_max_value.usd:invalid"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := defaultDocument(t)

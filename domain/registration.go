@@ -740,8 +740,10 @@ func (r *Registration) DenyExtension(actor Actor, reason string, now time.Time) 
 // decision based on performance. It is allowed from p.RenewalWindow before
 // the protection end until p.RenewalGrace after it (even once expired).
 // Renewed before the end, the new term follows the old one without a gap;
-// renewed after, it starts now.
-func (r *Registration) Renew(actor Actor, p Policy, now time.Time) ([]Event, error) {
+// renewed after, it starts now. When p has renewal conditions, f (what the
+// partner won on the account in the term, RenewalFigures) must meet them,
+// and the renewal records it.
+func (r *Registration) Renew(actor Actor, p Policy, f RenewalFigures, now time.Time) ([]Event, error) {
 	if err := r.check(actor, byReviewer, "renew", StatusActive, StatusExpired); err != nil {
 		return nil, err
 	}
@@ -759,6 +761,14 @@ func (r *Registration) Renew(actor Actor, p Policy, now time.Time) ([]Event, err
 	if !now.Before(closes) {
 		return nil, Errorf(ECONFLICT, "the renewal period of registration %s ended at %s", r.id, closes.Format(time.RFC3339))
 	}
+	var figures *RenewalFigures
+	if p.Renewal.Any() {
+		if unmet := p.Renewal.Unmet(f); len(unmet) > 0 {
+			return nil, &Error{Code: ECONFLICT, Fields: unmet,
+				Message: fmt.Sprintf("registration %s does not meet the renewal conditions of policy version %d", r.id, p.Version)}
+		}
+		figures = &f
+	}
 	start := r.protectionEnd
 	if now.After(start) {
 		start = now
@@ -769,6 +779,7 @@ func (r *Registration) Renew(actor Actor, p Policy, now time.Time) ([]Event, err
 		Renewal:        r.renewals + 1,
 		PreviousEnd:    r.protectionEnd,
 		Terms:          r.newTerms(p, start),
+		Figures:        figures,
 		At:             now,
 	}}, nil
 }

@@ -346,13 +346,16 @@ func (d Details) ValidateDraft() error {
 //   - for a named account: account.domain, which identifies the account
 //     (the opportunity fields are optional).
 //
-// Everything else (industry, decision makers, proof, …) is optional at
-// submission and may be asked for during review. It returns one EINVALID
+// Policy p may require more (registration_standards.go): other fields, only
+// some kinds of proof, a number of proof items. Everything else (industry,
+// decision makers, proof, …) is optional at submission and may be asked
+// for during review. It returns one EINVALID
 // *Error listing every failing field, or nil.
 func (d Details) ValidateSubmission(t RegistrationType, now time.Time, p Policy) error {
 	var v validator
 	d.validateShape(&v)
 	d.validateRequired(&v, t)
+	d.validateStandards(&v, t, p) // the policy's standards (registration_standards.go)
 	d.validateDates(&v, now, p)
 	return v.err("the registration is not ready to submit")
 }

@@ -204,7 +204,11 @@ type RegistrationRenewed struct {
 	Renewal        int             `json:"renewal"`
 	PreviousEnd    time.Time       `json:"previous_end"`
 	Terms          ProtectionTerms `json:"terms"`
-	At             time.Time       `json:"at"`
+	// Figures are what the partner won on the account in the term renewed,
+	// the renewal conditions of the policy were checked against; nil when
+	// the policy had none (renewal.go).
+	Figures *RenewalFigures `json:"figures,omitempty"`
+	At      time.Time       `json:"at"`
 }
 
 // RegistrationExpiryReminderSent records that the partner was reminded that

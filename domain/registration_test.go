@@ -215,7 +215,7 @@ func commands() []command {
 			return r.DenyExtension(a, "No progress since approval", cmdAt)
 		}, []domain.Status{domain.StatusExtensionRequested}, domain.StatusActive},
 		{"Renew", &manager, func(r *domain.Registration, a domain.Actor) ([]domain.Event, error) {
-			return r.Renew(a, p, cmdAt) // opportunities are never renewed
+			return r.Renew(a, p, domain.RenewalFigures{}, cmdAt) // opportunities are never renewed
 		}, nil, ""},
 		{"CloseWon", &partner, func(r *domain.Registration, a domain.Actor) ([]domain.Event, error) {
 			return r.CloseWon(a, domain.Money{Amount: decimal.NewFromInt(140000), Currency: "USD"}, "Signed", cmdAt)
@@ -603,12 +603,12 @@ func TestRegistration_NamedAccount(t *testing.T) {
 	t.Run("RenewNearEnd", func(t *testing.T) {
 		r := reachTyped(t, domain.TypeNamedAccount, domain.StatusActive)
 		end := r.ProtectionEnd()
-		_, err := r.Renew(manager, p, end.Add(-61*domain.Day))
+		_, err := r.Renew(manager, p, domain.RenewalFigures{}, end.Add(-61*domain.Day))
 		require.Equal(t, domain.ECONFLICT, domain.ErrorCode(err), "too early")
-		_, err = r.Renew(partner, p, end.Add(-10*domain.Day))
+		_, err = r.Renew(partner, p, domain.RenewalFigures{}, end.Add(-10*domain.Day))
 		require.Equal(t, domain.EFORBIDDEN, domain.ErrorCode(err), "renewal is the vendor's decision")
 
-		events := must(t)(r.Renew(manager, p, end.Add(-10*domain.Day)))
+		events := must(t)(r.Renew(manager, p, domain.RenewalFigures{}, end.Add(-10*domain.Day)))
 		renewed := events[0].(domain.RegistrationRenewed)
 		require.Equal(t, 1, renewed.Renewal)
 		require.Equal(t, end, renewed.PreviousEnd)
@@ -627,7 +627,7 @@ func TestRegistration_NamedAccount(t *testing.T) {
 		apply(t, r, r.Due(end, p))
 		require.Equal(t, domain.StatusExpired, r.Status())
 		at := end.Add(5 * domain.Day)
-		events := must(t)(r.Renew(manager, p, at))
+		events := must(t)(r.Renew(manager, p, domain.RenewalFigures{}, at))
 		require.Equal(t, at, events[0].(domain.RegistrationRenewed).Terms.ProtectionStart)
 		apply(t, r, events)
 		require.Equal(t, domain.StatusActive, r.Status())
@@ -635,12 +635,12 @@ func TestRegistration_NamedAccount(t *testing.T) {
 	})
 	t.Run("GraceOver", func(t *testing.T) {
 		r := reachTyped(t, domain.TypeNamedAccount, domain.StatusExpired)
-		_, err := r.Renew(manager, p, r.ProtectionEnd().Add(30*domain.Day))
+		_, err := r.Renew(manager, p, domain.RenewalFigures{}, r.ProtectionEnd().Add(30*domain.Day))
 		require.Equal(t, domain.ECONFLICT, domain.ErrorCode(err))
 	})
 	t.Run("OpportunitiesAreNotRenewed", func(t *testing.T) {
 		r := reach(t, domain.StatusActive)
-		_, err := r.Renew(manager, p, r.ProtectionEnd().Add(-domain.Day))
+		_, err := r.Renew(manager, p, domain.RenewalFigures{}, r.ProtectionEnd().Add(-domain.Day))
 		require.Equal(t, domain.ECONFLICT, domain.ErrorCode(err))
 	})
 }

@@ -71,18 +71,37 @@ func (r *Registration) CheckApprover(a *ReviewerAssignment) error {
 		return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("registration %s was routed to the %s group; this reviewer approves for %s", r.id, g, a.Group),
 			Fields: []FieldError{{Field: "review.group", Code: FieldInvalid, Message: "routed to " + g}}}
 	}
-	value := r.details.Opportunity.EstimatedValue
-	if len(a.MaxValue) == 0 || value.IsZero() {
+	return r.checkApprovalLimit(a.MaxValue, "this reviewer")
+}
+
+// CheckUnassignedApprover refuses (EFORBIDDEN) an approval by a reviewer
+// of role who is assigned to no review group, when policy p (the one in
+// force at the approval) limits such reviewers: only a channel manager is
+// limited, by p.Routing.UnassignedManagerMaxValue (empty: not limited).
+// Directors, executives and admins never are: an escalated review must
+// always have someone who may decide it.
+func (r *Registration) CheckUnassignedApprover(role Role, p Policy) error {
+	if role != RoleChannelManager || len(p.Routing.UnassignedManagerMaxValue) == 0 {
 		return nil
 	}
-	limit, ok := a.MaxValue[value.Currency]
+	return r.checkApprovalLimit(p.Routing.UnassignedManagerMaxValue, fmt.Sprintf("a channel manager in no review group (policy version %d)", p.Version))
+}
+
+// checkApprovalLimit refuses an approval of r by who, whose limits (per
+// currency, not empty) do not reach its estimated value.
+func (r *Registration) checkApprovalLimit(limits map[string]decimal.Decimal, who string) error {
+	value := r.details.Opportunity.EstimatedValue
+	if len(limits) == 0 || value.IsZero() {
+		return nil
+	}
+	limit, ok := limits[value.Currency]
 	switch {
 	case !ok:
-		return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("this reviewer may approve no value in %s; a reviewer with a limit in it, or a director, must", value.Currency),
+		return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("%s may approve no value in %s; a reviewer with a limit in it, or a director, must", who, value.Currency),
 			Fields: []FieldError{{Field: "opportunity.estimated_value", Code: FieldOutOfRange, Message: "no approval limit in " + value.Currency}}}
 	case value.Amount.GreaterThan(limit):
 		lim := Money{Amount: limit, Currency: value.Currency}
-		return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("%s is over this reviewer's approval limit of %s; a reviewer with a higher limit, or a director, must approve it", value, lim),
+		return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("%s is over the approval limit of %s for %s; a reviewer with a higher limit, or a director, must approve it", value, lim, who),
 			Fields: []FieldError{{Field: "opportunity.estimated_value", Code: FieldOutOfRange, Message: "over the approval limit of " + lim.String()}}}
 	}
 	return nil

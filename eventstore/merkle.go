@@ -1,40 +1,25 @@
 package eventstore
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/proof"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// leafPrefix starts every leaf's bytes, so a leaf of this format can never be
-// confused with bytes hashed under another scheme or a later version.
-const leafPrefix = "dealreg/event/v1\n"
-
 // LeafData returns the bytes of e that are hashed into the Merkle tree: every
 // field of the recorded event, each length-prefixed (uvarint) in a fixed
-// order, so that no two different events share leaf bytes.
+// order, so that no two different events share leaf bytes (proof.Leaf).
 func LeafData(e domain.RecordedEvent) []byte {
-	buf := make([]byte, 0, len(leafPrefix)+len(e.Stream)+len(e.Type)+len(e.Data)+len(e.Metadata)+96)
-	buf = append(buf, leafPrefix...)
-	field := func(b []byte) {
-		buf = binary.AppendUvarint(buf, uint64(len(b)))
-		buf = append(buf, b...)
+	return leafOf(e).Encode()
+}
+
+func leafOf(e domain.RecordedEvent) proof.Leaf {
+	return proof.Leaf{
+		EventID: e.ID, Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type,
+		SchemaVersion: uint64(e.SchemaVersion), RecordedAt: e.RecordedAt.UnixNano(), Data: e.Data, Metadata: e.Metadata,
 	}
-	num := func(v uint64) {
-		field(binary.BigEndian.AppendUint64(nil, v))
-	}
-	field(e.ID[:])
-	field([]byte(e.Stream))
-	num(e.Revision)
-	num(e.Position)
-	field([]byte(e.Type))
-	num(uint64(e.SchemaVersion))
-	num(uint64(e.RecordedAt.UnixNano()))
-	field(e.Data)
-	field(e.Metadata)
-	return buf
 }
 
 // hashCache keeps the most recently stored tree hashes in memory. Computing

@@ -25,6 +25,18 @@ CREATE TABLE events (
 	UNIQUE (stream, revision)
 );
 `,
+	2: `
+-- Signed checkpoints (docs/proofs.md): every checkpoint the store signed,
+-- in the transaction of the commit it covers. Never updated or deleted.
+-- Keyed by size: one B-tree, appended at its end (no second index to
+-- write in every commit), and never two checkpoints of one size.
+CREATE TABLE checkpoints (
+	size      INTEGER PRIMARY KEY,  -- tree size: the events it covers
+	root      BLOB    NOT NULL,     -- RFC 6962 root hash of those events
+	note      BLOB    NOT NULL,     -- the signed note (C2SP tlog-checkpoint), as served
+	signed_at INTEGER NOT NULL      -- Unix ns: the recorded time of the commit it covers
+);
+`,
 }
 
 // SchemaVersion is the ledger schema version this build writes.

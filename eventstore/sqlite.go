@@ -18,6 +18,7 @@ import (
 
 	"github.com/dealreg/dealreg/domain"
 	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -58,6 +59,11 @@ type Options struct {
 	// the writer goroutine once the commit is durable and acknowledged: it must
 	// return quickly (it delays the next commit), e.g. update metrics.
 	OnCommit func(CommitStats)
+
+	// Signer, if set, signs a checkpoint of the tree in every commit that
+	// appends (and on SignHead), stored in the same transaction: see
+	// checkpoints.go and docs/proofs.md. Its name is the log's origin.
+	Signer note.Signer
 
 	noMerkle     bool // benchmarks only: measure the tree's cost
 	maxPageCount int  // tests only: simulate a full disk
@@ -110,6 +116,12 @@ type SQLite struct {
 
 	// damaged, if set at open, refuses every append: see loadState.
 	damaged error
+	// contradicted, if set at open, is the stored checkpoint the ledger
+	// contradicts (checkpoints.go); it refuses every append too.
+	contradicted *CheckpointError
+	// signedSize is the size of the largest stored checkpoint (-1: none),
+	// kept by the writer goroutine.
+	signedSize int64
 
 	// Writer goroutine state, touched by nothing else.
 	nextPos  uint64
@@ -354,6 +366,9 @@ func (s *SQLite) loadState() error {
 			s.logger.Error("ledger damaged, refusing writes", "path", s.path, "err", s.damaged)
 		}
 	}
+	if err := s.checkLatestCheckpoint(); err != nil {
+		return describeOpenError(err)
+	}
 	s.committed.Store(s.nextPos)
 	return nil
 }
@@ -480,6 +495,9 @@ func (s *SQLite) Append(ctx context.Context, stream string, expected domain.Expe
 	}
 	if s.damaged != nil {
 		return domain.AppendResult{}, s.damaged
+	}
+	if s.contradicted != nil {
+		return domain.AppendResult{}, s.contradicted
 	}
 	r := &writeReq{stream: stream, expected: expected, events: events, done: make(chan writeResult, 1)}
 	if err := s.enqueue(ctx, r); err != nil {

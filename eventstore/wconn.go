@@ -19,6 +19,7 @@ type writerConn struct {
 	insEvent, streamRev                 driver.Stmt
 	positionByID, eventsRange, hashesAt driver.Stmt
 	dataVersion, lastEvent              driver.Stmt
+	insCheckpoint, lastCheckpoint       driver.Stmt // checkpoints.go
 
 	named []driver.NamedValue // scratch for arguments
 	dest  []driver.Value      // scratch for one row
@@ -44,6 +45,8 @@ func prepareWriterConn(ctx context.Context, dc any) (*writerConn, error) {
 		{&w.hashesAt, `SELECT hashes FROM events WHERE position = ?`},
 		{&w.dataVersion, `PRAGMA data_version`},
 		{&w.lastEvent, `SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1`},
+		{&w.insCheckpoint, `INSERT INTO checkpoints (size, root, note, signed_at) VALUES (?,?,?,?)`},
+		{&w.lastCheckpoint, `SELECT size, root, signed_at FROM checkpoints ORDER BY size DESC LIMIT 1`},
 	} {
 		st, err := pc.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -60,7 +63,7 @@ func prepareWriterConn(ctx context.Context, dc any) (*writerConn, error) {
 func (w *writerConn) close() error {
 	var errs []error
 	for _, st := range []driver.Stmt{w.begin, w.commit, w.rollback, w.insEvent, w.streamRev,
-		w.positionByID, w.eventsRange, w.hashesAt, w.dataVersion, w.lastEvent} {
+		w.positionByID, w.eventsRange, w.hashesAt, w.dataVersion, w.lastEvent, w.insCheckpoint, w.lastCheckpoint} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

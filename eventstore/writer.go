@@ -97,8 +97,10 @@ type batch struct {
 	revisions map[string]uint64
 	treeFirst int64
 	pending   []tlog.Hash
-	reader    overlayReader
-	scratch   []byte
+	// signedSize is the largest checkpoint's size, this batch's included.
+	signedSize int64
+	reader     overlayReader
+	scratch    []byte
 }
 
 func (s *SQLite) commit(reqs []*writeReq) {
@@ -123,6 +125,11 @@ func (s *SQLite) commit(reqs []*writeReq) {
 		}
 	}
 	if err == nil {
+		// The checkpoint covering this commit's events is stored in
+		// the same transaction: durable when they are (checkpoints.go).
+		err = b.signCheckpoint()
+	}
+	if err == nil {
 		err = s.w.exec(s.w.commit)
 	}
 	if err != nil {
@@ -144,6 +151,7 @@ func (s *SQLite) commit(reqs []*writeReq) {
 		s.cache.put(b.treeFirst, b.pending)
 	}
 	s.revisions.merge(b.revisions)
+	s.signedSize = b.signedSize
 	s.commits.Add(1)
 	s.committedReqs.Add(uint64(len(reqs)))
 	s.publish(b.nextPos)
@@ -254,6 +262,9 @@ func (s *SQLite) refresh() error {
 	}
 	s.revisions.reset()
 	s.cache.reset()
+	if err := s.readSignedSize(); err != nil {
+		return err
+	}
 	s.dataVersion = v
 	s.publish(s.nextPos)
 	return nil
@@ -306,11 +317,12 @@ func (s *SQLite) begin() (*batch, error) {
 	}
 	now := s.clock.Now().UnixNano()
 	b := &batch{
-		s:         s,
-		nextPos:   s.nextPos,
-		lastTime:  max(now, s.lastTime),
-		revisions: make(map[string]uint64),
-		treeFirst: tlog.StoredHashCount(int64(s.nextPos)),
+		s:          s,
+		nextPos:    s.nextPos,
+		lastTime:   max(now, s.lastTime),
+		revisions:  make(map[string]uint64),
+		treeFirst:  tlog.StoredHashCount(int64(s.nextPos)),
+		signedSize: s.signedSize,
 	}
 	b.reader = overlayReader{pendingFirst: b.treeFirst, cache: s.cache, load: s.loadHash}
 	return b, nil

@@ -27,7 +27,9 @@ func newDemoCommand() *cobra.Command {
 		Long: `demo enrols a few partners and registers deals in every state of the
 lifecycle (draft, cleared, duplicate, under review, returned, active,
 extended, rejected, expired, closed won and lost, withdrawn, revoked for a
-violation, its partner suspended), through the
+violation, its partner suspended), under two policy versions (the second,
+published with notice, approves proven partners automatically and routes
+the other reviews by value and region), through the
 same commands the HTTP API runs. Its story starts 200 days ago and ends now,
 so protection periods have run and expired on the way.`,
 		Args: cobra.NoArgs,
@@ -207,6 +209,11 @@ func (d *demoRun) script() {
 		"The registration shows no meeting with the buyer yet.",
 		"Attach the meeting confirmation or the e-mail introduction and register again."))
 
+	// The channel leader publishes version 2 with 30 days' notice
+	// (demo_policy.go): what is decided from its effective date on is
+	// decided under it; what was approved before keeps version 1's terms.
+	d.publishPolicyV2()
+
 	// A lost deal, and a withdrawn one.
 	lost := d.register(globex, domain.TypeOpportunity, d.deal("Textiles Puebla", "textilespuebla.example", "MX", "Centro", "Textiles", "Inventory", "60000"), true)
 	d.check(s.Approve(d.ctx, demoManager, lost))
@@ -260,12 +267,15 @@ func (d *demoRun) script() {
 	// Recent activity: a deal back with the partner, one under review,
 	// one cleared and waiting, an active one with an extension pending,
 	// a possible conflict with another partner's territory, and a draft.
-	d.days(25)
+	d.days(22)
 	returned := d.register(globex, domain.TypeOpportunity, d.deal("Minera Sierra Alta", "sierraalta.example", "MX", "Norte", "Mining", "Payroll", "210000"), true)
 	d.check(s.Return(d.ctx, demoManager, returned, "Please name the economic buyer and attach the discovery deliverable.", []string{"personal.decision_makers", "proof"}))
 	pending := d.register(acme, domain.TypeOpportunity, d.deal("Logística Express", "logiexpress.example", "MX", "Northeast", "Logistics", "Fleet", "120000"), true)
 	d.check(s.Approve(d.ctx, demoManager, pending))
 	d.check(s.AssignPresales(d.ctx, demoManager, pending, "marta.diaz", 6))
+	// A clean deal below 100,000 from Acme, whose record is proven:
+	// approved at once by version 2's automation, the rule named.
+	d.register(acme, domain.TypeOpportunity, d.deal("Hotel Fiesta Monterrey", "fiestamty.example", "MX", "Northeast", "Hospitality", "Payroll", "85000"), true)
 	d.days(6)
 	review := d.register(acme, domain.TypeOpportunity, d.deal("Banco Regional del Norte", "banregio-demo.example", "MX", "Northeast", "Banking", "Analytics", "410000"), true)
 	d.check(s.StartReview(d.ctx, demoManager, review))
@@ -297,6 +307,7 @@ func (d *demoRun) summary(w io.Writer, dataDir string) error {
 	for _, s := range statuses {
 		fmt.Fprintf(w, "  %-20s %d\n", s, count[domain.Status(s)])
 	}
+	d.policySummary(w, views)
 	d.programSummary(w)
 	d.benefitsSummary(w)
 	fmt.Fprintf(w, "\nNext:\n  dealreg token create --data %s --role channel_manager --name you\n  dealreg serve --data %s\n", dataDir, dataDir)

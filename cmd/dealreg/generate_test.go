@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -121,4 +123,21 @@ func TestGenerate(t *testing.T) {
 		require.Contains(t, errOut, "already holds")
 		require.Len(t, readLedger(t, dir), len(events), "nothing appended")
 	})
+}
+
+// A programme of a million events has hundreds of partners: every one is
+// enrolled before its first registration (an unknown partner may register
+// nothing), so the generator gets past the first days. Stopped after a few
+// seconds; anything but the cancellation is a failure.
+func TestGenerate_LargeProgrammeGetsGoing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates for a few seconds")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"generate", "--data", t.TempDir(), "--events", "1000000", "--seed", "1"}, strings.NewReader(""), &out, &errOut)
+	require.NotZero(t, code, "it cannot have finished a million events in seconds")
+	require.Regexp(t, `context (canceled|deadline exceeded)`, errOut.String())
+	require.NotContains(t, errOut.String(), "not_eligible")
 }

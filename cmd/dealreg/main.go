@@ -83,6 +83,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newProjectionsCommand(),
 		newAttachmentsCommand(),
 		newReplayCommand(),
+		newProofCommand(),
 	)
 	return root
 }

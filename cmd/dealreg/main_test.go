@@ -325,6 +325,18 @@ func TestDemo(t *testing.T) {
 		require.Regexp(t, regexp.MustCompile(`(?m)^  mdf `+state+` +1$`), out, "the demo has an MDF request %s", state)
 	}
 	require.Regexp(t, regexp.MustCompile(`(?m)^  ana\.ruiz +60 of 120 hours assigned$`), out)
+	// Two policy versions: version 2, published with notice, approves a
+	// proven partner's clean deal at once and routes the other reviews;
+	// approvals before its effective date keep version 1.
+	require.Regexp(t, regexp.MustCompile(`(?m)^  policy v1 superseded +from the beginning$`), out)
+	require.Regexp(t, regexp.MustCompile(`(?m)^  policy v2 in_force +from \d{4}-\d{2}-\d{2}$`), out)
+	require.Regexp(t, regexp.MustCompile(`(?m)^  auto-approved 1$`), out)
+	for _, group := range []string{"enterprise", "northeast"} {
+		require.Regexp(t, regexp.MustCompile(`(?m)^  routed to `+group+` +\d+$`), out, "a review routed to %s", group)
+	}
+	for _, v := range []string{"1", "2"} {
+		require.Regexp(t, regexp.MustCompile(`(?m)^  approved under policy v`+v+` +\d+$`), out, "approvals under version %s", v)
+	}
 	code, _, errOut = runCLI(t, "", "verify", "--data", dir)
 	require.Equal(t, 0, code, errOut)
 	code, _, errOut = runCLI(t, "", "demo", "--data", dir)

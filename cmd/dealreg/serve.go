@@ -43,12 +43,13 @@ func newServeCommand() *cobra.Command {
 	var dataDir, addr, debugAddr string
 	var catchUpBatch int
 	var secureCookies bool
+	var signing signingFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API on the embedded ledger",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), cmd, dataDir, addr, debugAddr, catchUpBatch, secureCookies)
+			return serve(cmd.Context(), cmd, dataDir, addr, debugAddr, catchUpBatch, signing, secureCookies)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
@@ -56,10 +57,11 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "also serve Go's profiles (net/http/pprof, under /debug/pprof/) on this address, unauthenticated: keep it on loopback (empty: off)")
 	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 65536)")
 	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark the pages' cookies Secure: set it when browsers reach serve over HTTPS (a TLS-terminating proxy)")
+	signing.register(cmd)
 	return cmd
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr string, catchUpBatch int, secureCookies bool) error {
+func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr string, catchUpBatch int, signing signingFlags, secureCookies bool) error {
 	logger := newLogger(cmd.ErrOrStderr())
 	if debugAddr != "" {
 		stop, err := serveProfiles(debugAddr)
@@ -78,11 +80,19 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 	}
 	defer unlock()
 	metrics := api.NewMetrics()
-	store, err := eventstore.OpenSQLite(ledgerPath(dataDir), eventstore.Options{Logger: logger, OnCommit: metrics.ObserveCommit})
+	key, err := signing.load(cmd, dataDir)
+	if err != nil {
+		return err
+	}
+	store, err := eventstore.OpenSQLite(ledgerPath(dataDir), eventstore.Options{Logger: logger, OnCommit: metrics.ObserveCommit, Signer: key.signer})
 	if err != nil {
 		return err
 	}
 	if err := store.Damaged(); err != nil {
+		store.Close()
+		return err
+	}
+	if err := signing.checkContradiction(store, logger); err != nil {
 		store.Close()
 		return err
 	}
@@ -95,7 +105,7 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 	// Listen at once: /healthz answers, /readyz and the API answer 503
 	// with Retry-After until the views have caught up with the ledger.
 	pages := web.New(web.Config{App: svc, Attachments: docs, Logger: logger, Secure: secureCookies})
-	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics,
+	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics, VerifierKey: key.verifier,
 		Pages: pages, PagePaths: web.Prefixes})
 	if err := srv.Open(); err != nil {
 		store.Close()

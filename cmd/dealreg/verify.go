@@ -10,7 +10,7 @@ import (
 )
 
 func newVerifyCommand() *cobra.Command {
-	var dataDir string
+	var dataDir, key string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Re-hash every event and check the ledger's Merkle tree",
@@ -18,7 +18,10 @@ func newVerifyCommand() *cobra.Command {
 			"that positions have no gaps, that stream revisions are consecutive and that\n" +
 			"recorded time never decreases, then that every document a\n" +
 			"RegistrationAttachmentAdded event names is stored in the data directory with\n" +
-			"the right SHA-256. It exits 1 naming the first event or document that fails.",
+			"the right SHA-256, and that every signed checkpoint the ledger stored verifies\n" +
+			"with the ledger's key (--key, default DATA/signing.pub) and matches the tree:\n" +
+			"a ledger cut or rewritten after a checkpoint was signed contradicts it. It exits\n" +
+			"1 naming the first event, document or checkpoint that fails.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			store, err := openExisting(dataDir)
@@ -32,6 +35,9 @@ func newVerifyCommand() *cobra.Command {
 				return &exitError{code: 1, err: err}
 			}
 			if err != nil {
+				return err
+			}
+			if err := verifyCheckpoints(cmd, store, dataDir, key); err != nil {
 				return err
 			}
 			refs, err := ledgerDocuments(cmd.Context(), store)
@@ -49,5 +55,30 @@ func newVerifyCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
+	cmd.Flags().StringVar(&key, "key", "", "the ledger's verifier key, or a file holding it (default: DATA/signing.pub)")
 	return cmd
+}
+
+// verifyCheckpoints checks every stored checkpoint (proofs.md).
+func verifyCheckpoints(cmd *cobra.Command, store *eventstore.SQLite, dataDir, key string) error {
+	v, err := ledgerVerifier(dataDir, key)
+	if err != nil {
+		return err
+	}
+	n, err := store.VerifyCheckpoints(cmd.Context(), v)
+	var ce *eventstore.CheckpointError
+	if errors.As(err, &ce) {
+		return &exitError{code: 1, err: fmt.Errorf("the ledger contradicts a checkpoint it signed: %w", err)}
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case n == 0:
+	case v == nil:
+		fmt.Fprintf(cmd.OutOrStdout(), "ok: %d signed checkpoints match the tree (signatures not checked: no key; give --key)\n", n)
+	default:
+		fmt.Fprintf(cmd.OutOrStdout(), "ok: %d signed checkpoints verified with %s and match the tree\n", n, v.Name())
+	}
+	return nil
 }
