@@ -75,6 +75,9 @@ type Service struct {
 	// MDF and Presales are the benefit views (mdf.go, presales.go).
 	MDF      *projections.MDF
 	Presales *projections.Presales
+	// Users are the people of the portal and console and their sessions
+	// (users.go).
+	Users *projections.Users
 	// Analytics is the program analytics view (analytics.go).
 	Analytics *projections.Analytics
 
@@ -110,6 +113,7 @@ func New(cfg Config) *Service {
 		Policies:  projections.NewPolicies(),
 		MDF:       projections.NewMDF(),
 		Presales:  projections.NewPresales(),
+		Users:     projections.NewUsers(),
 		Analytics: projections.NewAnalytics(),
 		readyCh:   make(chan struct{}),
 	}
@@ -137,12 +141,12 @@ func (s *Service) Clock() domain.Clock { return s.clock }
 // it decides a submission from the book before the submission.
 func (s *Service) handlers() []projections.Handler {
 	if s.dirOnly {
-		return []projections.Handler{s.Directory}
+		return []projections.Handler{s.Directory, s.Users}
 	}
 	// The track records come last: the checker's automatic decisions read
 	// them, and the directory, as of the ledger before the submission.
 	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver, s.tracks,
-		s.MDF, s.Presales, s.Analytics}
+		s.MDF, s.Presales, s.Users, s.Analytics}
 }
 
 // Open opens the state database and restores every view, the claim book

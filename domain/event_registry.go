@@ -62,6 +62,11 @@ var eventRegistry = buildRegistry(
 	codecFor[TerritoryGranted](1),
 	codecFor[TokenIssued](1),
 	codecFor[TokenRevoked](1),
+	codecFor[UserInvited](1), // user.go
+	codecFor[UserPasswordSet](1),
+	codecFor[UserLanguageSet](1),
+	codecFor[SessionStarted](1),
+	codecFor[SessionEnded](1),
 	codecFor[DirectOpportunityRecorded](1),
 	codecFor[DirectOpportunityUpdated](1),
 	codecFor[DirectOpportunityClosed](1),
