@@ -312,9 +312,15 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		return ch
 	}
 	var next <-chan fetched
+	indexed := true // false once the secondary indexes are dropped
 	defer func() {
 		if serr := f.settle(); err == nil {
 			err = serr
+		}
+		if !indexed {
+			if ierr := f.state.createIndexes(context.WithoutCancel(ctx)); err == nil {
+				err = ierr
+			}
 		}
 	}()
 	for {
@@ -343,6 +349,15 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		}
 		if after := page[len(page)-1].Position + 1; full && (upTo == 0 || after < upTo) {
 			next = fetch(after)
+			if from == 0 && !f.Partial && indexed {
+				// A long catch-up into an empty state: the indexes are
+				// built once at the end instead of row by row.
+				if err := f.state.dropIndexes(ctx); err != nil {
+					<-next
+					return err
+				}
+				indexed = false
+			}
 		}
 		if err := f.apply(ctx, page, got.decoded[:len(page)], upTo); err != nil {
 			if next != nil {
