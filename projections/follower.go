@@ -312,7 +312,8 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		return ch
 	}
 	var next <-chan fetched
-	indexed := true // false once the secondary indexes are dropped
+	indexed := true            // false once the secondary indexes are dropped
+	var retune, restore func() // see catchUpGC
 	defer func() {
 		if serr := f.settle(); err == nil {
 			err = serr
@@ -321,6 +322,9 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 			if ierr := f.state.createIndexes(context.WithoutCancel(ctx)); err == nil {
 				err = ierr
 			}
+		}
+		if restore != nil {
+			restore()
 		}
 	}()
 	for {
@@ -349,6 +353,9 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		}
 		if after := page[len(page)-1].Position + 1; full && (upTo == 0 || after < upTo) {
 			next = fetch(after)
+			if retune == nil {
+				retune, restore = catchUpGC() // a long catch-up
+			}
 			if from == 0 && !f.Partial && indexed {
 				// A long catch-up into an empty state: the indexes are
 				// built once at the end instead of row by row.
@@ -358,6 +365,9 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 				}
 				indexed = false
 			}
+		}
+		if retune != nil {
+			retune()
 		}
 		if err := f.apply(ctx, page, got.decoded[:len(page)], upTo); err != nil {
 			if next != nil {
