@@ -64,13 +64,28 @@ type Batch struct {
 	ids     map[uuid.UUID]struct{} // every event ID of page, built on first use
 }
 
-// Decode returns the decoded event rec, the one being applied, decoding
-// it once for all handlers. Outside a follower (b nil) it just decodes.
+// Decode returns the decoded event rec, an event of the batch (usually
+// the one being applied), decoding it once for all handlers. Outside a
+// follower (b nil), or for an event the batch does not hold, it just
+// decodes.
 func (b *Batch) Decode(rec domain.RecordedEvent) (domain.Event, error) {
-	if b == nil || b.cur >= len(b.page) || b.page[b.cur].Position != rec.Position {
+	if b == nil {
 		return domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
 	}
-	d := &b.decoded[b.cur]
+	i := b.cur
+	if i >= len(b.page) || b.page[i].Position != rec.Position {
+		i = -1
+		for _, j := range b.index()[rec.Stream] {
+			if b.page[j].Position == rec.Position {
+				i = j
+				break
+			}
+		}
+		if i < 0 {
+			return domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+		}
+	}
+	d := &b.decoded[i]
 	if !d.done {
 		d.ev, d.err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
 		d.done = true
