@@ -232,7 +232,7 @@ type Follower struct {
 // in state. Call Load, then CatchUp or Run.
 func NewFollower(store domain.EventStore, state *State, handlers ...Handler) *Follower {
 	return &Follower{store: store, state: state, handlers: handlers, tracker: newTracker(),
-		CatchUpPage: 65536, tasks: make(chan struct{}, 256), readyCh: make(chan struct{})}
+		CatchUpPage: 131072, tasks: make(chan struct{}, 256), readyCh: make(chan struct{})}
 }
 
 // Load restores every handler from the state database at its checkpoint.
