@@ -55,7 +55,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "also serve Go's profiles (net/http/pprof, under /debug/pprof/) on this address, unauthenticated: keep it on loopback (empty: off)")
-	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 65536)")
+	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 131072)")
 	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark the pages' cookies Secure: set it when browsers reach serve over HTTPS (a TLS-terminating proxy)")
 	signing.register(cmd)
 	return cmd
