@@ -46,8 +46,9 @@ fuzz: ## run each fuzzer for a while
 	$(GO) test -run '^$$' -fuzz FuzzCompare -fuzztime 60s ./domain/match/
 	$(GO) test -run '^$$' -fuzz FuzzNormalise -fuzztime 60s ./domain/match/
 
-deps: ## what the tests need beyond Go: the sqlite3 tool (tamper tests use it)
+deps: ## what the tests need beyond Go: the sqlite3 tool (tamper tests use it) and Chromium (browser tests)
 	@command -v sqlite3 >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq sqlite3)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
 
 clean:
 	rm -rf bin

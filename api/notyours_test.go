@@ -169,6 +169,8 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"GET /v1/registrations/:id/receipt":  both(reg, noReg, "/receipt", nil),
 		"GET /v1/registrations/:id/receipts": both(reg, noReg, "/receipts", nil),
 		"GET /v1/conflicts/:id/proof":        both(con, noCon, "/proof", nil),
+		// Program analytics (analytics_test.go).
+		"POST /v1/registrations/:id/rating": both(reg, noReg, "/rating", map[string]any{"score": 4, "comment": "quick"}),
 	}
 	// Routes that name no resource by ID: nothing to probe.
 	noID := []string{
@@ -189,6 +191,10 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		// The ledger's key and checkpoints belong to no partner: a size
 		// names a tree, which every caller may ask for.
 		"GET /v1/ledger/key", "GET /v1/ledger/checkpoint", "GET /v1/ledger/checkpoints/:size", "GET /v1/ledger/consistency",
+		// Analytics take a partner filter, not an ID: see TestAnalytics_PartnerSeesOnlyItsOwn.
+		"GET /v1/analytics/registrations", "GET /v1/analytics/conflicts", "GET /v1/analytics/consistency",
+		"GET /v1/analytics/top-partners", "GET /v1/analytics/ratings",
+		"POST /v1/policies/simulate", // partners may not simulate: see TestPolicySimulation
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -39,6 +39,10 @@ type Config struct {
 	// server signs nothing and the proof routes answer 503.
 	Proofs      Proofs
 	VerifierKey string
+	// Pages serves the web pages (package web) at PagePaths, echo route
+	// patterns outside /v1 ("/", "/portal/*"); nil serves none.
+	Pages     http.Handler
+	PagePaths []string
 }
 
 // Limits protect the server from slow and greedy clients: a client that
@@ -169,6 +173,17 @@ func NewServer(cfg Config) *Server {
 	s.peopleRoutes(v1)
 	s.handoffRoutes(v1)
 	s.proofRoutes(v1)
+	s.analyticsRoutes(v1)
+	s.simulateRoutes(v1)
+	if cfg.Pages != nil {
+		// The pages authenticate with their own session cookie and check
+		// CSRF on every POST; they act through the same app.Caller rules.
+		pages := echo.WrapHandler(cfg.Pages)
+		for _, p := range cfg.PagePaths {
+			e.GET(p, pages)
+			e.POST(p, pages)
+		}
+	}
 	return s
 }
 

@@ -84,12 +84,12 @@ func (s *Server) listWebhookDeliveries(c echo.Context) error {
 	var err error
 	if v := q.Get("from"); v != "" {
 		if from, err = strconv.ParseUint(v, 10, 64); err != nil {
-			return invalidQuery("from", "must be a global position (a whole number)")
+			return webhookQueryError("from", "must be a global position (a whole number)")
 		}
 	}
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 500 {
-			return invalidQuery("limit", "must be a whole number from 1 to 500")
+			return webhookQueryError("limit", "must be a whole number from 1 to 500")
 		}
 	}
 	items, err := s.app.WebhookDeliveries(c.Request().Context(), callerOf(c), c.Param("wid"), q.Get("status"), from, limit)
@@ -138,7 +138,7 @@ func (s *Server) redeliverWebhook(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, v)
 }
 
-func invalidQuery(field, msg string) error {
+func webhookQueryError(field, msg string) error {
 	return &domain.Error{Code: domain.EINVALID, Message: "the query is invalid",
 		Fields: []domain.FieldError{{Field: field, Code: domain.FieldInvalid, Message: msg}}}
 }

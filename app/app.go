@@ -81,6 +81,11 @@ type Service struct {
 	Outbox     *projections.Outbox
 	dispatch   *dispatcher
 	dispatchMu sync.Mutex
+	// Users are the people of the portal and console and their sessions
+	// (users.go).
+	Users *projections.Users
+	// Analytics is the program analytics view (analytics.go).
+	Analytics *projections.Analytics
 
 	checker  *checker
 	resolver *resolver
@@ -114,6 +119,8 @@ func New(cfg Config) *Service {
 		Policies:  projections.NewPolicies(),
 		MDF:       projections.NewMDF(),
 		Presales:  projections.NewPresales(),
+		Users:     projections.NewUsers(),
+		Analytics: projections.NewAnalytics(),
 		readyCh:   make(chan struct{}),
 	}
 	s.Registrations = projections.NewRegistrations(s.Policies.Policy, cfg.Store)
@@ -144,12 +151,12 @@ func (s *Service) Clock() domain.Clock { return s.clock }
 // it decides a submission from the book before the submission.
 func (s *Service) handlers() []projections.Handler {
 	if s.dirOnly {
-		return []projections.Handler{s.Directory}
+		return []projections.Handler{s.Directory, s.Users}
 	}
 	// The track records come last: the checker's automatic decisions read
 	// them, and the directory, as of the ledger before the submission.
 	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver, s.tracks,
-		s.MDF, s.Presales, s.Outbox}
+		s.MDF, s.Presales, s.Users, s.Analytics, s.Outbox}
 }
 
 // Open opens the state database and restores every view, the claim book

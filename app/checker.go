@@ -191,7 +191,7 @@ func (c *checker) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) err
 	// their verdict: nothing is left to do but fold, unless the verdict
 	// opened a case that may still be missing.
 	if later, found := b.NextInStream(rec); found &&
-		(!possibleDuplicateVerdict(later) || b.HasStream(domain.ConflictStream(autoConflictID(sub.RegistrationID, sub.Attempt)))) {
+		(!possibleDuplicateVerdict(b, later) || b.HasStream(domain.ConflictStream(autoConflictID(sub.RegistrationID, sub.Attempt)))) {
 		c.book.ApplyAt(ev, rec.Position, rec.RecordedAt)
 		return nil
 	}
@@ -211,11 +211,11 @@ func (c *checker) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) err
 
 // possibleDuplicateVerdict reports whether rec is a verdict that may have
 // opened a conflict case.
-func possibleDuplicateVerdict(rec domain.RecordedEvent) bool {
+func possibleDuplicateVerdict(b *projections.Batch, rec domain.RecordedEvent) bool {
 	if rec.Type != (domain.RegistrationVerdictRecorded{}).EventType() {
 		return false
 	}
-	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	ev, err := b.Decode(rec) // decoded once, for every handler
 	if err != nil {
 		return true // the slow path decides, and reports
 	}

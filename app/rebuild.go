@@ -19,6 +19,7 @@ var Views = map[string]struct {
 	"pipeline":      {Rows: []string{"pipeline"}},
 	"conflicts":     {Rows: []string{"conflicts"}},
 	"claims":        {Rows: []string{claimRows, inputRows}},
+	"analytics":     {Rows: []string{"analytics"}},
 }
 
 // ViewNames returns the names Views knows, sorted.
@@ -60,6 +61,7 @@ func Rebuild(ctx context.Context, cfg Config, name string, progress func(next, h
 	}
 	handler := map[string]projections.Handler{
 		"registrations": s.Registrations, "directory": s.Directory, "pipeline": s.Pipeline, "conflicts": s.Conflicts, "claims": s.checker,
+		"analytics": s.Analytics,
 	}[name]
 	upTo := st.Checkpoint()
 	if err := st.StartRebuild(ctx, name, v.Tables, v.Rows); err != nil {

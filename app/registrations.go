@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,6 +143,26 @@ func (s *Service) Approve(ctx context.Context, call Call, id uuid.UUID) (Result,
 			err = r.CheckApprover(a) // group and limit (automation.go)
 		} else if err == nil {
 			err = r.CheckUnassignedApprover(call.Actor.Role, policy) // the policy's cap, if any
+		}
+		return s.grantable(r, now, "an approval", events, err)
+	})
+}
+
+// ApproveChecked approves like Approve once the reviewer has confirmed
+// every approval criterion, and records the checklist in the approval.
+func (s *Service) ApproveChecked(ctx context.Context, call Call, id uuid.UUID, checklist []string) (Result, error) {
+	if err := domain.CheckChecklist(checklist); err != nil {
+		return Result{}, err
+	}
+	return s.update(ctx, call, id, func(r *domain.Registration, now time.Time) ([]domain.Event, error) {
+		events, err := r.ApproveGranting(call.Actor, s.PolicyAt(now), s.partnerTier(r), now)
+		if err == nil {
+			err = r.CheckApprover(s.assignmentOf(call.Actor))
+		}
+		if err == nil {
+			a := events[0].(domain.RegistrationApproved)
+			a.Checklist = slices.Clone(domain.ApprovalCriteria)
+			events[0] = a
 		}
 		return s.grantable(r, now, "an approval", events, err)
 	})

@@ -26,7 +26,7 @@ func (r *resolver) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) er
 	if !strings.HasPrefix(rec.Stream, "conflict-") || rec.Type != (domain.ConflictDecided{}).EventType() {
 		return nil
 	}
-	ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+	ev, err := b.Decode(rec)
 	if err != nil {
 		return err
 	}

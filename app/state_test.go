@@ -126,6 +126,13 @@ func snapshot(t require.TestingT, s *Service, at time.Time) string {
 		tracks[p] = s.tracks.record(p, pv.Standing, 365*domain.Day, at)
 	}
 	out["tracks"] = tracks
+	everything := projections.AnalyticsFilter{Explain: true}
+	analytics, err := s.Analytics.Registrations(everything, []string{"partner", "region", "tier"})
+	require.NoError(t, err)
+	top, err := s.Analytics.TopPartners(everything, 0, "week")
+	require.NoError(t, err)
+	out["analytics"] = map[string]any{"registrations": analytics, "conflicts": s.Analytics.Conflicts(everything),
+		"consistency": s.Analytics.Consistency(everything), "top": top, "ratings": s.Analytics.Ratings(everything)}
 	s.checker.mu.Lock()
 	probes := map[string]domain.Finding{}
 	for i, name := range probeAccounts {
@@ -199,7 +206,7 @@ func step(t *rapid.T, ctx context.Context, svc *Service, clock *domain.ManualClo
 		v, _ := svc.Registrations.Get(id)
 		return partnerCall(v.PartnerID)
 	}
-	switch rapid.IntRange(0, 15).Draw(t, "op") {
+	switch rapid.IntRange(0, 16).Draw(t, "op") {
 	case 0, 1, 2:
 		p := statePartners[rapid.IntRange(0, len(statePartners)-1).Draw(t, "partner")]
 		c := rapid.IntRange(0, len(companyPool)-1).Draw(t, "company")
@@ -269,6 +276,10 @@ func step(t *rapid.T, ctx context.Context, svc *Service, clock *domain.ManualClo
 			if _, err := svc.AssignPresales(ctx, reviewer, id, "ana", rapid.IntRange(1, 10).Draw(t, "hours")); err != nil {
 				_, _ = svc.UnassignPresales(ctx, reviewer, id, "ana", "")
 			}
+		}
+	case 16:
+		if id, ok := pick("rate"); ok {
+			_, _ = svc.RateRegistration(ctx, ownerOf(id), id, rapid.IntRange(1, 5).Draw(t, "score"), "ok")
 		}
 	case 11:
 		open := svc.Conflicts.Queue(projections.QueueFilter{Status: "open"})

@@ -62,6 +62,11 @@ var eventRegistry = buildRegistry(
 	codecFor[TerritoryGranted](1),
 	codecFor[TokenIssued](1),
 	codecFor[TokenRevoked](1),
+	codecFor[UserInvited](1), // user.go
+	codecFor[UserPasswordSet](1),
+	codecFor[UserLanguageSet](1),
+	codecFor[SessionStarted](1),
+	codecFor[SessionEnded](1),
 	codecFor[DirectOpportunityRecorded](1),
 	codecFor[DirectOpportunityUpdated](1),
 	codecFor[DirectOpportunityClosed](1),
@@ -111,6 +116,8 @@ var eventRegistry = buildRegistry(
 	// Field locks and handoff (domain/handoff.go).
 	codecFor[RegistrationHandoffGranted](1),
 	codecFor[RegistrationTakeoverRefused](1),
+	// Program analytics (domain/rating.go).
+	codecFor[RegistrationRated](1),
 )
 
 type namedCodec struct {

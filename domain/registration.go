@@ -905,7 +905,11 @@ func (r *Registration) Details() Details { return r.details.Clone() }
 func (r *Registration) Account() Account { return r.details.Account }
 
 // Opportunity returns a copy of the opportunity details.
-func (r *Registration) Opportunity() Opportunity { return r.details.Clone().Opportunity }
+func (r *Registration) Opportunity() Opportunity {
+	o := r.details.Opportunity
+	o.ProductLines, o.Competitors = slices.Clone(o.ProductLines), slices.Clone(o.Competitors)
+	return o
+}
 
 // Attempt returns how many times the registration was submitted.
 func (r *Registration) Attempt() int { return r.attempt }

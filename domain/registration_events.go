@@ -116,7 +116,11 @@ type RegistrationApproved struct {
 	// granted (benefits.go); nil in approvals recorded before approvals
 	// granted benefits, which granted none.
 	Benefits *GrantedBenefits `json:"benefits,omitempty"`
-	At       time.Time        `json:"at"`
+	// Checklist names the approval criteria the reviewer confirmed
+	// (ApprovalCriteria), when the approval was made from the console;
+	// empty for the API's and automatic approvals.
+	Checklist []string  `json:"checklist,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // RegistrationRejected records a rejection with a reason code, an

@@ -69,7 +69,7 @@ func (p *Registrations) DetailAt(ctx context.Context, id uuid.UUID, m Moment) (R
 		return RegistrationDetail{}, nil, false, nil
 	}
 	sd := r.detail()
-	return RegistrationDetail{RegistrationView: r.view, Details: sd.Details, Attachments: sd.Attachments, Finding: sd.Finding}, history, true, nil
+	return RegistrationDetail{RegistrationView: r.buildView(r.updatedAt), Details: sd.Details, Attachments: sd.Attachments, Finding: sd.Finding}, history, true, nil
 }
 
 // Describe decodes any stored event into an audit-trail entry: who, when,

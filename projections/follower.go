@@ -64,13 +64,28 @@ type Batch struct {
 	ids     map[uuid.UUID]struct{} // every event ID of page, built on first use
 }
 
-// Decode returns the decoded event rec, the one being applied, decoding
-// it once for all handlers. Outside a follower (b nil) it just decodes.
+// Decode returns the decoded event rec, an event of the batch (usually
+// the one being applied), decoding it once for all handlers. Outside a
+// follower (b nil), or for an event the batch does not hold, it just
+// decodes.
 func (b *Batch) Decode(rec domain.RecordedEvent) (domain.Event, error) {
-	if b == nil || b.cur >= len(b.page) || b.page[b.cur].Position != rec.Position {
+	if b == nil {
 		return domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
 	}
-	d := &b.decoded[b.cur]
+	i := b.cur
+	if i >= len(b.page) || b.page[i].Position != rec.Position {
+		i = -1
+		for _, j := range b.index()[rec.Stream] {
+			if b.page[j].Position == rec.Position {
+				i = j
+				break
+			}
+		}
+		if i < 0 {
+			return domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+		}
+	}
+	d := &b.decoded[i]
 	if !d.done {
 		d.ev, d.err = domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
 		d.done = true
@@ -217,7 +232,7 @@ type Follower struct {
 // in state. Call Load, then CatchUp or Run.
 func NewFollower(store domain.EventStore, state *State, handlers ...Handler) *Follower {
 	return &Follower{store: store, state: state, handlers: handlers, tracker: newTracker(),
-		CatchUpPage: 65536, tasks: make(chan struct{}, 256), readyCh: make(chan struct{})}
+		CatchUpPage: 131072, tasks: make(chan struct{}, 256), readyCh: make(chan struct{})}
 }
 
 // Load restores every handler from the state database at its checkpoint.
@@ -312,9 +327,19 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		return ch
 	}
 	var next <-chan fetched
+	indexed := true            // false once the secondary indexes are dropped
+	var retune, restore func() // see catchUpGC
 	defer func() {
 		if serr := f.settle(); err == nil {
 			err = serr
+		}
+		if !indexed {
+			if ierr := f.state.createIndexes(context.WithoutCancel(ctx)); err == nil {
+				err = ierr
+			}
+		}
+		if restore != nil {
+			restore()
 		}
 	}()
 	for {
@@ -343,6 +368,21 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		}
 		if after := page[len(page)-1].Position + 1; full && (upTo == 0 || after < upTo) {
 			next = fetch(after)
+			if retune == nil {
+				retune, restore = catchUpGC() // a long catch-up
+			}
+			if from == 0 && !f.Partial && indexed {
+				// A long catch-up into an empty state: the indexes are
+				// built once at the end instead of row by row.
+				if err := f.state.dropIndexes(ctx); err != nil {
+					<-next
+					return err
+				}
+				indexed = false
+			}
+		}
+		if retune != nil {
+			retune()
 		}
 		if err := f.apply(ctx, page, got.decoded[:len(page)], upTo); err != nil {
 			if next != nil {

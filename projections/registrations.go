@@ -273,7 +273,8 @@ func (p *Registrations) Flush() (Write, error) {
 // columns returns r's row of table registrations, its view and detail
 // encoded.
 func (r *registration) columns() ([]any, error) {
-	v := &r.view
+	built := r.buildView(r.updatedAt)
+	v := &built
 	view, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -443,7 +444,7 @@ func (r *registration) apply(rec domain.RecordedEvent, ev domain.Event) error {
 	}
 	r.observe(rec, ev)
 	r.touched = rec.Position
-	r.view = r.buildView(rec.RecordedAt)
+	r.updatedAt = rec.RecordedAt
 	return nil
 }
 

@@ -110,8 +110,11 @@ type HistoryEntry struct {
 
 // registration is the projection's state for one registration.
 type registration struct {
-	agg  *domain.Registration
-	view RegistrationView // rebuilt after every event, never changed in place
+	agg *domain.Registration
+	// updatedAt is when the latest event was recorded. The view is built
+	// from the aggregate when it is written (buildView), once a batch,
+	// not after every event.
+	updatedAt time.Time
 	// Facts the aggregate does not keep: recorded times and positions, and
 	// the rejection texts meant for the partner.
 	position          uint64

@@ -71,7 +71,10 @@ func demo(ctx context.Context, cmd *cobra.Command, dataDir string) error {
 	if _, err := svc.RunDue(ctx, end); err != nil {
 		return err
 	}
-	return d.summary(cmd.OutOrStdout(), dataDir)
+	if err := d.summary(cmd.OutOrStdout(), dataDir); err != nil {
+		return err
+	}
+	return d.portalUsers(cmd.OutOrStdout()) // demo_users.go
 }
 
 // demoRun plays the demo's story; the first error stops it.

@@ -75,6 +75,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newExportCommand(),
 		newImportCommand(),
 		newTokenCommand(),
+		newUserCommand(),
 		newPartnerCommand(),
 		newDemoCommand(),
 		newGenerateCommand(),
@@ -83,6 +84,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newAttachmentsCommand(),
 		newReplayCommand(),
 		newProofCommand(),
+		newPolicyCommand(),
 	)
 	return root
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/eventstore"
 	"github.com/dealreg/dealreg/eventstore/attachments"
+	"github.com/dealreg/dealreg/web"
 	"github.com/spf13/cobra"
 )
 
@@ -41,19 +42,21 @@ const shutdownTimeout = 15 * time.Second
 func newServeCommand() *cobra.Command {
 	var dataDir, addr, debugAddr string
 	var catchUpBatch int
+	var secureCookies bool
 	var signing signingFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API on the embedded ledger",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), cmd, dataDir, addr, debugAddr, catchUpBatch, signing)
+			return serve(cmd.Context(), cmd, dataDir, addr, debugAddr, catchUpBatch, signing, secureCookies)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "also serve Go's profiles (net/http/pprof, under /debug/pprof/) on this address, unauthenticated: keep it on loopback (empty: off)")
-	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 65536)")
+	cmd.Flags().IntVar(&catchUpBatch, "catch-up-batch", 0, "events applied and committed together while the views catch up (0: the default, 131072)")
+	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark the pages' cookies Secure: set it when browsers reach serve over HTTPS (a TLS-terminating proxy)")
 	cmd.Flags().BoolVar(&allowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscriptions call loopback and private-range addresses (refused by default: SSRF)")
 	cmd.Flags().StringVar(&smtpAddr, "smtp", "", "host:port of the mail server for e-mail notifications (empty: none sent); password in DEALREG_SMTP_PASSWORD")
 	cmd.Flags().StringVar(&smtpFrom, "smtp-from", "dealreg@localhost", "sender address of e-mail notifications")
@@ -63,7 +66,7 @@ func newServeCommand() *cobra.Command {
 	return cmd
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr string, catchUpBatch int, signing signingFlags) error {
+func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr string, catchUpBatch int, signing signingFlags, secureCookies bool) error {
 	logger := newLogger(cmd.ErrOrStderr())
 	if debugAddr != "" {
 		stop, err := serveProfiles(debugAddr)
@@ -111,7 +114,9 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch, Outbox: outbox})
 	// Listen at once: /healthz answers, /readyz and the API answer 503
 	// with Retry-After until the views have caught up with the ledger.
-	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics, VerifierKey: key.verifier})
+	pages := web.New(web.Config{App: svc, Attachments: docs, Logger: logger, Secure: secureCookies})
+	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics, VerifierKey: key.verifier,
+		Pages: pages, PagePaths: web.Prefixes})
 	if err := srv.Open(); err != nil {
 		store.Close()
 		return fmt.Errorf("listen: %w", err)
