@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"io"
 	"mime"
 	"net/http"
 	"path/filepath"
@@ -252,24 +251,7 @@ func (s *Server) downloadReceipt(c echo.Context) error {
 	if r == nil || s.attachments == nil {
 		return domain.Errorf(domain.ENOTFOUND, "receipt not found")
 	}
-	f, blob, err := s.attachments.Open(sha)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, blob.ContentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Digest", "sha-256="+sha)
-	disp := "attachment"
-	if r.Filename != "" {
-		disp = mime.FormatMediaType("attachment", map[string]string{"filename": r.Filename})
-	}
-	h.Set(echo.HeaderContentDisposition, disp)
-	h.Set(echo.HeaderContentLength, strconv.FormatInt(blob.Size, 10))
-	c.Response().WriteHeader(http.StatusOK)
-	_, err = io.Copy(c.Response(), f)
-	return err
+	return s.serveDocument(c, sha, r.Filename)
 }
 
 var mdfStates = []string{

@@ -623,6 +623,12 @@ func (s *Server) downloadAttachment(c echo.Context) error {
 	if att == nil || s.attachments == nil {
 		return domain.Errorf(domain.ENOTFOUND, "attachment %s not found on registration %s", c.Param("sha256"), id)
 	}
+	return s.serveDocument(c, sha, att.Filename)
+}
+
+// serveDocument sends the stored document sha as a download named
+// filename: its own media type, never sniffed, its digest, its size.
+func (s *Server) serveDocument(c echo.Context, sha, filename string) error {
 	f, blob, err := s.attachments.Open(sha)
 	if err != nil {
 		return err
@@ -633,8 +639,8 @@ func (s *Server) downloadAttachment(c echo.Context) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Digest", "sha-256="+sha)
 	disp := "attachment"
-	if att.Filename != "" {
-		disp = mime.FormatMediaType("attachment", map[string]string{"filename": att.Filename})
+	if filename != "" {
+		disp = mime.FormatMediaType("attachment", map[string]string{"filename": filename})
 	}
 	h.Set(echo.HeaderContentDisposition, disp)
 	h.Set(echo.HeaderContentLength, strconv.FormatInt(blob.Size, 10))
