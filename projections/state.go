@@ -184,7 +184,7 @@ func (s *State) open(ctx context.Context) error {
 		db.SetMaxOpenConns(1)
 	} else {
 		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
+		db.SetMaxIdleConns(maxIdleConns)
 	}
 	db.SetConnMaxLifetime(0)
 	if err := db.PingContext(ctx); err != nil {
@@ -262,6 +262,19 @@ func (s *State) Checkpoint() uint64 { return s.next }
 
 // DB returns the database, for the views' queries.
 func (s *State) DB() *sql.DB { return s.db }
+
+// maxIdleConns is how many idle connections to views.db are kept.
+const maxIdleConns = 8
+
+// releaseIdle closes the idle connections, and with them their page
+// caches; later queries open new ones as they need them.
+func (s *State) releaseIdle() {
+	if s.path == "" {
+		return // each connection to :memory: is its own database
+	}
+	s.db.SetMaxIdleConns(0)
+	s.db.SetMaxIdleConns(maxIdleConns)
+}
 
 // Path returns the file the state lives in ("" in memory).
 func (s *State) Path() string { return s.path }
