@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"mime"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -184,16 +182,7 @@ func (s *Server) uploadReceipt(c echo.Context) error {
 	if s.attachments == nil {
 		return domain.Errorf(domain.EUNAVAILABLE, "attachments are not configured")
 	}
-	name := c.QueryParam("filename")
-	if name == "" {
-		if _, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentDisposition)); err == nil {
-			name = params["filename"]
-		}
-	}
-	name = filepath.Base(filepath.Clean("/" + name))
-	if name == "/" || name == "." {
-		name = ""
-	}
+	name := uploadName(c)
 	ctx := c.Request().Context()
 	if err := s.attachments.CheckSize(c.Request().ContentLength); err != nil {
 		return err
@@ -203,27 +192,11 @@ func (s *Server) uploadReceipt(c echo.Context) error {
 			return err
 		}
 	}
-	staged, err := s.attachments.Stage(ctx, c.Request().Body, c.Request().Header.Get(echo.HeaderContentType))
+	r, publish, discard, err := s.stageDocument(c, &call, name)
 	if err != nil {
 		return err
 	}
-	defer staged.Discard()
-	blob := staged.Blob()
-	if stored, err := s.attachments.Stat(blob.SHA256); err == nil {
-		blob = stored
-	}
-	r := domain.Attachment{SHA256: blob.SHA256, Size: blob.Size, ContentType: blob.ContentType, Filename: name}
-	if call.IdempotencyKey != "" {
-		call.RequestHash = app.HashRequest(c.Request().Method+" "+c.Request().URL.Path,
-			[]byte(r.SHA256+"\x00"+r.ContentType+"\x00"+r.Filename))
-	}
-	publish := func() error {
-		stored, err := staged.Publish()
-		if err == nil && stored.ContentType != r.ContentType {
-			return domain.Errorf(domain.ECONFLICT, "the document is already stored as %s; upload it declared as that type", stored.ContentType)
-		}
-		return err
-	}
+	defer discard()
 	if _, err := s.app.AddMDFReceipt(ctx, call, id, n, r, publish); err != nil {
 		return err
 	}

@@ -546,16 +546,7 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 	if s.attachments == nil {
 		return domain.Errorf(domain.EUNAVAILABLE, "attachments are not configured")
 	}
-	name := c.QueryParam("filename")
-	if name == "" {
-		if _, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentDisposition)); err == nil {
-			name = params["filename"]
-		}
-	}
-	name = filepath.Base(filepath.Clean("/" + name))
-	if name == "/" || name == "." {
-		name = ""
-	}
+	name := uploadName(c)
 	ctx := c.Request().Context()
 	opts := app.AttachOptions{Quota: s.attachments.RegistrationQuota()}
 	if err := s.attachments.CheckSize(c.Request().ContentLength); err != nil {
@@ -568,26 +559,58 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 			return err
 		}
 	}
-	staged, err := s.attachments.Stage(ctx, c.Request().Body, c.Request().Header.Get(echo.HeaderContentType))
+	a, publish, discard, err := s.stageDocument(c, &call, name)
 	if err != nil {
 		return err
 	}
-	defer staged.Discard()
+	defer discard()
+	opts.Publish = publish
+	if _, err := s.app.Attach(ctx, call, id, a, opts); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/registrations/"+id.String()+"/attachments/"+a.SHA256)
+	return c.JSON(http.StatusCreated, a)
+}
+
+// uploadName is the file name of an uploaded document: ?filename= or the
+// Content-Disposition header's, reduced to a base name ("" without one).
+func uploadName(c echo.Context) string {
+	name := c.QueryParam("filename")
+	if name == "" {
+		if _, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentDisposition)); err == nil {
+			name = params["filename"]
+		}
+	}
+	name = filepath.Base(filepath.Clean("/" + name))
+	if name == "/" || name == "." {
+		name = ""
+	}
+	return name
+}
+
+// stageDocument stages the request body in the attachment store and
+// returns the attachment it would record as name; publish stores it under
+// its hash (once the command is decided), discard drops what was staged
+// and is always to be called. With an Idempotency-Key, call's request hash
+// becomes the document's, so a retry sending the same bytes under the same
+// name gets the first answer and records nothing more.
+func (s *Server) stageDocument(c echo.Context, call *app.Call, name string) (a domain.Attachment, publish func() error, discard func(), err error) {
+	staged, err := s.attachments.Stage(c.Request().Context(), c.Request().Body, c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil {
+		return domain.Attachment{}, nil, nil, err
+	}
 	blob := staged.Blob()
 	if stored, err := s.attachments.Stat(blob.SHA256); err == nil {
 		// The same bytes are stored already (another registration's, or
 		// an earlier upload): Publish will keep those, as first typed.
 		blob = stored
 	}
-	a := domain.Attachment{SHA256: blob.SHA256, Size: blob.Size, ContentType: blob.ContentType, Filename: name}
+	a = domain.Attachment{SHA256: blob.SHA256, Size: blob.Size, ContentType: blob.ContentType, Filename: name}
 	if call.IdempotencyKey != "" {
-		// A retry sends the same bytes under the same name: it gets the
-		// first answer and records nothing more (the document it sent
-		// again is discarded, the first is stored).
 		call.RequestHash = app.HashRequest(c.Request().Method+" "+c.Request().URL.Path,
 			[]byte(a.SHA256+"\x00"+a.ContentType+"\x00"+a.Filename))
 	}
-	opts.Publish = func() error {
+	publish = func() error {
 		stored, err := staged.Publish()
 		if err == nil && stored.ContentType != a.ContentType {
 			// The same bytes were stored, with another declared type, by
@@ -597,11 +620,7 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 		}
 		return err
 	}
-	if _, err := s.app.Attach(ctx, call, id, a, opts); err != nil {
-		return err
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/registrations/"+id.String()+"/attachments/"+blob.SHA256)
-	return c.JSON(http.StatusCreated, a)
+	return a, publish, func() { staged.Discard() }, nil
 }
 
 func (s *Server) downloadAttachment(c echo.Context) error {
