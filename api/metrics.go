@@ -124,7 +124,11 @@ func (p *programCollector) Collect(ch chan<- prometheus.Metric) {
 	if !svc.Ready() {
 		return // the views are still catching up: only the lag means something
 	}
-	if items, err := svc.Registrations.ReviewQueue(0); err == nil {
+	// A view that cannot answer shows as a failed series in the scrape
+	// (promhttp reports it), never as a silent gap.
+	if items, err := svc.Registrations.ReviewQueue(0); err != nil {
+		ch <- prometheus.NewInvalidMetric(p.reviewQueue, err)
+	} else {
 		overdue := 0
 		for _, it := range items {
 			if it.Overdue(now) {
@@ -146,7 +150,9 @@ func (p *programCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(p.conflictsOpen, prometheus.GaugeValue, float64(n), l)
 		ch <- prometheus.MustNewConstMetric(p.conflictsOverdue, prometheus.GaugeValue, float64(late[level]), l)
 	}
-	if counts, err := svc.Registrations.CountByStatus(); err == nil {
+	if counts, err := svc.Registrations.CountByStatus(); err != nil {
+		ch <- prometheus.NewInvalidMetric(p.byStatus, err)
+	} else {
 		for st, n := range counts {
 			ch <- prometheus.MustNewConstMetric(p.byStatus, prometheus.GaugeValue, float64(n), string(st))
 		}
