@@ -222,6 +222,9 @@ type registrationData struct {
 	Hint     string
 	Timeline []timelineEntry
 	Uploads  bool
+	// More is the registration's extension, receipts and MDF
+	// (portal_more.go).
+	More portalMore
 }
 
 // timeline is the registration's history as a partner may read it: what
@@ -240,15 +243,23 @@ func (h *Handler) registrationPage(w http.ResponseWriter, r *http.Request, s app
 		h.failErr(w, r, err)
 		return
 	}
+	h.showRegistration(w, r, s, http.StatusOK, d, formErrors{})
+}
+
+// showRegistration renders registration d's page with status; errs are
+// the field errors of one of its forms refused (extension, MDF), shown
+// beside their fields with what was typed.
+func (h *Handler) showRegistration(w http.ResponseWriter, r *http.Request, s app.Session, status int, d projections.RegistrationDetail, errs formErrors) {
 	d.Finding = nil // for reviewers only
-	data := registrationData{R: d, Editable: editable(d.Status), Timeline: h.timeline(d.ID), Uploads: h.cfg.Attachments != nil}
+	data := registrationData{R: d, Editable: editable(d.Status), Timeline: h.timeline(d.ID), Uploads: h.cfg.Attachments != nil,
+		More: h.registrationMore(r, s, d, errs)}
 	if data.Editable {
 		// Without JavaScript the hint shows here, after saving.
 		if hint, err := h.app.DuplicateHint(s.Caller, d.ID, d.Type, d.Details.Account, d.Details.Opportunity.ProductLines); err == nil {
 			data.Hint = string(hint)
 		}
 	}
-	h.render(w, http.StatusOK, "registration", h.newPage(w, r, "registration.title", data))
+	h.render(w, status, "registration", h.newPage(w, r, "registration.title", data))
 }
 
 // duplicateHint answers the form's script: the hint for the account typed

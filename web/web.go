@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dealreg/dealreg/api"
 	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/domain"
 	"github.com/dealreg/dealreg/eventstore/attachments"
@@ -46,6 +47,12 @@ type Config struct {
 	// SignInPerAccount and SignInPerIP bound sign-in attempts per 15
 	// minutes; zero takes 10 and 50.
 	SignInPerAccount, SignInPerIP int
+	// Store is the ledger the portal reads notifications and receipts
+	// from; Proofs (nil: no receipts offered) answers receipts, and
+	// VerifierKey is the key they verify with, shown beside them.
+	Store       domain.EventStore
+	Proofs      api.Proofs
+	VerifierKey string
 }
 
 // Handler serves the pages.
@@ -101,6 +108,7 @@ func New(cfg Config) *Handler {
 	h.mux.HandleFunc("POST /portal/registrations/{id}", h.partner(h.saveRegistration))
 	h.mux.HandleFunc("POST /portal/registrations/{id}/proof", h.partner(h.uploadProof))
 	h.mux.HandleFunc("GET /portal/duplicate-hint", h.partner(h.duplicateHint))
+	h.portalMoreRoutes()
 
 	h.mux.HandleFunc("GET /console", h.reviewer(h.queue))
 	h.mux.HandleFunc("GET /console/registrations/{id}", h.reviewer(h.reviewPage))

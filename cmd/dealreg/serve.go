@@ -114,7 +114,12 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch, Outbox: outbox})
 	// Listen at once: /healthz answers, /readyz and the API answer 503
 	// with Retry-After until the views have caught up with the ledger.
-	pages := web.New(web.Config{App: svc, Attachments: docs, Logger: logger, Secure: secureCookies})
+	pagesCfg := web.Config{App: svc, Attachments: docs, Logger: logger, Secure: secureCookies, Store: store}
+	if key.verifier != "" {
+		// The portal offers the receipts the API answers.
+		pagesCfg.Proofs, pagesCfg.VerifierKey = store, key.verifier
+	}
+	pages := web.New(pagesCfg)
 	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics, VerifierKey: key.verifier,
 		Pages: pages, PagePaths: web.Prefixes})
 	if err := srv.Open(); err != nil {
