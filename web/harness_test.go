@@ -47,6 +47,7 @@ type site struct {
 	app   *app.Service
 	clock *domain.ManualClock
 	docs  *attachments.Store
+	vkey  string
 	n     atomic.Int64
 }
 
@@ -73,7 +74,7 @@ func newSite(tb testing.TB, dir string) (*site, func()) {
 	srv := api.NewServer(api.Config{Addr: "127.0.0.1:0", Store: store, App: svc, Attachments: docs, Logger: logger,
 		Pages: pages, PagePaths: web.Prefixes, VerifierKey: vkey})
 	require.NoError(tb, srv.Open())
-	s := &site{url: "http://" + srv.Addr(), store: store, app: svc, clock: clock, docs: docs}
+	s := &site{url: "http://" + srv.Addr(), store: store, app: svc, clock: clock, docs: docs, vkey: vkey}
 	ctx := context.Background()
 	for _, p := range []domain.Partner{
 		{ID: "acme", Name: "Acme Integradores", Tier: domain.TierGold},

@@ -2,13 +2,13 @@ package web
 
 import (
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/dealreg/dealreg/api"
 	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/domain"
 	"github.com/dealreg/dealreg/projections"
@@ -303,7 +303,7 @@ func (h *Handler) uploadProof(w http.ResponseWriter, r *http.Request, s app.Sess
 		return
 	}
 	defer file.Close()
-	name := filepath.Base(filepath.Clean("/" + hdr.Filename))
+	name := api.DocumentName(hdr.Filename)
 	call := app.Call{Caller: s.Caller}
 	opts := app.AttachOptions{Quota: store.RegistrationQuota()}
 	ctx := r.Context()
@@ -315,18 +315,14 @@ func (h *Handler) uploadProof(w http.ResponseWriter, r *http.Request, s app.Sess
 		h.failErr(w, r, err)
 		return
 	}
-	staged, err := store.Stage(ctx, file, hdr.Header.Get("Content-Type"))
+	// The API's one stager of documents.
+	a, publish, discard, err := api.StageDocument(ctx, store, file, hdr.Header.Get("Content-Type"), name)
 	if err != nil {
 		h.failErr(w, r, err)
 		return
 	}
-	defer staged.Discard()
-	blob := staged.Blob()
-	if stored, err := store.Stat(blob.SHA256); err == nil {
-		blob = stored
-	}
-	a := domain.Attachment{SHA256: blob.SHA256, Size: blob.Size, ContentType: blob.ContentType, Filename: name}
-	opts.Publish = func() error { _, err := staged.Publish(); return err }
+	defer discard()
+	opts.Publish = publish
 	if _, err := h.app.Attach(ctx, call, d.ID, a, opts); err != nil {
 		h.failErr(w, r, err)
 		return

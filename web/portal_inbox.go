@@ -117,16 +117,25 @@ func (h *Handler) inbox(s app.Session, lang string) ([]inboxItem, error) {
 			}
 		}
 	}
-	for _, v := range h.app.Policies.Versions(h.app.Clock().Now()) {
-		if !v.Published || v.BuiltIn() {
+	// The publications every partner is told of.
+	recs, err := h.cfg.Store.ReadStream(context.Background(), domain.PolicyStream, domain.ReadStreamOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		if rec.Type != (domain.PolicyPublished{}).EventType() {
 			continue
 		}
-		if n, ok := notify.Classify(v.Publication); ok && n.AllPartners {
-			add(0, v.Publication.At, n)
+		ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
+		if err != nil {
+			continue
+		}
+		if n, ok := notify.Classify(ev); ok && n.AllPartners {
+			add(rec.Position, rec.RecordedAt, n)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b inboxItem) int {
-		return cmp.Or(b.At.Compare(a.At), cmp.Compare(b.Position, a.Position))
+		return cmp.Compare(b.Position, a.Position)
 	})
 	if len(out) > maxInbox {
 		out = out[:maxInbox]
