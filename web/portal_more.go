@@ -451,6 +451,8 @@ func days(d time.Duration) int { return int(d / domain.Day) }
 
 // portalMoreRoutes adds the routes of this file and portal_inbox.go.
 func (h *Handler) portalMoreRoutes() {
+	h.linkRoutes()
+	h.teamRoutes()
 	h.mux.HandleFunc("POST /portal/registrations/{id}/extension", h.partner(h.requestExtension))
 	h.mux.HandleFunc("GET /portal/registrations/{id}/receipts", h.partner(h.downloadReceipts))
 	h.mux.HandleFunc("GET /portal/registrations/{id}/receipt", h.partner(h.downloadReceipt))

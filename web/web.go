@@ -53,6 +53,10 @@ type Config struct {
 	Store       domain.EventStore
 	Proofs      api.Proofs
 	VerifierKey string
+	// PublicURL is the portal's address as people reach it
+	// ("https://dealreg.example"): e-mailed sign-in links and invitations
+	// point there.
+	PublicURL string
 }
 
 // Handler serves the pages.
@@ -65,10 +69,11 @@ type Handler struct {
 	byAccount *limiter
 	byIP      *limiter
 	hints     *limiter
+	links     *limiter
 }
 
 // Prefixes are the paths the pages own; the API server routes them here.
-var Prefixes = []string{"/", "/login", "/logout", "/invite/*", "/settings/*", "/portal", "/portal/*", "/console", "/console/*", "/static/*"}
+var Prefixes = []string{"/", "/login", "/logout", "/invite/*", "/settings/*", "/portal", "/portal/*", "/console", "/console/*", "/static/*", "/login/*"}
 
 // New returns the pages' handler.
 func New(cfg Config) *Handler {
@@ -89,6 +94,7 @@ func New(cfg Config) *Handler {
 		byAccount: newLimiter(cfg.SignInPerAccount, 15*time.Minute, clock),
 		byIP:      newLimiter(cfg.SignInPerIP, 15*time.Minute, clock),
 		hints:     newLimiter(60, time.Minute, clock),
+		links:     newLimiter(linksPerAccount, 15*time.Minute, clock),
 	}
 	static, _ := fs.Sub(staticFiles, "static")
 	h.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static))))
