@@ -53,6 +53,13 @@ type site struct {
 
 func newSite(tb testing.TB, dir string) (*site, func()) {
 	tb.Helper()
+	return newSiteWith(tb, dir, nil)
+}
+
+// newSiteWith is newSite with the service's configuration changed by
+// configure (a mail server, say).
+func newSiteWith(tb testing.TB, dir string, configure func(*app.Config)) (*site, func()) {
+	tb.Helper()
 	clock := domain.NewManualClock(t0)
 	skey, vkey, err := note.GenerateKey(rand.Reader, "dealreg.test/ledger")
 	require.NoError(tb, err)
@@ -65,12 +72,16 @@ func newSite(tb testing.TB, dir string) (*site, func()) {
 		logOut = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
-	svc := app.New(app.Config{Store: store, Clock: clock, Logger: logger})
+	cfg := app.Config{Store: store, Clock: clock, Logger: logger}
+	if configure != nil {
+		configure(&cfg)
+	}
+	svc := app.New(cfg)
 	require.NoError(tb, svc.Start(context.Background(), false))
 	docs, err := attachments.Open(filepath.Join(dir, "attachments"), attachments.Options{MaxSize: 1 << 20, RegistrationQuota: 3 << 20})
 	require.NoError(tb, err)
 	pages := web.New(web.Config{App: svc, Attachments: docs, Logger: logger, Argon2: fastArgon2, SignInPerAccount: 5, SignInPerIP: 1000,
-		Store: store, Proofs: store, VerifierKey: vkey})
+		Store: store, Proofs: store, VerifierKey: vkey, PublicURL: "https://portal.test"})
 	srv := api.NewServer(api.Config{Addr: "127.0.0.1:0", Store: store, App: svc, Attachments: docs, Logger: logger,
 		Pages: pages, PagePaths: web.Prefixes, VerifierKey: vkey})
 	require.NoError(tb, srv.Open())
