@@ -83,7 +83,6 @@ type Service struct {
 	Outbox     *projections.Outbox
 	dispatch   *dispatcher
 	crm        CRMConfig
-	dispatchMu sync.Mutex
 	// Users are the people of the portal and console and their sessions
 	// (users.go).
 	Users *projections.Users
