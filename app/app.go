@@ -80,9 +80,9 @@ type Service struct {
 	MDF      *projections.MDF
 	Presales *projections.Presales
 	// Outbox holds webhook subscriptions and their deliveries (outbox.go).
-	Outbox     *projections.Outbox
-	dispatch   *dispatcher
-	crm        CRMConfig
+	Outbox   *projections.Outbox
+	dispatch *dispatcher
+	crm      CRMConfig
 	// Users are the people of the portal and console and their sessions
 	// (users.go).
 	Users *projections.Users

@@ -119,7 +119,9 @@ func (d *dispatcher) salesforceTarget(in *SalesforceInput) (*domain.SalesforceTa
 		t.BatchSize = defaultSalesforceBatch
 	}
 	var fields []domain.FieldError
-	add := func(f, msg string) { fields = append(fields, domain.FieldError{Field: "salesforce." + f, Code: domain.FieldInvalid, Message: msg}) }
+	add := func(f, msg string) {
+		fields = append(fields, domain.FieldError{Field: "salesforce." + f, Code: domain.FieldInvalid, Message: msg})
+	}
 	if t.ClientID == "" || len(t.ClientID) > 256 {
 		add("client_id", "the connected app's consumer key is required")
 	}
