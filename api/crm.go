@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dealreg/dealreg/app"
+	"github.com/dealreg/dealreg/domain"
 )
 
 // crmRoutes is the inbound CRM endpoint (docs/crm.md). It carries no
@@ -43,4 +44,32 @@ func (s *Server) receiveCRM(c echo.Context) error {
 		status = http.StatusOK
 	}
 	return c.JSON(status, rc)
+}
+
+// importRequest is the body of POST /v1/direct-opportunities:batch.
+type importRequest struct {
+	Opportunities []domain.DirectOpportunity `json:"opportunities"`
+}
+
+// importCRM imports CRM opportunities into the direct pipeline
+// (app.ImportDirect, the one import path, which the import-crm command
+// takes too).
+func (s *Server) importCRM(c echo.Context) error {
+	if err := requireRole(c, "import CRM opportunities", domain.RoleDirectSales, domain.RoleAdmin); err != nil {
+		return err
+	}
+	var req importRequest
+	call, err := bindCall(c, &req)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.ImportDirect(c.Request().Context(), call, req.Opportunities)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if res.Imported > 0 {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, res)
 }
