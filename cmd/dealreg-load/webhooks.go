@@ -88,7 +88,9 @@ func (r *receiver) report(quiet, limit time.Duration) {
 	}
 	lags := slices.Clone(r.lags)
 	slices.Sort(lags)
-	pct := func(p float64) time.Duration { return lags[min(len(lags)-1, int(p*float64(len(lags))))].Round(100 * time.Microsecond) }
+	pct := func(p float64) time.Duration {
+		return lags[min(len(lags)-1, int(p*float64(len(lags))))].Round(100 * time.Microsecond)
+	}
 	span := r.last.Sub(r.first).Seconds()
 	fmt.Printf("webhook deliveries: %d in %.1f s = %.0f/s; append→delivery lag p50 %s, p90 %s, p99 %s, max %s; %d redelivered\n",
 		len(lags), span, float64(len(lags))/max(span, 0.001), pct(0.50), pct(0.90), pct(0.99), lags[len(lags)-1].Round(100*time.Microsecond), r.dups)
