@@ -212,8 +212,11 @@ type sfAnswer struct {
 // token returns the subscription's access token, fetching one with the
 // client-credentials flow when there is none (or fresh is set).
 func (c *salesforceClient) token(ctx context.Context, sub projections.OutboxSubscription, fresh bool) (sfToken, sfAnswer) {
+	// Keyed by the subscription and its login URL: an admin who points
+	// the subscription at another org gets a token of that org.
+	key := sub.ID + "\x00" + sub.URL
 	c.mu.Lock()
-	t, ok := c.tokens[sub.ID]
+	t, ok := c.tokens[key]
 	c.mu.Unlock()
 	if ok && !fresh {
 		return t, sfAnswer{}
@@ -258,7 +261,7 @@ func (c *salesforceClient) token(ctx context.Context, sub projections.OutboxSubs
 	}
 	t = sfToken{access: body.AccessToken, instance: strings.TrimRight(body.InstanceURL, "/")}
 	c.mu.Lock()
-	c.tokens[sub.ID] = t
+	c.tokens[key] = t
 	c.mu.Unlock()
 	return t, sfAnswer{}
 }
