@@ -58,15 +58,17 @@ LOAD_DATA   ?= /tmp/dealreg-load
 LOAD_ADDR   ?= 127.0.0.1:18080
 LOAD_FOR    ?= 15s
 LOAD_READ_RATE ?= 1000
+LOAD_SERVE_FLAGS ?=
+LOAD_FLAGS  ?=
 load: ## serve a generated ledger (LOAD_EVENTS, kept in LOAD_DATA) and drive it over HTTP: submissions by 1 and 64 clients, reads by 50 (as fast as answered, then at LOAD_READ_RATE/s)
 	CGO_ENABLED=0 $(GO) build -o $(LOAD_DATA).bin/dealreg ./cmd/dealreg
 	$(GO) build -o $(LOAD_DATA).bin/dealreg-load ./cmd/dealreg-load
 	test -f $(LOAD_DATA)/ledger.db || $(LOAD_DATA).bin/dealreg generate --data $(LOAD_DATA) --events $(LOAD_EVENTS)
 	@set -e; \
 	token=$$($(LOAD_DATA).bin/dealreg token create --data $(LOAD_DATA) --role admin --name load 2>/dev/null); \
-	$(LOAD_DATA).bin/dealreg serve --data $(LOAD_DATA) --addr $(LOAD_ADDR) 2>$(LOAD_DATA).serve.log & pid=$$!; \
+	$(LOAD_DATA).bin/dealreg serve --data $(LOAD_DATA) --addr $(LOAD_ADDR) $(LOAD_SERVE_FLAGS) 2>$(LOAD_DATA).serve.log & pid=$$!; \
 	trap "kill $$pid 2>/dev/null" EXIT; \
 	until curl -sf http://$(LOAD_ADDR)/readyz >/dev/null; do sleep 0.1; done; \
 	echo "serve ready on $(LOAD_ADDR) with $$(curl -s http://$(LOAD_ADDR)/readyz)"; \
-	$(LOAD_DATA).bin/dealreg-load -addr http://$(LOAD_ADDR) -token $$token -duration $(LOAD_FOR) -read-rate $(LOAD_READ_RATE); \
+	$(LOAD_DATA).bin/dealreg-load -addr http://$(LOAD_ADDR) -token $$token -duration $(LOAD_FOR) -read-rate $(LOAD_READ_RATE) $(LOAD_FLAGS); \
 	echo "resident memory of serve: $$(ps -o rss= -p $$pid) KB"

@@ -194,7 +194,9 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		// Analytics take a partner filter, not an ID: see TestAnalytics_PartnerSeesOnlyItsOwn.
 		"GET /v1/analytics/registrations", "GET /v1/analytics/conflicts", "GET /v1/analytics/consistency",
 		"GET /v1/analytics/top-partners", "GET /v1/analytics/ratings",
-		"POST /v1/policies/simulate", // partners may not simulate: see TestPolicySimulation
+		"POST /v1/policies/simulate",            // partners may not simulate: see TestPolicySimulation
+		"POST /v1/crm/events",                   // signed by the CRM, no caller: see TestCRMInbound_RefusedAppendsNothing
+		"POST /v1/direct-opportunities\\:batch", // direct sales only: see TestCRMImport_Batch
 	}
 	served := servedRoutes(t)
 	for _, route := range served {

@@ -31,6 +31,7 @@ type subsidiaryRequest struct {
 func (s *Server) pipelineRoutes(g router) {
 	g.GET("/direct-opportunities", s.listDirect)
 	g.POST("/direct-opportunities", s.recordDirect)
+	g.POST("/direct-opportunities\\:batch", s.importCRM)
 	g.GET("/direct-opportunities/:id", s.getDirect)
 	g.PUT("/direct-opportunities/:id", s.updateDirect)
 	g.POST("/direct-opportunities/:id/close", s.closeDirect)

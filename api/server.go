@@ -175,6 +175,7 @@ func NewServer(cfg Config) *Server {
 	s.proofRoutes(v1)
 	s.analyticsRoutes(v1)
 	s.simulateRoutes(v1)
+	s.crmRoutes(e)
 	if cfg.Pages != nil {
 		// The pages authenticate with their own session cookie and check
 		// CSRF on every POST; they act through the same app.Caller rules.

@@ -74,7 +74,8 @@ func (h *harness) startOutboxApp(tb testing.TB, statePath string) {
 	if a, ok := smtpAddrs.Load(h); ok {
 		cfg.SMTP = app.SMTPConfig{Addr: a.(string), From: "dealreg@vendor.example"}
 	}
-	svc := app.New(app.Config{Store: h.store, Clock: h.clock, Logger: logger, StatePath: statePath, Outbox: cfg})
+	svc := app.New(app.Config{Store: h.store, Clock: h.clock, Logger: logger, StatePath: statePath, Outbox: cfg,
+		CRM: app.CRMConfig{InboundSecret: crmSecret}})
 	require.NoError(tb, svc.Start(context.Background(), false))
 	srv := httptest.NewServer(api.NewServer(api.Config{Store: h.store, App: svc, Logger: logger}).Handler())
 	h.app, h.srv = svc, srv

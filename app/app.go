@@ -54,6 +54,8 @@ type Config struct {
 	IDs func() uuid.UUID
 	// Outbox is how webhooks are sent (app/outbox.go).
 	Outbox OutboxConfig
+	// CRM is the inbound CRM endpoint's configuration (app/crm.go).
+	CRM CRMConfig
 }
 
 // Service executes commands and keeps the read side up to date.
@@ -78,9 +80,9 @@ type Service struct {
 	MDF      *projections.MDF
 	Presales *projections.Presales
 	// Outbox holds webhook subscriptions and their deliveries (outbox.go).
-	Outbox     *projections.Outbox
-	dispatch   *dispatcher
-	dispatchMu sync.Mutex
+	Outbox   *projections.Outbox
+	dispatch *dispatcher
+	crm      CRMConfig
 	// Users are the people of the portal and console and their sessions
 	// (users.go).
 	Users *projections.Users
@@ -122,6 +124,7 @@ func New(cfg Config) *Service {
 		Users:     projections.NewUsers(),
 		Analytics: projections.NewAnalytics(),
 		readyCh:   make(chan struct{}),
+		crm:       cfg.CRM,
 	}
 	s.Registrations = projections.NewRegistrations(s.Policies.Policy, cfg.Store)
 	s.Outbox = projections.NewOutbox(cfg.Store)

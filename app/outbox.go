@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -48,6 +49,9 @@ type OutboxConfig struct {
 	// Manual runs no background dispatcher: deliveries go out only when
 	// DeliverDue is called (tests drive it step by step).
 	Manual bool
+	// Workers bounds how many subscriptions (and people) are sent for at
+	// once; 0 means 8.
+	Workers int
 }
 
 // Backoff of the retries: the n-th retry waits between half and all of
@@ -72,10 +76,14 @@ func RetryDelay(id string, n int) time.Duration {
 
 // dispatcher sends the outbox's deliveries.
 type dispatcher struct {
-	s      *Service
-	cfg    OutboxConfig
-	aead   cipher.AEAD
-	client *http.Client
+	s          *Service
+	cfg        OutboxConfig
+	aead       cipher.AEAD
+	client     *http.Client
+	salesforce *salesforceClient
+	slots      chan struct{}   // one per running worker, Workers in all
+	busyMu     sync.Mutex      //
+	busy       map[string]bool // the channels that have a worker
 }
 
 func newDispatcher(s *Service, cfg OutboxConfig) *dispatcher {
@@ -92,7 +100,11 @@ func newDispatcher(s *Service, cfg OutboxConfig) *dispatcher {
 	}
 	block, _ := aes.NewCipher(key)
 	aead, _ := cipher.NewGCM(block)
-	d := &dispatcher{s: s, cfg: cfg, aead: aead}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	d := &dispatcher{s: s, cfg: cfg, aead: aead, slots: make(chan struct{}, cfg.Workers), busy: map[string]bool{}}
+	d.salesforce = &salesforceClient{d: d, tokens: map[string]sfToken{}}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: d.refusePrivate}
 	d.client = &http.Client{
 		Timeout:   cfg.Timeout,
@@ -152,96 +164,177 @@ func (d *dispatcher) open(sealed string) (string, error) {
 // outboxCall is the identity of what the dispatcher appends.
 var outboxCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:outbox", Role: domain.RoleAdmin}, Name: "outbox"}}
 
-// DeliverDue sends, for every enabled subscription that is not failing,
-// its pending deliveries that are due at the clock's now, oldest first,
-// stopping at the first that fails (it is retried later; those after it
-// wait, so order per registration holds). It returns how many were
-// delivered. The background dispatcher calls it after every commit and
-// every second; tests call it directly.
+// DeliverDue sends, for every enabled subscription that is not failing
+// and every person with mail due, its pending deliveries that are due at
+// the clock's now, oldest first, stopping at the first that fails (it is
+// retried later; those after it wait, so order holds). Each subscription
+// is a worker of its own, at most OutboxConfig.Workers at once: a receiver
+// that hangs until the timeout holds up its own deliveries only. A
+// subscription already being sent for (by the background dispatcher or
+// another call) is left to that worker. DeliverDue returns, when every
+// worker it started is done, how many were delivered; tests call it
+// directly.
 func (s *Service) DeliverDue(ctx context.Context) (int, error) {
+	return s.deliverDue(ctx, true)
+}
+
+// deliverDue starts a worker for every channel with work and no worker;
+// with wait it waits for them and sums up, without (the background
+// dispatcher) it returns at once and the workers end on their own.
+func (s *Service) deliverDue(ctx context.Context, wait bool) (int, error) {
 	d := s.dispatch
 	if d == nil {
 		return 0, nil
 	}
-	// One dispatcher at a time: the background loop and a caller never
-	// send the same delivery twice at once.
-	s.dispatchMu.Lock()
-	defer s.dispatchMu.Unlock()
-	n := 0
-	var errs []error
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		n    int
+		errs []error
+	)
+	run := func(key string, work func(context.Context) (int, error)) {
+		if !d.claim(key) {
+			return
+		}
+		wg.Add(1)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer wg.Done()
+			defer d.release(key)
+			select {
+			case d.slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			k, err := work(ctx)
+			<-d.slots
+			if err != nil && ctx.Err() == nil && !wait {
+				s.logger.Error("outbox dispatcher", "channel", key, "err", err)
+			}
+			mu.Lock()
+			n += k
+			if err != nil && ctx.Err() == nil {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
+		}()
+	}
 	for _, sub := range s.Outbox.Subscriptions() {
 		if !sub.Enabled {
 			continue
 		}
 		if _, failing, err := s.Outbox.Failing(ctx, sub.ID); err != nil || failing {
-			errs = append(errs, err)
-			continue
-		}
-		for ctx.Err() == nil {
-			del, ok, err := s.Outbox.NextPending(ctx, sub.ID)
 			if err != nil {
 				errs = append(errs, err)
-				break
 			}
-			if !ok || del.NextAt.After(s.clock.Now()) {
-				break
-			}
-			out, gone := d.attempt(ctx, sub, del)
-			if err := s.Outbox.Record(ctx, del, out); err != nil {
-				errs = append(errs, err)
-				break
-			}
-			if gone {
-				ev := domain.WebhookDisabled{ID: sub.ID, Reason: "the receiver answered 410 Gone", At: s.clock.Now()}
-				if _, err := s.execute(ctx, outboxCall, domain.WebhooksStream, func([]domain.Event) ([]domain.Event, error) {
-					return []domain.Event{ev}, nil
-				}); err != nil {
-					errs = append(errs, err)
-				}
-				break
-			}
-			if !out.Delivered {
-				break
-			}
-			n++
+			continue
 		}
+		run(sub.ID, func(ctx context.Context) (int, error) { return s.deliverSubscription(ctx, sub) })
 	}
 	if d.cfg.SMTP.Addr != "" {
 		for _, p := range s.Outbox.People() {
-			k, err := s.deliverMail(ctx, p)
-			n += k
-			if err != nil && ctx.Err() == nil {
-				errs = append(errs, err)
-			}
+			run(projections.EmailPrefix+p.ID, func(ctx context.Context) (int, error) { return s.deliverMail(ctx, p) })
 		}
 	}
+	if !wait {
+		return 0, nil
+	}
+	wg.Wait()
 	if ctx.Err() != nil {
 		return n, ctx.Err()
 	}
 	return n, errors.Join(errs...)
 }
 
-// attempt sends del once and judges the answer: only a 2xx delivers; 410
-// disables the subscription (gone); 429 and 5xx wait at least their
-// Retry-After; anything else, a timeout or a refused connection is
-// retried with backoff until RetryFor has passed since the first attempt.
+// claim marks channel key as having a worker; false if it has one.
+func (d *dispatcher) claim(key string) bool {
+	d.busyMu.Lock()
+	defer d.busyMu.Unlock()
+	if d.busy[key] {
+		return false
+	}
+	d.busy[key] = true
+	return true
+}
+
+func (d *dispatcher) release(key string) {
+	d.busyMu.Lock()
+	delete(d.busy, key)
+	d.busyMu.Unlock()
+}
+
+// deliverSubscription sends one subscription's due deliveries in ledger
+// order until none is due or one fails.
+func (s *Service) deliverSubscription(ctx context.Context, sub projections.OutboxSubscription) (int, error) {
+	d := s.dispatch
+	n := 0
+	for ctx.Err() == nil {
+		if sub.Kind == domain.TargetSalesforce {
+			k, more, err := s.deliverSalesforce(ctx, sub)
+			n += k
+			if err != nil || !more {
+				return n, err
+			}
+			continue
+		}
+		del, ok, err := s.Outbox.NextPending(ctx, sub.ID)
+		if err != nil {
+			return n, err
+		}
+		if !ok || del.NextAt.After(s.clock.Now()) {
+			return n, nil
+		}
+		out, gone := d.attempt(ctx, sub, del)
+		if ctx.Err() != nil {
+			return n, ctx.Err() // stopped mid-send: sent again after a restart
+		}
+		if err := s.Outbox.Record(ctx, del, out); err != nil {
+			return n, err
+		}
+		if gone {
+			ev := domain.WebhookDisabled{ID: sub.ID, Reason: "the receiver answered 410 Gone", At: s.clock.Now()}
+			_, err := s.execute(ctx, outboxCall, domain.WebhooksStream, func([]domain.Event) ([]domain.Event, error) {
+				return []domain.Event{ev}, nil
+			})
+			return n, err
+		}
+		if !out.Delivered {
+			return n, nil
+		}
+		n++
+	}
+	return n, ctx.Err()
+}
+
+// attempt sends del once and judges the answer (judge); 410 disables the
+// subscription (gone).
 func (d *dispatcher) attempt(ctx context.Context, sub projections.OutboxSubscription, del projections.OutboxDelivery) (out projections.AttemptOutcome, gone bool) {
 	now := d.s.clock.Now()
-	out.Attempt = projections.OutboxAttempt{Delivery: del.ID, N: del.Attempts + 1, At: now}
 	code, retryAfter, latency, err := d.post(ctx, sub, del, now)
-	out.Attempt.Latency = latency
-	out.Attempt.StatusCode = code
+	if code == http.StatusGone {
+		out.Attempt = projections.OutboxAttempt{Delivery: del.ID, N: del.Attempts + 1, At: now, StatusCode: code, Latency: latency,
+			Error: "410 Gone: the subscription is disabled"}
+		out.Dead = true
+		return out, true
+	}
+	throttled := code == http.StatusTooManyRequests || code >= 500
+	return d.judge(del, now, code, retryAfter, latency, err, throttled), false
+}
+
+// judge is the outcome of one attempt of del at now: only a 2xx without
+// error delivers; a throttled answer (429, 5xx, a CRM's rate limit) waits
+// at least its Retry-After; anything else, a timeout or a refused
+// connection is retried with backoff until RetryFor has passed since the
+// first attempt, and then the delivery is dead.
+func (d *dispatcher) judge(del projections.OutboxDelivery, now time.Time, code int, retryAfter, latency time.Duration, err error, throttled bool) (out projections.AttemptOutcome) {
+	out.Attempt = projections.OutboxAttempt{Delivery: del.ID, N: del.Attempts + 1, At: now, StatusCode: code, Latency: latency}
 	if err != nil {
 		out.Attempt.Error = err.Error()
 	}
-	switch {
-	case err == nil && code >= 200 && code < 300:
+	if err == nil && code >= 200 && code < 300 {
 		out.Delivered = true
-		return out, false
-	case code == http.StatusGone:
-		out.Dead = true
-		out.Attempt.Error = "410 Gone: the subscription is disabled"
-		return out, true
+		return out
 	}
 	if out.Attempt.Error == "" {
 		out.Attempt.Error = "HTTP " + strconv.Itoa(code)
@@ -251,15 +344,15 @@ func (d *dispatcher) attempt(ctx context.Context, sub projections.OutboxSubscrip
 		first = now
 	}
 	wait := RetryDelay(del.ID, out.Attempt.N)
-	if (code == http.StatusTooManyRequests || code >= 500) && retryAfter > wait {
+	if throttled && retryAfter > wait {
 		wait = retryAfter
 	}
 	if now.Add(wait).Sub(first) > d.cfg.RetryFor {
 		out.Dead = true
-		return out, false
+		return out
 	}
 	out.RetryAt = now.Add(wait)
-	return out, false
+	return out
 }
 
 // post sends one signed request; it returns the status code, the
@@ -323,7 +416,7 @@ func (s *Service) runDispatcher(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.deliverDue(ctx, false); err != nil && ctx.Err() == nil {
 			s.logger.Error("outbox dispatcher", "err", err)
 		}
 		select {

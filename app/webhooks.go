@@ -21,22 +21,29 @@ type WebhookInput struct {
 	// PartnerID scopes a new subscription to one partner's registrations,
 	// as that partner sees them; it cannot change afterwards.
 	PartnerID string `json:"partner_id,omitempty"`
+	// Kind is the delivery target: "" or "webhook" (a signed POST to
+	// URL), or "salesforce" (the Salesforce connector: URL is the org's
+	// login URL, Salesforce its settings). Fixed at creation.
+	Kind       string           `json:"kind,omitempty"`
+	Salesforce *SalesforceInput `json:"salesforce,omitempty"`
 }
 
 // WebhookView is a subscription as the API shows it: never its secret,
 // except in the answer to its creation (Secret).
 type WebhookView struct {
-	ID             string   `json:"id"`
-	URL            string   `json:"url"`
-	EventTypes     []string `json:"event_types"`
-	Description    string   `json:"description,omitempty"`
-	Enabled        bool     `json:"enabled"`
-	PartnerID      string   `json:"partner_id,omitempty"`
-	From           uint64   `json:"from_position"`
-	DisabledReason string   `json:"disabled_reason,omitempty"`
-	Failing        bool     `json:"failing"`
-	FailingSince   string   `json:"failing_since,omitempty"`
-	Secret         string   `json:"secret,omitempty"`
+	ID             string          `json:"id"`
+	URL            string          `json:"url"`
+	EventTypes     []string        `json:"event_types"`
+	Description    string          `json:"description,omitempty"`
+	Enabled        bool            `json:"enabled"`
+	PartnerID      string          `json:"partner_id,omitempty"`
+	From           uint64          `json:"from_position"`
+	DisabledReason string          `json:"disabled_reason,omitempty"`
+	Failing        bool            `json:"failing"`
+	FailingSince   string          `json:"failing_since,omitempty"`
+	Secret         string          `json:"secret,omitempty"`
+	Kind           string          `json:"kind"`
+	Salesforce     *SalesforceView `json:"salesforce,omitempty"`
 }
 
 func requireAdmin(caller Caller, action string) error {
@@ -75,6 +82,24 @@ func (s *Service) CreateWebhook(ctx context.Context, call Call, in WebhookInput)
 	if err := requireAdmin(call.Caller, "manage webhooks"); err != nil {
 		return WebhookView{}, err
 	}
+	if in.Kind == "webhook" {
+		in.Kind = domain.TargetWebhook
+	}
+	switch in.Kind {
+	case domain.TargetWebhook:
+		if in.Salesforce != nil {
+			return WebhookView{}, sfInvalid("salesforce", `only a subscription of kind "salesforce" takes salesforce settings`)
+		}
+	case domain.TargetSalesforce:
+		if in.PartnerID != "" {
+			return WebhookView{}, sfInvalid("partner_id", "the Salesforce connector is the vendor's: it takes no partner scope")
+		}
+		if in.EventTypes == nil {
+			in.EventTypes = DefaultSalesforceEvents
+		}
+	default:
+		return WebhookView{}, sfInvalid("kind", `must be "webhook" or "salesforce"`)
+	}
 	if err := domain.ValidateWebhook(in.URL, in.EventTypes); err != nil {
 		return WebhookView{}, err
 	}
@@ -90,13 +115,20 @@ func (s *Service) CreateWebhook(ctx context.Context, call Call, in WebhookInput)
 	if s.dispatch == nil {
 		return WebhookView{}, domain.Errorf(domain.EINTERNAL, "this service sends no webhooks")
 	}
+	var target *domain.SalesforceTarget
+	if in.Kind == domain.TargetSalesforce {
+		var err error
+		if target, err = s.dispatch.salesforceTarget(in.Salesforce); err != nil {
+			return WebhookView{}, err
+		}
+	}
 	raw := make([]byte, 24)
 	_, _ = rand.Read(raw)
 	secret := "whsec_" + base64.StdEncoding.EncodeToString(raw)
 	enabled := in.Enabled == nil || *in.Enabled
 	sub := domain.WebhookSubscription{ID: "wh_" + strings.ReplaceAll(s.newID().String(), "-", "")[:20], URL: in.URL,
 		EventTypes: in.EventTypes, Description: in.Description, Enabled: enabled, PartnerID: in.PartnerID,
-		SealedSecret: s.dispatch.seal(secret), CreatedAt: s.clock.Now()}
+		SealedSecret: s.dispatch.seal(secret), CreatedAt: s.clock.Now(), Kind: in.Kind, Salesforce: target}
 	ev := domain.WebhookCreated{Subscription: sub, By: call.Actor.ID, At: sub.CreatedAt}
 	if _, err := s.execute(ctx, call, domain.WebhooksStream, func([]domain.Event) ([]domain.Event, error) {
 		return []domain.Event{ev}, nil
@@ -104,7 +136,9 @@ func (s *Service) CreateWebhook(ctx context.Context, call Call, in WebhookInput)
 		return WebhookView{}, err
 	}
 	v, err := s.Webhook(ctx, call.Caller, sub.ID)
-	v.Secret = secret
+	if sub.Kind == domain.TargetWebhook {
+		v.Secret = secret
+	}
 	return v, err
 }
 
@@ -123,6 +157,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, call Call, id string, in We
 	}
 	if in.EventTypes == nil {
 		in.EventTypes = cur.EventTypes
+	}
+	if (in.Kind != "" && in.Kind != cur.Kind && !(in.Kind == "webhook" && cur.Kind == "")) || in.Salesforce != nil {
+		return WebhookView{}, sfInvalid("kind", "a subscription's kind and connector settings cannot change; create another")
 	}
 	if in.PartnerID != "" && in.PartnerID != cur.PartnerID {
 		return WebhookView{}, &domain.Error{Code: domain.EINVALID, Message: "a subscription's partner scope cannot change; create another",
@@ -176,7 +213,10 @@ func (s *Service) Webhook(ctx context.Context, caller Caller, id string) (Webhoo
 
 func (s *Service) webhookView(ctx context.Context, sub projections.OutboxSubscription) (WebhookView, error) {
 	v := WebhookView{ID: sub.ID, URL: sub.URL, EventTypes: sub.EventTypes, Description: sub.Description, Enabled: sub.Enabled,
-		PartnerID: sub.PartnerID, From: sub.From, DisabledReason: sub.DisabledReason}
+		PartnerID: sub.PartnerID, From: sub.From, DisabledReason: sub.DisabledReason, Kind: sub.Kind, Salesforce: salesforceView(sub.Salesforce)}
+	if v.Kind == "" {
+		v.Kind = "webhook"
+	}
 	since, failing, err := s.Outbox.Failing(ctx, sub.ID)
 	if err != nil {
 		return v, err

@@ -274,6 +274,14 @@ func (r *Registration) Apply(e Event) error {
 		if e.NextSteps != "" {
 			r.details.Relationship.NextSteps = e.NextSteps
 		}
+		if c := e.CRM; c != nil {
+			if !c.Amount.IsZero() {
+				r.details.Opportunity.EstimatedValue = c.Amount
+			}
+			if !c.CloseDate.IsZero() {
+				r.details.Opportunity.ExpectedCloseDate = c.CloseDate
+			}
+		}
 	case RegistrationExtensionRequested:
 		r.status = StatusExtensionRequested
 	case RegistrationExtensionGranted:

@@ -158,7 +158,10 @@ type RegistrationProgressed struct {
 	BuyingStage    BuyingStage `json:"buying_stage,omitempty"`
 	NextSteps      string      `json:"next_steps,omitempty"`
 	Note           string      `json:"note,omitempty"`
-	At             time.Time   `json:"at"`
+	// CRM is set when the update came from the vendor's CRM (the signed
+	// inbound endpoint, docs/crm.md): what the CRM's opportunity now says.
+	CRM *CRMProgress `json:"crm,omitempty"`
+	At  time.Time    `json:"at"`
 }
 
 // RegistrationExtensionRequested records the partner's request to extend

@@ -27,6 +27,12 @@ type WebhookSubscription struct {
 	// secret itself, so a one-way hash cannot do, and the ledger never
 	// holds it in the clear.
 	SealedSecret string `json:"sealed_secret"`
+	// Kind is the delivery target: "" (a signed webhook POST to URL) or
+	// "salesforce" (the Salesforce connector upserts the registration's
+	// opportunity; URL is the org's login URL and Salesforce its
+	// settings). Fixed at creation.
+	Kind       string            `json:"kind,omitempty"`
+	Salesforce *SalesforceTarget `json:"salesforce,omitempty"`
 	// From is the global position from which events are delivered: the
 	// position of the event that created the subscription.
 	CreatedAt time.Time `json:"created_at"`
@@ -116,3 +122,37 @@ func ValidateWebhook(rawURL string, types []string) error {
 	}
 	return nil
 }
+
+// Delivery target kinds.
+const (
+	TargetWebhook    = ""
+	TargetSalesforce = "salesforce"
+)
+
+// SalesforceTarget is a Salesforce connector's settings (docs/crm.md): the
+// connected app it authenticates as (OAuth 2.0 client credentials), and
+// how a registration maps onto the sObject it upserts by an external-ID
+// field.
+type SalesforceTarget struct {
+	ClientID string `json:"client_id"`
+	// SealedClientSecret is the connected app's consumer secret, sealed
+	// like a webhook secret (AES-256-GCM under the server's key).
+	SealedClientSecret string `json:"sealed_client_secret"`
+	APIVersion         string `json:"api_version"`       // "62.0"
+	Object             string `json:"object"`            // "Opportunity"
+	ExternalIDField    string `json:"external_id_field"` // "Dealreg_Id__c", holds the registration ID
+	// Fields maps each Salesforce field to the dealreg value written to
+	// it (one of SalesforceSources).
+	Fields map[string]string `json:"fields"`
+	// Stages maps a registration status to the StageName written for it
+	// (the "stage" source); a status not named writes no stage.
+	Stages map[string]string `json:"stages,omitempty"`
+	// BatchSize is how many deliveries one composite request carries
+	// (1-200).
+	BatchSize int `json:"batch_size"`
+}
+
+// SalesforceSources are the dealreg values a Salesforce field can take.
+var SalesforceSources = []string{"registration_id", "partner_id", "partner_name", "name", "account_name", "account_domain",
+	"account_country", "amount", "currency", "close_date", "stage", "status", "protection_start", "protection_end",
+	"product_lines", "write_id"}

@@ -264,6 +264,9 @@ func describe(e domain.Event) (summary, actor string) {
 		}
 		return "Returned for more information", e.ReturnedBy
 	case domain.RegistrationProgressed:
+		if c := e.CRM; c != nil {
+			return "CRM update: " + c.Summary(), e.ProgressedBy
+		}
 		if e.BuyingStage != "" {
 			return fmt.Sprintf("Progress update: %s", e.BuyingStage), e.ProgressedBy
 		}

@@ -33,6 +33,7 @@ func main() {
 	dur := flag.Duration("duration", 15*time.Second, "length of each phase")
 	partners := flag.Int("partners", 16, "partners to submit as")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the account names")
+	webhooks := flag.Bool("webhook-receiver", false, "subscribe a local webhook receiver to every event and report deliveries/s and the append-to-delivery lag (serve needs --allow-private-webhooks)")
 	readRate := flag.Int("read-rate", 0, "also run the read phase at this many requests per second (open loop, same clients), to report latency below saturation")
 	flag.Parse()
 	if *token == "" {
@@ -44,9 +45,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dealreg-load:", err)
 		os.Exit(1)
 	}
+	var recv *receiver
+	if *webhooks {
+		var err error
+		if recv, err = startReceiver(); err == nil {
+			err = l.subscribe(recv)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dealreg-load: webhook receiver:", err)
+			os.Exit(1)
+		}
+	}
 	fmt.Printf("%-28s %9s %9s %9s %9s %9s %8s\n", "phase", "requests", "rate/s", "p50", "p90", "p99", "success")
 	l.phase("submit, 1 client", 1, *dur, 0, l.submitTarget)
 	l.phase(fmt.Sprintf("submit, %d clients", *clients), *clients, *dur, 0, l.submitTarget)
+	if recv != nil {
+		recv.report(2*time.Second, time.Minute)
+	}
 	l.phase(fmt.Sprintf("list + detail, %d clients", *readers), *readers, *dur, 0, l.readTarget)
 	if *readRate > 0 {
 		l.phase(fmt.Sprintf("  the same at %d/s", *readRate), *readers, *dur, *readRate, l.readTarget)

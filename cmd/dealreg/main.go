@@ -85,6 +85,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newReplayCommand(),
 		newProofCommand(),
 		newPolicyCommand(),
+		newImportCRMCommand(),
 	)
 	return root
 }

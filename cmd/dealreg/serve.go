@@ -63,6 +63,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&smtpUser, "smtp-user", "", "SMTP user name (PLAIN authentication)")
 	cmd.Flags().BoolVar(&smtpTLS, "smtp-tls", false, "require STARTTLS (otherwise used when offered)")
 	cmd.Flags().StringVar(&publicURL, "public-url", "", "the portal's address as people reach it, for e-mailed sign-in links and invitations (empty: http://ADDR)")
+	cmd.Long = "Serve the HTTP API on the embedded ledger.\n\nThe inbound CRM endpoint (POST /v1/crm/events) is on when DEALREG_CRM_INBOUND_SECRET holds its shared secret (whsec_…); see docs/crm.md."
 	signing.register(cmd)
 	return cmd
 }
@@ -112,7 +113,8 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 		store.Close()
 		return err
 	}
-	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch, Outbox: outbox})
+	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch, Outbox: outbox,
+		CRM: app.CRMConfig{InboundSecret: os.Getenv("DEALREG_CRM_INBOUND_SECRET")}})
 	// Listen at once: /healthz answers, /readyz and the API answer 503
 	// with Retry-After until the views have caught up with the ledger.
 	pagesCfg := web.Config{App: svc, Attachments: docs, Logger: logger, Secure: secureCookies, Store: store, PublicURL: publicURL}
