@@ -247,7 +247,7 @@ func (p *Registrations) Flush() (Write, error) {
 	}
 	clear(p.dirty)
 	return func(ctx context.Context, tx *sql.Tx) error {
-		return execChunked(ctx, tx, args, len(registrationColumns), upsertRegistrations)
+		return execChunked(ctx, tx, args, len(registrationColumns), 1, upsertRegistrations)
 	}, nil
 }
 

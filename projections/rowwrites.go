@@ -18,8 +18,11 @@ type RowWrites struct {
 	dels map[string][]any // view -> keys
 }
 
-// rowsPerStatement is how many rows one multi-row statement writes: few
-// enough to stay far below SQLite's bound on a statement's variables.
+// rowsPerStatement is how many rows one multi-row statement of RowWrites
+// writes: few enough to stay far below SQLite's bound on a statement's
+// variables. (A statement writing several rows keeps a journal of the
+// pages it changes, so it can be undone alone: worth it for small rows,
+// not for the registrations' large ones, written one a statement.)
 const rowsPerStatement = 128
 
 // Put stores body as the row key of view.
@@ -44,7 +47,7 @@ func (w *RowWrites) Len() int {
 
 // Write stores w inside tx.
 func (w *RowWrites) Write(ctx context.Context, tx *sql.Tx) error {
-	err := execChunked(ctx, tx, w.puts, 3, func(rows int) string {
+	err := execChunked(ctx, tx, w.puts, 3, rowsPerStatement, func(rows int) string {
 		return "INSERT INTO rows (view, key, body) VALUES " + placeholders(rows, 3) +
 			" ON CONFLICT (view, key) DO UPDATE SET body = excluded.body"
 	})
@@ -52,7 +55,7 @@ func (w *RowWrites) Write(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	for view, keys := range w.dels {
-		err := execChunked(ctx, tx, keys, 1, func(rows int) string {
+		err := execChunked(ctx, tx, keys, 1, rowsPerStatement, func(rows int) string {
 			return "DELETE FROM rows WHERE view = ? AND key IN (" + strings.TrimSuffix(strings.Repeat("?, ", rows), ", ") + ")"
 		}, view)
 		if err != nil {
@@ -63,18 +66,18 @@ func (w *RowWrites) Write(ctx context.Context, tx *sql.Tx) error {
 }
 
 // execChunked runs the statement query(n) over args, cols arguments a
-// row, rowsPerStatement rows at a time (fewer in the last), each preceded
-// by lead. Each statement is prepared once.
-func execChunked(ctx context.Context, tx *sql.Tx, args []any, cols int, query func(rows int) string, lead ...any) error {
+// row, per rows at a time (fewer in the last), each preceded by lead.
+// Each statement is prepared once.
+func execChunked(ctx context.Context, tx *sql.Tx, args []any, cols, per int, query func(rows int) string, lead ...any) error {
 	stmts := map[int]*sql.Stmt{}
 	defer func() {
 		for _, s := range stmts {
 			s.Close()
 		}
 	}()
-	buf := make([]any, 0, len(lead)+rowsPerStatement*cols)
+	buf := make([]any, 0, len(lead)+per*cols)
 	for len(args) > 0 {
-		n := min(len(args)/cols, rowsPerStatement)
+		n := min(len(args)/cols, per)
 		stmt, ok := stmts[n]
 		if !ok {
 			var err error
