@@ -289,8 +289,7 @@ func (f *Follower) load(ctx context.Context) error {
 	f.appliedNext = next
 	f.mu.Lock()
 	f.next = next
-	close(f.applied)
-	f.applied = make(chan struct{})
+	f.wake()
 	f.mu.Unlock()
 	for _, h := range f.handlers {
 		h.Committed(next)

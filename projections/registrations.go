@@ -204,8 +204,7 @@ func (p *Registrations) Committed(next uint64) {
 	p.wmu.Unlock()
 	p.mu.Lock()
 	p.next = next
-	close(p.applied)
-	p.applied = make(chan struct{})
+	p.wake()
 	p.mu.Unlock()
 }
 
@@ -519,9 +518,7 @@ func (p *Registrations) database() *sql.DB {
 // call uses it to wait for the duplicate check's verdict.
 func (p *Registrations) WaitUntil(ctx context.Context, id uuid.UUID, ok func(RegistrationView) bool) (RegistrationView, error) {
 	for {
-		p.mu.RLock()
-		applied := p.applied
-		p.mu.RUnlock()
+		_, applied := p.waitChan()
 		if v, known := p.Get(id); known && ok(v) {
 			return v, nil
 		}
