@@ -104,46 +104,29 @@ func (t *tracks) Flush() (projections.Write, error) {
 	t.mu.Lock()
 	partners, regs := t.book.Changes()
 	t.mu.Unlock()
-	type row struct {
-		key  string
-		body []byte // nil deletes
-	}
-	rows := make([]row, 0, len(partners)+len(regs))
+	var w projections.RowWrites
 	for id, f := range partners {
 		body, err := json.Marshal(f)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, row{"p:" + id, body})
+		w.Put(trackRows, "p:"+id, body)
 	}
 	for id, p := range regs {
-		r := row{key: "r:" + id.String()}
-		if p != "" {
-			body, err := json.Marshal(p)
-			if err != nil {
-				return nil, err
-			}
-			r.body = body
+		if p == "" {
+			w.Delete(trackRows, "r:"+id.String())
+			continue
 		}
-		rows = append(rows, r)
+		body, err := json.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		w.Put(trackRows, "r:"+id.String(), body)
 	}
-	if len(rows) == 0 {
+	if w.Len() == 0 {
 		return nil, nil
 	}
-	return func(ctx context.Context, tx *sql.Tx) error {
-		for _, r := range rows {
-			var err error
-			if r.body == nil {
-				err = projections.DeleteRow(ctx, tx, trackRows, r.key)
-			} else {
-				err = projections.PutRow(ctx, tx, trackRows, r.key, r.body)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil
+	return w.Write, nil
 }
 
 // Committed implements projections.Handler.

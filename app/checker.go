@@ -123,47 +123,30 @@ func (c *checker) Committed(next uint64) {
 func (c *checker) Flush() (projections.Write, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	type row struct {
-		view, key string
-		body      []byte // nil deletes
-	}
 	changed, forgotten := c.book.Changes()
-	rows := make([]row, 0, len(changed)+len(forgotten)+len(c.inputs))
+	var w projections.RowWrites
 	for _, r := range changed {
 		body, err := json.Marshal(r)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, row{claimRows, r.ID.String(), body})
+		w.Put(claimRows, r.ID.String(), body)
 	}
 	for _, id := range forgotten {
-		rows = append(rows, row{view: claimRows, key: id.String()})
+		w.Delete(claimRows, id.String())
 	}
 	for _, in := range c.inputs {
 		body, err := json.Marshal(in)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, row{inputRows, fmt.Sprintf("%020d", in.Position), body})
+		w.Put(inputRows, fmt.Sprintf("%020d", in.Position), body)
 	}
 	c.inputs = nil
-	if len(rows) == 0 {
+	if w.Len() == 0 {
 		return nil, nil
 	}
-	return func(ctx context.Context, tx *sql.Tx) error {
-		for _, w := range rows {
-			var err error
-			if w.body == nil {
-				err = projections.DeleteRow(ctx, tx, w.view, w.key)
-			} else {
-				err = projections.PutRow(ctx, tx, w.view, w.key, w.body)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil
+	return w.Write, nil
 }
 
 // ApplyBatch implements projections.Handler: it applies one event,

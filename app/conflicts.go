@@ -291,38 +291,18 @@ var resolverCall = Call{Caller: Caller{Actor: domain.Actor{ID: "system:resolver"
 // held, when set, reports event IDs known to be in the ledger already
 // (the follower's batch holds them), whose streams need not be read.
 func (s *Service) resolve(ctx context.Context, c *domain.Conflict, decided domain.ConflictDecided, at time.Time, held func(uuid.UUID) bool) error {
-	results := map[string]domain.ConflictResult{}
-	shares := map[string]domain.ConflictShare{}
-	for _, p := range c.Parties() {
-		switch decided.Outcome {
-		case domain.OutcomeAward:
-			results[p.Key] = domain.ConflictLost
-			if p.Key == decided.Winner {
-				results[p.Key] = domain.ConflictWon
-			}
-		case domain.OutcomeCoRegister:
-			results[p.Key] = domain.ConflictLost
-			for _, sh := range decided.Shares {
-				if sh.PartyKey == p.Key {
-					results[p.Key] = domain.ConflictCoRegistered
-					shares[p.Key] = domain.ConflictShare{Percent: sh.Percent, Responsibilities: sh.Responsibilities}
-				}
-			}
-		default:
-			results[p.Key] = domain.ConflictLost
-		}
-	}
+	results, shares := conflictResults(c.Parties(), decided)
 	var errs []error
 	for _, p := range c.Parties() {
 		result := results[p.Key]
-		eid := uuid.NewSHA1(idNamespace, []byte("resolve\x00"+c.ID().String()+"\x00"+p.Key))
+		eid := resolutionID(c.ID(), p.Key)
 		if held != nil && held(eid) {
 			continue
 		}
 		call := resolverCall
 		call.Name = "conflict resolver for " + decided.DecidedBy
 		if p.Kind == domain.PartyDirect {
-			if result == domain.ConflictLost && decided.Outcome != domain.OutcomeRejectAll {
+			if resolvesParty(p, result, decided) {
 				errs = append(errs, s.resolveStream(ctx, call, domain.DirectStream(p.DirectOpportunityID), eid, func(stored []domain.Event) ([]domain.Event, error) {
 					d, err := domain.RebuildDirect(stored...)
 					if err != nil {
@@ -342,6 +322,49 @@ func (s *Service) resolve(ctx context.Context, c *domain.Conflict, decided domai
 		}))
 	}
 	return errors.Join(errs...)
+}
+
+// conflictResults returns what decided means for each of parties, by
+// party key, and the shares of the co-registered.
+func conflictResults(parties []domain.Party, decided domain.ConflictDecided) (map[string]domain.ConflictResult, map[string]domain.ConflictShare) {
+	results := map[string]domain.ConflictResult{}
+	shares := map[string]domain.ConflictShare{}
+	for _, p := range parties {
+		switch decided.Outcome {
+		case domain.OutcomeAward:
+			results[p.Key] = domain.ConflictLost
+			if p.Key == decided.Winner {
+				results[p.Key] = domain.ConflictWon
+			}
+		case domain.OutcomeCoRegister:
+			results[p.Key] = domain.ConflictLost
+			for _, sh := range decided.Shares {
+				if sh.PartyKey == p.Key {
+					results[p.Key] = domain.ConflictCoRegistered
+					shares[p.Key] = domain.ConflictShare{Percent: sh.Percent, Responsibilities: sh.Responsibilities}
+				}
+			}
+		default:
+			results[p.Key] = domain.ConflictLost
+		}
+	}
+	return results, shares
+}
+
+// resolvesParty reports whether resolve appends an event for party p,
+// whose result is result: every registration does, a direct deal only
+// when it is ceded to a partner.
+func resolvesParty(p domain.Party, result domain.ConflictResult, decided domain.ConflictDecided) bool {
+	if p.Kind != domain.PartyDirect {
+		return true
+	}
+	return result == domain.ConflictLost && decided.Outcome != domain.OutcomeRejectAll
+}
+
+// resolutionID is the event ID of the resolution of conflict id on the
+// stream of the party named key.
+func resolutionID(id uuid.UUID, key string) uuid.UUID {
+	return uuid.NewSHA1(idNamespace, []byte("resolve\x00"+id.String()+"\x00"+key))
 }
 
 // resolveStream appends what decide returns to stream under event ID eid,

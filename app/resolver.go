@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/dealreg/dealreg/domain"
 	"github.com/dealreg/dealreg/projections"
 )
@@ -30,6 +32,9 @@ func (r *resolver) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) er
 	if err != nil {
 		return err
 	}
+	if r.resolvedInBatch(b, rec, ev.(domain.ConflictDecided)) {
+		return nil
+	}
 	b.Go(func(ctx context.Context) error {
 		recs, err := r.s.store.ReadStream(ctx, rec.Stream, domain.ReadStreamOptions{Count: int(rec.Revision) + 1})
 		if err != nil {
@@ -48,4 +53,27 @@ func (r *resolver) ApplyBatch(b *projections.Batch, rec domain.RecordedEvent) er
 		return r.s.resolve(ctx, c, ev.(domain.ConflictDecided), rec.RecordedAt, b.HasEvent)
 	})
 	return nil
+}
+
+// resolvedInBatch reports whether the batch holds the resolution of every
+// party of the case decided by rec that resolve appends one to, as it
+// usually does while catching up: then resolve would append nothing, and
+// the case's stream need not be read again. The parties are the conflict view's, which the follower
+// applies before the resolver, so they are the case's after the decision.
+func (r *resolver) resolvedInBatch(b *projections.Batch, rec domain.RecordedEvent, decided domain.ConflictDecided) bool {
+	id, err := uuid.Parse(strings.TrimPrefix(rec.Stream, "conflict-"))
+	if err != nil || r.s.Conflicts == nil {
+		return false
+	}
+	parties, ok := r.s.Conflicts.Parties(id)
+	if !ok || len(parties) == 0 {
+		return false
+	}
+	results, _ := conflictResults(parties, decided)
+	for _, p := range parties {
+		if resolvesParty(p, results[p.Key], decided) && !b.HasEvent(resolutionID(id, p.Key)) {
+			return false
+		}
+	}
+	return true
 }

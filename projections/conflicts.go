@@ -275,6 +275,19 @@ func (p *Conflicts) Get(id uuid.UUID) (ConflictView, bool) {
 	return v, true
 }
 
+// Parties returns the parties of conflict id as of the events applied,
+// without its history: for a handler after this one in the follower's
+// order, which sees the case as it stands after the same event.
+func (p *Conflicts) Parties(id uuid.UUID) ([]domain.Party, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	st, ok := p.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return slices.Clone(st.view.Parties), true
+}
+
 // QueueFilter selects conflicts for Queue. Zero fields match everything.
 type QueueFilter struct {
 	Level     int    // only this level

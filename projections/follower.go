@@ -48,10 +48,8 @@ type Batch struct {
 	// not applied before, before it follows new ones.
 	CatchingUp bool
 
-	wg   sync.WaitGroup
-	sem  chan struct{}
-	mu   sync.Mutex
-	errs []error
+	sem   chan struct{}
+	tasks *batchTasks
 
 	// cur is the index in page of the event being applied; decoded holds
 	// the decoding of every event of page, for every handler: done
@@ -62,6 +60,19 @@ type Batch struct {
 
 	idsOnce sync.Once
 	ids     map[uuid.UUID]struct{} // every event ID of page, built on first use
+}
+
+// batchTasks are the side effects a batch started (Batch.Go): kept apart
+// from the batch, so that waiting for them keeps none of its events alive.
+type batchTasks struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func (t *batchTasks) wait() error {
+	t.wg.Wait()
+	return errors.Join(t.errs...)
 }
 
 // Decode returns the decoded event rec, an event of the batch (usually
@@ -155,21 +166,19 @@ func (b *Batch) Context() context.Context { return b.ctx }
 // not wait for the follower itself (it would wait for its own commit).
 func (b *Batch) Go(fn func(ctx context.Context) error) {
 	b.sem <- struct{}{}
-	b.wg.Add(1)
+	t := b.tasks
+	t.wg.Add(1)
 	go func() {
-		defer func() { <-b.sem; b.wg.Done() }()
+		defer func() { <-b.sem; t.wg.Done() }()
 		if err := fn(b.ctx); err != nil {
-			b.mu.Lock()
-			b.errs = append(b.errs, err)
-			b.mu.Unlock()
+			t.mu.Lock()
+			t.errs = append(t.errs, err)
+			t.mu.Unlock()
 		}
 	}()
 }
 
-func (b *Batch) wait() error {
-	b.wg.Wait()
-	return errors.Join(b.errs...)
-}
+func (b *Batch) wait() error { return b.tasks.wait() }
 
 // NextInStream returns the first event after rec of rec's stream within
 // this batch, if the batch holds one: a handler can tell that a stream has
@@ -206,6 +215,12 @@ type Follower struct {
 	Progress func(next, head uint64)
 	// CatchUpPage is how many stored events one catch-up batch holds.
 	CatchUpPage int
+	// CatchUpCommitPages is how many pages a catch-up applies between two
+	// commits of the state (at least one): a registration, a claim or a
+	// case touched by several of them is then encoded and written once,
+	// not once a page. Live batches, and the last page of a catch-up,
+	// always commit.
+	CatchUpCommitPages int
 
 	// Partial, when set, makes the follower rebuild its handlers inside
 	// a state that already holds others at a later checkpoint: it applies
@@ -226,13 +241,17 @@ type Follower struct {
 	// goroutine holding runMu.
 	appliedNext uint64
 	pending     chan error
+	// held are the side effects of the batches applied since the last
+	// commit, which the next commit waits for.
+	held     []*batchTasks
+	heldLast domain.RecordedEvent // the last event of the held batches
 }
 
 // NewFollower returns a follower feeding handlers, with their state kept
 // in state. Call Load, then CatchUp or Run.
 func NewFollower(store domain.EventStore, state *State, handlers ...Handler) *Follower {
 	return &Follower{store: store, state: state, handlers: handlers, tracker: newTracker(),
-		CatchUpPage: 131072, tasks: make(chan struct{}, 256), readyCh: make(chan struct{})}
+		CatchUpPage: 131072, CatchUpCommitPages: 4, tasks: make(chan struct{}, 256), readyCh: make(chan struct{})}
 }
 
 // Load restores every handler from the state database at its checkpoint.
@@ -270,8 +289,7 @@ func (f *Follower) load(ctx context.Context) error {
 	f.appliedNext = next
 	f.mu.Lock()
 	f.next = next
-	close(f.applied)
-	f.applied = make(chan struct{})
+	f.wake()
 	f.mu.Unlock()
 	for _, h := range f.handlers {
 		h.Committed(next)
@@ -333,6 +351,19 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 	indexed := true            // false once the secondary indexes are dropped
 	var retune, restore func() // see catchUpGC
 	defer func() {
+		if len(f.held) > 0 {
+			// The ledger ended right after a page that waited for the
+			// next commit: commit it. Or reading the next page failed:
+			// forget what is not committed.
+			if err == nil {
+				err = f.commitHeld(ctx, upTo)
+			}
+			if err != nil {
+				_ = f.settle()
+				f.dropHeld()
+				err = errors.Join(err, f.load(context.WithoutCancel(ctx)))
+			}
+		}
 		if serr := f.settle(); err == nil {
 			err = serr
 		}
@@ -387,7 +418,9 @@ func (f *Follower) catchUp(ctx context.Context, upTo uint64, keep func(domain.Re
 		if retune != nil {
 			retune()
 		}
-		if err := f.apply(ctx, page, got.decoded[:len(page)], upTo); err != nil {
+		// A full page with more to come may wait for the next commit.
+		hold := next != nil && len(f.held)+1 < f.CatchUpCommitPages
+		if err := f.apply(ctx, page, got.decoded[:len(page)], upTo, hold); err != nil {
 			if next != nil {
 				<-next
 			}
@@ -446,7 +479,7 @@ func (f *Follower) Run(ctx context.Context) (err error) {
 			}
 			return err
 		}
-		if err := f.apply(ctx, page, nil, live); err != nil {
+		if err := f.apply(ctx, page, nil, live, false); err != nil {
 			return err
 		}
 	}
@@ -472,10 +505,11 @@ const live = ^uint64(0)
 // seen; then, in the background while the caller goes on to the next
 // batch, the side effects they started finish and the handlers' writes and
 // the checkpoint commit together (commits stay in order: a batch's commit
-// starts once the one before it is done). head is the position being caught up to,
-// for Progress, or live. On failure the handlers are reloaded from the
-// state database.
-func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decoded []decodedEvent, head uint64) (err error) {
+// starts once the one before it is done). With hold, nothing is committed
+// yet: the batch's changes and side effects join the next commit's. head
+// is the position being caught up to, for Progress, or live. On failure
+// the handlers are reloaded from the state database.
+func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decoded []decodedEvent, head uint64, hold bool) (err error) {
 	from := f.appliedNext
 	for len(page) > 0 && page[0].Position < from {
 		page = page[1:] // delivered again
@@ -492,12 +526,13 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decod
 	defer func() {
 		if err != nil {
 			_ = f.settle() // its failure, if any, is part of err already
+			f.dropHeld()
 			if lerr := f.load(context.WithoutCancel(ctx)); lerr != nil {
 				err = errors.Join(err, lerr)
 			}
 		}
 	}()
-	b := &Batch{ctx: ctx, page: page, decoded: decoded, CatchingUp: head != live, sem: f.tasks}
+	b := &Batch{ctx: ctx, page: page, decoded: decoded, CatchingUp: head != live, sem: f.tasks, tasks: &batchTasks{}}
 	for i, rec := range page {
 		b.cur = i
 		for _, h := range f.handlers {
@@ -507,11 +542,34 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decod
 			}
 		}
 	}
+	f.held, f.heldLast = append(f.held, b.tasks), page[len(page)-1]
+	f.appliedNext = f.heldLast.Position + 1
+	if hold {
+		return nil
+	}
+	return f.commitHeld(ctx, head)
+}
+
+// dropHeld waits for the side effects of the batches applied since the
+// last commit, and forgets them: they will be applied again.
+func (f *Follower) dropHeld() {
+	for _, h := range f.held {
+		_ = h.wait()
+	}
+	f.held = nil
+}
+
+// commitHeld flushes every handler and commits, in the background, the
+// batches applied since the last commit, once their side effects are
+// done (see apply). On failure the caller reloads the handlers.
+func (f *Follower) commitHeld(ctx context.Context, head uint64) error {
+	if len(f.held) == 0 {
+		return nil
+	}
 	writes := make([]Write, 0, len(f.handlers))
 	for _, h := range f.handlers {
 		w, err := h.Flush()
 		if err != nil {
-			_ = b.wait()
 			return fmt.Errorf("state commit: %w", err)
 		}
 		if w != nil {
@@ -519,11 +577,10 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decod
 		}
 	}
 	if err := f.settle(); err != nil {
-		_ = b.wait()
 		return err
 	}
-	last := page[len(page)-1]
-	f.appliedNext = last.Position + 1
+	held, last := f.held, f.heldLast
+	f.held = nil
 	done := make(chan error, 1)
 	f.pending = done
 	go func() {
@@ -531,7 +588,11 @@ func (f *Follower) apply(ctx context.Context, page []domain.RecordedEvent, decod
 		// ledger) must be durable before the checkpoint passes the
 		// events that caused them; the next batch need not wait for
 		// them, only its commit does.
-		err := b.wait()
+		var errs []error
+		for _, h := range held {
+			errs = append(errs, h.wait())
+		}
+		err := errors.Join(errs...)
 		if err == nil {
 			err = f.commit(ctx, writes, last.Position+1, last.ID)
 		}

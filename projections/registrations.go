@@ -204,8 +204,7 @@ func (p *Registrations) Committed(next uint64) {
 	p.wmu.Unlock()
 	p.mu.Lock()
 	p.next = next
-	close(p.applied)
-	p.applied = make(chan struct{})
+	p.wake()
 	p.mu.Unlock()
 }
 
@@ -238,36 +237,35 @@ func (p *Registrations) Flush() (Write, error) {
 		})
 	}
 	wg.Wait()
-	args := make([][]any, len(rows))
-	for i, e := range rows {
+	args := make([]any, 0, len(rows)*len(registrationColumns))
+	for _, e := range rows {
 		if e.err != nil {
 			return nil, e.err
 		}
-		args[i] = e.args
+		args = append(args, e.args...)
 	}
 	clear(p.dirty)
 	return func(ctx context.Context, tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO registrations
-			(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at,
-			industry, stage, close_q, currency, value_e4, products, progress_at, account_key, domain_key, view, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, status = excluded.status, type = excluded.type,
-			country = excluded.country, region = excluded.region, awaiting = excluded.awaiting, last_sub_pos = excluded.last_sub_pos,
-			protected = excluded.protected, lapses_at = excluded.lapses_at, industry = excluded.industry, stage = excluded.stage,
-			close_q = excluded.close_q, currency = excluded.currency, value_e4 = excluded.value_e4, products = excluded.products,
-			progress_at = excluded.progress_at, account_key = excluded.account_key, domain_key = excluded.domain_key,
-			view = excluded.view, detail = excluded.detail`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, a := range args {
-			if _, err := stmt.ExecContext(ctx, a...); err != nil {
-				return err
-			}
-		}
-		return nil
+		return execChunked(ctx, tx, args, len(registrationColumns), 1, upsertRegistrations)
 	}, nil
+}
+
+// registrationColumns are the columns of table registrations, in the
+// order columns returns them.
+var registrationColumns = []string{"id", "pos", "partner_id", "status", "type", "country", "region", "awaiting", "last_sub_pos",
+	"protected", "lapses_at", "industry", "stage", "close_q", "currency", "value_e4", "products", "progress_at", "account_key",
+	"domain_key", "view", "detail"}
+
+// upsertRegistrations is the statement that writes n registrations' rows.
+func upsertRegistrations(n int) string {
+	set := make([]string, 0, len(registrationColumns))
+	for _, c := range registrationColumns {
+		if c != "id" && c != "pos" {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	return "INSERT INTO registrations (" + strings.Join(registrationColumns, ", ") + ") VALUES " +
+		placeholders(n, len(registrationColumns)) + " ON CONFLICT (id) DO UPDATE SET " + strings.Join(set, ", ")
 }
 
 // columns returns r's row of table registrations, its view and detail
@@ -520,9 +518,7 @@ func (p *Registrations) database() *sql.DB {
 // call uses it to wait for the duplicate check's verdict.
 func (p *Registrations) WaitUntil(ctx context.Context, id uuid.UUID, ok func(RegistrationView) bool) (RegistrationView, error) {
 	for {
-		p.mu.RLock()
-		applied := p.applied
-		p.mu.RUnlock()
+		_, applied := p.waitChan()
 		if v, known := p.Get(id); known && ok(v) {
 			return v, nil
 		}

@@ -43,15 +43,11 @@ func (r *rowSet) flush(lock sync.Locker) (Write, error) {
 	if len(r.dirty) == 0 {
 		return nil, nil
 	}
-	type row struct {
-		key  string
-		body []byte // nil deletes
-	}
-	rows := make([]row, 0, len(r.dirty))
+	var w RowWrites
 	lock.Lock()
 	for key, value := range r.dirty {
 		if value == nil {
-			rows = append(rows, row{key: key})
+			w.Delete(r.view, key)
 			continue
 		}
 		body, err := json.Marshal(value())
@@ -59,24 +55,11 @@ func (r *rowSet) flush(lock sync.Locker) (Write, error) {
 			lock.Unlock()
 			return nil, err
 		}
-		rows = append(rows, row{key, body})
+		w.Put(r.view, key, body)
 	}
 	lock.Unlock()
 	clear(r.dirty)
-	return func(ctx context.Context, tx *sql.Tx) error {
-		for _, w := range rows {
-			var err error
-			if w.body == nil {
-				err = DeleteRow(ctx, tx, r.view, w.key)
-			} else {
-				err = PutRow(ctx, tx, r.view, w.key, w.body)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil
+	return w.Write, nil
 }
 
 // PutRow stores body as the row key of view, inside tx: the way a Handler

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 
 func newProjectionsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "projections", Short: "Maintain the read side (the state database beside the ledger)"}
-	var dataDir string
+	var dataDir, cpuProfile string
 	rebuild := &cobra.Command{
 		Use:   "rebuild [NAME]",
 		Short: "Rebuild the views from the ledger: all of them, or the one named",
@@ -43,6 +44,17 @@ discards and rebuilds.`,
 				return err
 			}
 			defer store.Close()
+			if cpuProfile != "" {
+				out, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer out.Close()
+				if err := pprof.StartCPUProfile(out); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			start := time.Now()
 			bar := newProgress(cmd.ErrOrStderr(), "rebuild")
 			err = app.Rebuild(cmd.Context(), app.Config{Store: store, Logger: newLogger(io.Discard), StatePath: statePath(dataDir)}, name, bar.update)
@@ -61,6 +73,7 @@ discards and rebuilds.`,
 		},
 	}
 	rebuild.Flags().StringVar(&dataDir, "data", "./data", "data directory holding the ledger")
+	rebuild.Flags().StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the rebuild to this file (go tool pprof reads it)")
 	cmd.AddCommand(rebuild)
 	return cmd
 }
