@@ -225,8 +225,12 @@ func (p *Registrations) Flush() (Write, error) {
 		err  error
 	}
 	rows := make([]row, 0, len(p.dirty))
+	var hist []historyWrite
 	for _, r := range p.dirty {
 		rows = append(rows, row{r: r})
+		if w, ok := r.takeHistory(); ok {
+			hist = append(hist, w)
+		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(rows)/64))
 	var wg sync.WaitGroup
@@ -249,14 +253,14 @@ func (p *Registrations) Flush() (Write, error) {
 	return func(ctx context.Context, tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO registrations
 			(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at,
-			industry, stage, close_q, currency, value_e4, products, progress_at, account_key, domain_key, view, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			industry, stage, close_q, currency, value_e4, products, progress_at, account_key, domain_key, updated_pos, expires_at, view, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, status = excluded.status, type = excluded.type,
 			country = excluded.country, region = excluded.region, awaiting = excluded.awaiting, last_sub_pos = excluded.last_sub_pos,
 			protected = excluded.protected, lapses_at = excluded.lapses_at, industry = excluded.industry, stage = excluded.stage,
 			close_q = excluded.close_q, currency = excluded.currency, value_e4 = excluded.value_e4, products = excluded.products,
 			progress_at = excluded.progress_at, account_key = excluded.account_key, domain_key = excluded.domain_key,
-			view = excluded.view, detail = excluded.detail`)
+			updated_pos = excluded.updated_pos, expires_at = excluded.expires_at, view = excluded.view, detail = excluded.detail`)
 		if err != nil {
 			return err
 		}
@@ -266,7 +270,7 @@ func (p *Registrations) Flush() (Write, error) {
 				return err
 			}
 		}
-		return nil
+		return writeHistory(ctx, tx, hist)
 	}, nil
 }
 
@@ -291,11 +295,15 @@ func (r *registration) columns() ([]any, error) {
 	if !v.LastProgressAt.IsZero() {
 		progress = v.LastProgressAt.UnixNano()
 	}
+	expires := int64(openEnd) // unprotected registrations come after every protected one
+	if v.Status.Protected() {
+		expires = lapses
+	}
 	return []any{v.ID.String(), int64(v.Position), v.PartnerID, string(v.Status), string(v.Type),
 		strings.ToLower(v.Country), strings.ToLower(v.Region), awaitsDecision(v.Status), int64(r.lastSubmittedPos),
 		v.Status.Protected(), lapses, strings.ToLower(v.Industry), string(v.BuyingStage), Quarter(v.ExpectedCloseDate),
 		v.Currency, valueE4(v.EstimatedValue), productsColumn(v.ProductLines), progress,
-		match.Normalise(v.CompanyName), match.RegistrableDomain(v.Domain), view, detail}, nil
+		match.Normalise(v.CompanyName), match.RegistrableDomain(v.Domain), int64(r.touched), expires, view, detail}, nil
 }
 
 // Quarter names the calendar quarter of t (UTC), "2026-Q3"; "" for no time.
@@ -408,6 +416,7 @@ func (p *Registrations) fold(ctx context.Context, b *Batch, rec domain.RecordedE
 	if err := r.apply(rec, ev); err != nil {
 		return err
 	}
+	r.track(rec.Position, true)
 	p.cache[id] = r
 	p.dirty[id] = r
 	return nil
@@ -428,6 +437,7 @@ func (p *Registrations) reload(ctx context.Context, rec domain.RecordedEvent, id
 		if err := r.apply(e, ev); err != nil {
 			return nil, err
 		}
+		r.track(e.Position, false)
 	}
 	return r, nil
 }
