@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,4 +112,46 @@ func mustDecode[T any](tb testing.TB, raw []byte) T {
 	var v T
 	require.NoError(tb, json.Unmarshal(raw, &v))
 	return v
+}
+
+// Sorting over HTTP: the order pages stably with its cursors (JSON and
+// CSV), and an unknown sort field or a bad currency is a field error.
+func TestListSort_OverHTTP(t *testing.T) {
+	h := newHarness(t)
+	for i, amount := range []string{"300", "100", "200"} {
+		h.registerDeal(t, "acme", "Company "+strconv.Itoa(i), func(opp, _ map[string]any) { opp["estimated_value"] = money(amount, "EUR") })
+	}
+	h.registerDeal(t, "acme", "Dollar Co", func(opp, _ map[string]any) { opp["estimated_value"] = money("5", "USD") })
+	var values []string
+	cursor := ""
+	for {
+		var page api.RegistrationList
+		h.mustDo(t, "manager", http.MethodGet, "/v1/registrations?sort=-value&currency=eur&limit=1&cursor="+cursor, nil, http.StatusOK, &page)
+		for _, it := range page.Items {
+			values = append(values, it.EstimatedValue.String())
+		}
+		if cursor = page.Next; cursor == "" {
+			break
+		}
+	}
+	require.Equal(t, []string{"300", "200", "100"}, values)
+
+	_, body, _ := h.do(t, "manager", http.MethodGet, "/v1/registrations?sort=value&format=csv", nil)
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	require.Len(t, lines, 5)
+	col := slices.Index(strings.Split(lines[0], ","), "estimated_value")
+	var csvValues []string
+	for _, l := range lines[1:] {
+		csvValues = append(csvValues, strings.Split(l, ",")[col])
+	}
+	require.Equal(t, []string{"100", "200", "300", "5"}, csvValues, "EUR before USD, each by value")
+
+	p := h.problem(t, "manager", http.MethodGet, "/v1/registrations?sort=size", nil, http.StatusBadRequest, domain.EINVALID)
+	require.Equal(t, "sort", p.Errors[0].Field)
+	p = h.problem(t, "manager", http.MethodGet, "/v1/registrations?currency=euros", nil, http.StatusBadRequest, domain.EINVALID)
+	require.Equal(t, "currency", p.Errors[0].Field)
+	var first api.RegistrationList
+	h.mustDo(t, "manager", http.MethodGet, "/v1/registrations?sort=partner&limit=1", nil, http.StatusOK, &first)
+	p = h.problem(t, "manager", http.MethodGet, "/v1/registrations?sort=value&cursor="+first.Next, nil, http.StatusBadRequest, domain.EINVALID)
+	require.Equal(t, "cursor", p.Errors[0].Field)
 }
