@@ -7,6 +7,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/dealreg/dealreg/domain"
 )
@@ -47,18 +50,35 @@ type history struct {
 	written bool     // a version of an earlier batch is in the table, open, from dbFrom
 	dbFrom  uint64
 	pending []histVersion // versions of this batch, in ledger order
+	memo    histMemo
 }
 
-// histColumns reads r's version from its aggregate.
+// histColumns reads r's version from its aggregate. The columns derived
+// from the details (lower case, quarter, value in ten-thousandths,
+// products) are recomputed only when the details they come from changed:
+// most events change the status alone.
 func (r *registration) histColumns() histCols {
 	a := r.agg
 	acc, opp := a.Account(), a.Opportunity()
-	c := histCols{
-		partner: a.PartnerID(), status: string(a.Status()), typ: string(a.Type()),
-		country: strings.ToLower(acc.Country), region: strings.ToLower(acc.Region), industry: strings.ToLower(acc.Industry),
-		stage: string(opp.BuyingStage), closeQ: Quarter(opp.ExpectedCloseDate), currency: opp.EstimatedValue.Currency,
-		products: productsColumn(opp.ProductLines), valueE4: valueE4(opp.EstimatedValue.Amount), protected: a.Status().Protected(),
+	m := &r.hist.memo
+	if !m.valid || acc.Country != m.country || acc.Region != m.region || acc.Industry != m.industry {
+		m.country, m.region, m.industry = acc.Country, acc.Region, acc.Industry
+		m.cols.country, m.cols.region, m.cols.industry = strings.ToLower(acc.Country), strings.ToLower(acc.Region), strings.ToLower(acc.Industry)
 	}
+	if !m.valid || !opp.ExpectedCloseDate.Equal(m.close) {
+		m.close, m.cols.closeQ = opp.ExpectedCloseDate, Quarter(opp.ExpectedCloseDate)
+	}
+	if !m.valid || !opp.EstimatedValue.Amount.Equal(m.amount) {
+		m.amount, m.cols.valueE4 = opp.EstimatedValue.Amount, valueE4(opp.EstimatedValue.Amount)
+	}
+	if !m.valid || !slices.Equal(opp.ProductLines, m.lines) {
+		m.lines, m.cols.products = slices.Clone(opp.ProductLines), productsColumn(opp.ProductLines)
+	}
+	m.valid = true
+	c := m.cols
+	c.partner, c.status, c.typ = a.PartnerID(), string(a.Status()), string(a.Type())
+	c.stage, c.currency, c.protected = string(opp.BuyingStage), opp.EstimatedValue.Currency, a.Status().Protected()
+	c.lapses, c.progress = 0, 0
 	if t := a.ProtectionLapsesAt(); !t.IsZero() {
 		c.lapses = t.UnixNano()
 	}
@@ -66,6 +86,16 @@ func (r *registration) histColumns() histCols {
 		c.progress = r.lastProgressAt.UnixNano()
 	}
 	return c
+}
+
+// histMemo keeps the details the derived columns were computed from.
+type histMemo struct {
+	valid                     bool
+	country, region, industry string
+	close                     time.Time
+	amount                    decimal.Decimal
+	lines                     []string
+	cols                      histCols // the derived columns only
 }
 
 // track records the version r stands at after the event at pos, if it
@@ -115,9 +145,14 @@ func writeHistory(ctx context.Context, tx *sql.Tx, writes []historyWrite) error 
 		return err
 	}
 	defer closeStmt.Close()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO registration_history
+	const perInsert = 32 // rows per INSERT: one statement's overhead for many rows
+	insertSQL := func(n int) string {
+		return `INSERT INTO registration_history
 		(valid_from, valid_to, reg_pos, partner_id, status, type, country, region, industry, stage, close_q, currency,
-		value_e4, products, protected, lapses_at, progress_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		value_e4, products, protected, lapses_at, progress_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+	}
+	ins, err := tx.PrepareContext(ctx, insertSQL(perInsert))
 	if err != nil {
 		return err
 	}
@@ -143,12 +178,24 @@ func writeHistory(ctx context.Context, tx *sql.Tx, writes []historyWrite) error 
 	}
 	// In key order: the table grows at its end, page by page.
 	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.from, b.from) })
-	for _, r := range rows {
-		c := r.cols
-		if _, err := ins.ExecContext(ctx, r.from, r.to, r.regPos, c.partner, c.status, c.typ, c.country, c.region,
-			c.industry, c.stage, c.closeQ, c.currency, c.valueE4, c.products, c.protected, c.lapses, c.progress); err != nil {
+	args := make([]any, 0, perInsert*17)
+	for len(rows) > 0 {
+		n := min(len(rows), perInsert)
+		args = args[:0]
+		for _, r := range rows[:n] {
+			c := r.cols
+			args = append(args, r.from, r.to, r.regPos, c.partner, c.status, c.typ, c.country, c.region,
+				c.industry, c.stage, c.closeQ, c.currency, c.valueE4, c.products, c.protected, c.lapses, c.progress)
+		}
+		if n == perInsert {
+			_, err = ins.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertSQL(n), args...)
+		}
+		if err != nil {
 			return err
 		}
+		rows = rows[n:]
 	}
 	return nil
 }

@@ -312,7 +312,12 @@ func Quarter(t time.Time) string {
 		return ""
 	}
 	t = t.UTC()
-	return fmt.Sprintf("%04d-Q%d", t.Year(), (int(t.Month())+2)/3)
+	y := t.Year()
+	if y < 0 || y > 9999 {
+		return fmt.Sprintf("%04d-Q%d", y, (int(t.Month())+2)/3)
+	}
+	b := [7]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', 'Q', byte('0' + (int(t.Month())+2)/3)}
+	return string(b[:])
 }
 
 // valueE4 is an amount in ten-thousandths: exact, since amounts carry at
