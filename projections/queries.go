@@ -102,16 +102,6 @@ func encodeCursor(pos uint64) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string) (uint64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) != 9 || b[0] != cursorVersion {
-		return 0, &domain.Error{Code: domain.EINVALID, Message: "the cursor is invalid", Fields: []domain.FieldError{
-			{Field: "cursor", Code: "invalid", Message: "must be a cursor returned by a previous page"},
-		}}
-	}
-	return binary.BigEndian.Uint64(b[1:]), nil
-}
-
 // List returns up to limit registrations matching filter, in the order of
 // filter.Sort (creation order by default), after cursor ("" for the first
 // page), and the cursor of the next page ("" when there is none). A limit
