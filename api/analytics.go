@@ -161,10 +161,12 @@ func (s *Server) registrationAnalytics(c echo.Context) error {
 	}
 	out := RegistrationAnalytics{GroupBy: got.GroupBy, Groups: make([]RegistrationFigures, 0, len(got.Groups)), Total: registrationFigures(got.Total)}
 	out.From, out.To = period(f)
+	rows := []labelled{{"total", out.Total}}
 	for _, g := range got.Groups {
 		out.Groups = append(out.Groups, registrationFigures(g))
+		rows = append(rows, labelled{"group", out.Groups[len(out.Groups)-1]})
 	}
-	return c.JSON(http.StatusOK, out)
+	return answer(c, "registration-analytics", out, rows)
 }
 
 // ConflictLevelFigures are one level's conflict figures.
@@ -196,10 +198,14 @@ func (s *Server) conflictAnalytics(c echo.Context) error {
 	}
 	out := ConflictAnalytics{ConflictAnalytics: got, TimeToResolution: durationFigures(got.TimeToResolution), Levels: []ConflictLevelFigures{}}
 	out.From, out.To = period(f)
+	total := out
+	total.Levels = nil
+	rows := []labelled{{"total", total}}
 	for _, l := range got.Levels {
 		out.Levels = append(out.Levels, ConflictLevelFigures{ConflictLevelMetrics: l, TimeToResolution: durationFigures(l.TimeToResolution)})
+		rows = append(rows, labelled{"level", out.Levels[len(out.Levels)-1]})
 	}
-	return c.JSON(http.StatusOK, out)
+	return answer(c, "conflict-analytics", out, rows)
 }
 
 // ConsistencyReport answers GET /v1/analytics/consistency.
@@ -223,7 +229,14 @@ func (s *Server) consistency(c echo.Context) error {
 	}
 	out := ConsistencyReport{Consistency: got}
 	out.From, out.To = period(f)
-	return c.JSON(http.StatusOK, out)
+	var rows []labelled
+	for _, g := range got.Groups {
+		rows = append(rows, labelled{"conflicts", g})
+	}
+	for _, g := range got.Registrations.Groups {
+		rows = append(rows, labelled{"registrations", g})
+	}
+	return answer(c, "decision-consistency", out, rows)
 }
 
 // TopPartners answers GET /v1/analytics/top-partners.
@@ -263,7 +276,7 @@ func (s *Server) topPartners(c echo.Context) error {
 	}
 	out := TopPartners{Bucket: bucket, Partners: got}
 	out.From, out.To = period(f)
-	return c.JSON(http.StatusOK, out)
+	return answer(c, "top-partners", out, got)
 }
 
 // Ratings answers GET /v1/analytics/ratings.
@@ -287,7 +300,7 @@ func (s *Server) ratings(c echo.Context) error {
 	}
 	out := Ratings{Ratings: got}
 	out.From, out.To = period(f)
-	return c.JSON(http.StatusOK, out)
+	return answer(c, "ratings", out, got)
 }
 
 type ratingRequest struct {

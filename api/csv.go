@@ -1,10 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -227,4 +231,197 @@ func streamConflicts(c echo.Context, items []projections.ConflictView) error {
 			csvTime(v.OpenedAt), csvTime(v.UpdatedAt), csvUint(v.Position))
 	}
 	return out.flush()
+}
+
+// The other lists (partners, people, the direct pipeline, webhooks and
+// their deliveries, MDF requests and budgets, presales resources, review
+// groups, policies, and the analytics figures) answer CSV through one
+// mechanism, listAnswer: each item is the JSON the list answers, flattened
+// (nested objects as dotted columns, lists of values joined with "; ",
+// lists of objects as their JSON), so a CSV row never holds more, or other,
+// than the JSON item the same caller gets. Every cell is text (what a
+// partner typed may be in any of them), neutralised against formulas.
+
+// listAnswer answers items (a slice) as {"items": [...]} or, when asked,
+// as CSV named name.
+func listAnswer(c echo.Context, name string, items any) error {
+	csv, err := wantsCSV(c)
+	if err != nil {
+		return err
+	}
+	if !csv {
+		return c.JSON(http.StatusOK, map[string]any{"items": items})
+	}
+	return flatCSV(c, name, items)
+}
+
+// answer answers out as JSON or, when asked, as CSV of rows named name.
+func answer(c echo.Context, name string, out, rows any) error {
+	csv, err := wantsCSV(c)
+	if err != nil {
+		return err
+	}
+	if !csv {
+		return c.JSON(http.StatusOK, out)
+	}
+	return flatCSV(c, name, rows)
+}
+
+// flatCSV writes rows (a slice of anything JSON encodes as an object) as
+// CSV: the columns are every flattened key of any row, in order of first
+// appearance, those of the element type's zero value first (so even an
+// empty list has its header).
+func flatCSV(c echo.Context, name string, rows any) error {
+	var flat []map[string]string
+	var columns []string
+	seen := map[string]bool{}
+	add := func(v any) (map[string]string, error) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		row := map[string]string{}
+		var keys []string
+		if err := flatten("", b, row, &keys); err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if !seen[k] {
+				seen[k] = true
+				columns = append(columns, k)
+			}
+		}
+		return row, nil
+	}
+	rv := reflect.ValueOf(rows)
+	if rv.Kind() != reflect.Slice {
+		return fmt.Errorf("csv: %T is not a list", rows)
+	}
+	if et := rv.Type().Elem(); et.Kind() != reflect.Interface && et != reflect.TypeFor[labelled]() {
+		if _, err := add(reflect.Zero(et).Interface()); err != nil {
+			return err
+		}
+	}
+	for i := range rv.Len() {
+		row, err := add(rv.Index(i).Interface())
+		if err != nil {
+			return err
+		}
+		flat = append(flat, row)
+	}
+	out := startCSV(c, name, columns)
+	for _, row := range flat {
+		cells := make([]string, len(columns))
+		for i, k := range columns {
+			cells[i] = text(row[k])
+		}
+		out.add(cells...)
+	}
+	return out.flush()
+}
+
+// flatten puts the cells of the JSON value raw into row under prefix,
+// keys in the order the JSON has them (the struct's field order),
+// appending new keys to keys.
+func flatten(prefix string, raw json.RawMessage, row map[string]string, keys *[]string) error {
+	put := func(s string) {
+		if _, ok := row[prefix]; !ok {
+			*keys = append(*keys, prefix)
+		}
+		row[prefix] = s
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		put("")
+		return nil
+	}
+	switch raw[0] {
+	case '{':
+		d := json.NewDecoder(bytes.NewReader(raw))
+		if _, err := d.Token(); err != nil {
+			return err
+		}
+		empty := true
+		for d.More() {
+			empty = false
+			k, err := d.Token()
+			if err != nil {
+				return err
+			}
+			var v json.RawMessage
+			if err := d.Decode(&v); err != nil {
+				return err
+			}
+			key := k.(string)
+			if prefix != "" {
+				key = prefix + "." + key
+			}
+			if err := flatten(key, v, row, keys); err != nil {
+				return err
+			}
+		}
+		if empty && prefix != "" {
+			put("")
+		}
+	case '[':
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil {
+			return err
+		}
+		parts := make([]string, 0, len(elems))
+		for _, e := range elems {
+			e = bytes.TrimSpace(e)
+			if len(e) > 0 && (e[0] == '{' || e[0] == '[') {
+				var b bytes.Buffer
+				if err := json.Compact(&b, raw); err != nil {
+					return err
+				}
+				put(b.String())
+				return nil
+			}
+			parts = append(parts, scalar(e))
+		}
+		put(strings.Join(parts, "; "))
+	default:
+		put(scalar(raw))
+	}
+	return nil
+}
+
+// scalar is the cell of a JSON string, number, boolean or null.
+func scalar(raw json.RawMessage) string {
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	}
+	if string(raw) == "null" {
+		return ""
+	}
+	return string(raw) // numbers exactly as the JSON writes them; true, false
+}
+
+// labelled is a CSV row of an answer that mixes rows of several kinds (a
+// total and its groups): column row names the kind, then the item's
+// fields.
+type labelled struct {
+	Row  string
+	Item any
+}
+
+func (l labelled) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(l.Item)
+	if err != nil {
+		return nil, err
+	}
+	head, _ := json.Marshal(map[string]string{"row": l.Row})
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '{' {
+		return nil, fmt.Errorf("csv: %T is not an object", l.Item)
+	}
+	if string(b) == "{}" {
+		return head, nil
+	}
+	return append(append(head[:len(head)-1], ','), b[1:]...), nil
 }

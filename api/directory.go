@@ -33,7 +33,7 @@ func (s *Server) listPartners(c echo.Context) error {
 	for i, p := range ps {
 		items[i] = s.partnerAnswer(p)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(c, "partners", items)
 }
 
 func (s *Server) getPartner(c echo.Context) error {

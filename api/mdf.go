@@ -246,7 +246,7 @@ func (s *Server) listMDFRequests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(c, "mdf-requests", items)
 }
 
 func (s *Server) listMDFBudgets(c echo.Context) error {
@@ -260,5 +260,5 @@ func (s *Server) listMDFBudgets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(c, "mdf-budgets", items)
 }

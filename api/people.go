@@ -20,7 +20,7 @@ func (s *Server) listPeople(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(c, "people", items)
 }
 
 func (s *Server) recordPerson(c echo.Context) error {

@@ -49,7 +49,7 @@ func (s *Server) listDirect(c echo.Context) error {
 	if err := mayReadPipeline(c); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": s.app.Pipeline.List(c.QueryParam("status") == "open")})
+	return listAnswer(c, "direct-opportunities", s.app.Pipeline.List(c.QueryParam("status") == "open"))
 }
 
 func directIDParam(c echo.Context) (uuid.UUID, error) {

@@ -106,7 +106,7 @@ func (s *Server) listPolicies(c echo.Context) error {
 	for i, v := range vs {
 		items[i] = presentPolicy(v).PolicySummary
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(c, "policies", items)
 }
 
 func (s *Server) getPolicy(c echo.Context) error {

@@ -27,7 +27,7 @@ func (s *Server) listPresalesResources(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(c, "presales-resources", items)
 }
 
 func (s *Server) getPresalesResource(c echo.Context) error {

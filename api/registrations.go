@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -218,7 +219,21 @@ func (s *Server) createRegistration(c echo.Context) error {
 
 func (s *Server) listRegistrations(c echo.Context) error {
 	q := c.QueryParams()
-	f, fields := s.listFilter(c)
+	f, fields, err := s.listFilter(c)
+	if err != nil {
+		return err
+	}
+	if v := q.Get("sort"); v != "" {
+		sort, err := projections.ParseListSort(v)
+		var de *domain.Error
+		if errors.As(err, &de) {
+			fields = append(fields, de.Fields...)
+		}
+		f.Sort = sort
+		if f.Before > 0 && sort.Field == "updated" {
+			fields = append(fields, domain.FieldError{Field: "sort", Code: domain.FieldInvalid, Message: "a list as of a past moment cannot be sorted by updated"})
+		}
+	}
 	limit := 0
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

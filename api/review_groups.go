@@ -28,7 +28,7 @@ func (s *Server) listReviewGroups(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": groups})
+	return listAnswer(c, "review-groups", groups)
 }
 
 func (s *Server) assignReviewer(c echo.Context) error {

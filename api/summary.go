@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -21,11 +22,13 @@ var quarterPattern = regexp.MustCompile(`^[0-9]{4}-Q[1-4]$`)
 const maxDays = 3650
 
 // listFilter reads the filters a registration list and the pipeline
-// summary share, with a field error for each bad one.
-func (s *Server) listFilter(c echo.Context) (projections.ListFilter, []domain.FieldError) {
+// summary share, with a field error for each bad one, and the moment they
+// ask about (as_of or position: the list as it stood then, its day counts
+// from that moment). err is a failure to read the ledger.
+func (s *Server) listFilter(c echo.Context) (f projections.ListFilter, fields []domain.FieldError, err error) {
 	q := c.QueryParams()
-	var fields []domain.FieldError
-	f := projections.ListFilter{
+	f = projections.ListFilter{
+		Currency:    strings.ToUpper(q.Get("currency")),
 		PartnerID:   q.Get("partner"),
 		Type:        domain.RegistrationType(q.Get("type")),
 		Country:     q.Get("country"),
@@ -53,7 +56,27 @@ func (s *Server) listFilter(c echo.Context) (projections.ListFilter, []domain.Fi
 	if f.Quarter != "" && !quarterPattern.MatchString(f.Quarter) {
 		fields = append(fields, domain.FieldError{Field: "quarter", Code: domain.FieldInvalid, Message: `must be a calendar quarter such as "2026-Q3"`})
 	}
+	if f.Currency != "" && !currencyPattern.MatchString(f.Currency) {
+		fields = append(fields, domain.FieldError{Field: "currency", Code: domain.FieldInvalid, Message: "must be an ISO 4217 code such as EUR"})
+	}
 	now := s.app.Clock().Now()
+	m, merr := momentParam(c)
+	var de *domain.Error
+	switch {
+	case errors.As(merr, &de):
+		fields = append(fields, de.Fields...)
+	case merr != nil:
+		return f, nil, merr
+	case !m.IsNow():
+		before, at, err := s.app.Bound(c.Request().Context(), m)
+		if err != nil {
+			return f, nil, err
+		}
+		f.Before = before
+		if !at.IsZero() {
+			now = at
+		}
+	}
 	days := func(name string) int {
 		v := q.Get(name)
 		if v == "" {
@@ -72,8 +95,10 @@ func (s *Server) listFilter(c echo.Context) (projections.ListFilter, []domain.Fi
 	if n := days("stale_days"); n > 0 {
 		f.StaleBefore = now.Add(-time.Duration(n) * domain.Day)
 	}
-	return f, fields
+	return f, fields, nil
 }
+
+var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // PipelineSummary is the answer of GET /v1/pipeline/summary: the
 // partner-sourced pipeline grouped, and, for vendor staff, the open
@@ -86,7 +111,10 @@ type PipelineSummary struct {
 // pipelineSummary groups the registrations the caller may see (a partner:
 // its own) by the group_by keys, with the list's filters.
 func (s *Server) pipelineSummary(c echo.Context) error {
-	f, fields := s.listFilter(c)
+	f, fields, err := s.listFilter(c)
+	if err != nil {
+		return err
+	}
 	var groupBy []string
 	for _, v := range c.QueryParams()["group_by"] {
 		for k := range strings.SplitSeq(v, ",") {
@@ -108,7 +136,9 @@ func (s *Server) pipelineSummary(c echo.Context) error {
 		return err
 	}
 	out := PipelineSummary{Summary: sum}
-	if caller.Actor.Role != domain.RolePartner && f.PartnerID == "" {
+	// The direct pipeline keeps no history: a summary as of a past moment
+	// is the partner-sourced pipeline alone.
+	if caller.Actor.Role != domain.RolePartner && f.PartnerID == "" && f.Before == 0 {
 		direct := projections.SummaryGroup{Key: map[string]string{}, Values: []domain.Money{}}
 		byCurrency := map[string]int{}
 		for _, d := range s.app.Pipeline.List(true) {

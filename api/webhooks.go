@@ -33,7 +33,7 @@ func (s *Server) listWebhooks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(c, "webhooks", items)
 }
 
 func (s *Server) createWebhook(c echo.Context) error {
@@ -96,7 +96,7 @@ func (s *Server) listWebhookDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return listAnswer(c, "webhook-deliveries", items)
 }
 
 type replayRequest struct {

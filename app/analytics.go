@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -39,6 +40,20 @@ func (s *Service) AnalyticsAt(ctx context.Context, f *projections.AnalyticsFilte
 	if m.IsNow() {
 		return nil
 	}
+	before, _, err := s.Bound(ctx, m)
+	if err != nil {
+		return err
+	}
+	f.Before = before
+	return nil
+}
+
+// Bound turns moment m (not now) into the first global position after it
+// (every event below it is in the ledger at m; at least 1, since position 0
+// is never a registration's or a case's event) and the time it names: m.Time,
+// or the recorded time of the event at m.Through (the ledger's head time when
+// m.Through is past the head).
+func (s *Service) Bound(ctx context.Context, m projections.Moment) (uint64, time.Time, error) {
 	before := uint64(math.MaxUint64)
 	if m.ByPosition {
 		before = m.Through + 1
@@ -48,14 +63,14 @@ func (s *Service) AnalyticsAt(ctx context.Context, f *projections.AnalyticsFilte
 		// event after m.Time is found by binary search.
 		head, err := s.head(ctx)
 		if err != nil {
-			return err
+			return 0, time.Time{}, err
 		}
 		lo, hi := uint64(0), head
 		for lo < hi {
 			mid := lo + (hi-lo)/2
 			recs, err := s.store.ReadAll(ctx, domain.ReadAllOptions{From: mid, Count: 1})
 			if err != nil {
-				return err
+				return 0, time.Time{}, err
 			}
 			if len(recs) == 0 || recs[0].RecordedAt.After(m.Time) {
 				hi = mid
@@ -68,8 +83,24 @@ func (s *Service) AnalyticsAt(ctx context.Context, f *projections.AnalyticsFilte
 	if before == 0 {
 		before = 1 // nothing counts: position 0 is never a registration's or a case's event
 	}
-	f.Before = before
-	return nil
+	at := m.Time
+	if m.ByPosition {
+		recs, err := s.store.ReadAll(ctx, domain.ReadAllOptions{From: m.Through, Count: 1})
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		if len(recs) == 0 || recs[0].Position != m.Through {
+			last, err := s.store.ReadAll(ctx, domain.ReadAllOptions{Direction: domain.Backwards, FromEnd: true, Count: 1})
+			if err != nil {
+				return 0, time.Time{}, err
+			}
+			recs = last
+		}
+		if len(recs) > 0 && (at.IsZero() || recs[0].RecordedAt.Before(at)) {
+			at = recs[0].RecordedAt
+		}
+	}
+	return before, at, nil
 }
 
 // RegistrationAnalytics returns the registration metrics of the period

@@ -14,7 +14,7 @@ import (
 var Views = map[string]struct {
 	Tables, Rows []string
 }{
-	"registrations": {Tables: []string{"registrations"}},
+	"registrations": {Tables: []string{"registrations", "registration_history"}},
 	"directory":     {Rows: []string{"directory"}},
 	"pipeline":      {Rows: []string{"pipeline"}},
 	"conflicts":     {Rows: []string{"conflicts"}},

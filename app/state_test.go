@@ -150,6 +150,59 @@ func snapshot(t require.TestingT, s *Service, at time.Time) string {
 	return string(b)
 }
 
+// pipelineNow is what the registration list and the pipeline summary
+// answer now (before == 0) or as of the moment just before position
+// before, as JSON: the whole list in two orders, paged, and a summary
+// grouped by every key.
+func pipelineNow(t require.TestingT, s *Service, before uint64, sorts ...projections.ListSort) string {
+	out := map[string]any{}
+	if sorts == nil {
+		sorts = []projections.ListSort{{}, {Field: "value", Desc: true}, {Field: "expires"}}
+	}
+	for _, sort := range sorts {
+		var all []projections.RegistrationView
+		cursor := ""
+		for {
+			items, next, err := s.Registrations.List(projections.ListFilter{Before: before, Sort: sort}, cursor, 3)
+			require.NoError(t, err)
+			all = append(all, items...)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		out["list "+sort.Field] = all
+	}
+	sum, err := s.Registrations.Summary(projections.ListFilter{Before: before}, []string{"partner", "status", "type", "country", "region", "vertical", "stage", "quarter", "product_line"})
+	require.NoError(t, err)
+	out["summary"] = sum
+	b, err := json.Marshal(out)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// pipelineHistory is the summary as of every position below head, and
+// the list (in creation order) as of every eighth: what
+// registration_history holds, compared between states. (An as-of list
+// folds each listed registration again from the ledger, so it is sampled
+// to keep the property quick.)
+func pipelineHistory(t require.TestingT, s *Service, head uint64) []string {
+	out := make([]string, 0, head)
+	groups := []string{"partner", "status", "type", "country", "region", "vertical", "stage", "quarter", "product_line"}
+	for pos := range head {
+		if pos%8 == 7 || pos+1 == head {
+			out = append(out, pipelineNow(t, s, pos+1, projections.ListSort{}))
+			continue
+		}
+		sum, err := s.Registrations.Summary(projections.ListFilter{Before: pos + 1}, groups)
+		require.NoError(t, err)
+		b, err := json.Marshal(sum)
+		require.NoError(t, err)
+		out = append(out, string(b))
+	}
+	return out
+}
+
 // copyState copies a state database with its WAL as it is on disk now, as
 // a crash at this instant would leave it.
 func copyState(t require.TestingT, from, to string) {
@@ -339,6 +392,7 @@ func TestState_IncrementalResumedRebuiltAgree(t *testing.T) {
 			publishAutomation(rt, svc)
 		}
 		var regs []uuid.UUID
+		captured := map[uint64]string{} // position -> the list and summary then
 		for i := range n {
 			if i == split {
 				copyState(rt, statePath, crashPath)
@@ -346,6 +400,18 @@ func TestState_IncrementalResumedRebuiltAgree(t *testing.T) {
 				svc = startService(rt, store, clock, statePath) // resumed
 			}
 			step(rt, ctx, svc, clock, &regs)
+			// Capture the list and summary when the read side has applied
+			// the whole ledger and nothing is in flight (the head and the
+			// checkpoint agree before and after).
+			if h := store.Head(); h > 0 {
+				require.NoError(rt, svc.WaitFor(ctx, h-1))
+				if svc.Registrations.Checkpoint() == h {
+					now := pipelineNow(rt, svc, 0)
+					if store.Head() == h && svc.Registrations.Checkpoint() == h {
+						captured[h-1] = now
+					}
+				}
+			}
 		}
 		if store.Head() > 0 {
 			require.NoError(rt, svc.WaitFor(ctx, store.Head()-1))
@@ -354,17 +420,25 @@ func TestState_IncrementalResumedRebuiltAgree(t *testing.T) {
 			copyState(rt, statePath, crashPath)
 		}
 		live := snapshot(rt, svc, clock.Now())
-		svc.Stop()
 		head := store.Head()
+		// As of each captured moment, the list and summary are what they
+		// were then.
+		for pos, then := range captured {
+			require.Equal(rt, then, pipelineNow(rt, svc, pos+1), "as of position %d", pos)
+		}
+		liveHistory := pipelineHistory(rt, svc, head)
+		svc.Stop()
 
 		resumed := startService(rt, store, clock, crashPath)
 		require.Equal(rt, live, snapshot(rt, resumed, clock.Now()), "resumed from a crash image plus the tail")
+		require.Equal(rt, liveHistory, pipelineHistory(rt, resumed, head), "history resumed from a crash image plus the tail")
 		resumed.Stop()
 		again := startService(rt, store, clock, statePath)
 		require.Equal(rt, live, snapshot(rt, again, clock.Now()), "restarted on its own state")
 		again.Stop()
 		rebuilt := startService(rt, store, clock, "")
 		require.Equal(rt, live, snapshot(rt, rebuilt, clock.Now()), "rebuilt from scratch")
+		require.Equal(rt, liveHistory, pipelineHistory(rt, rebuilt, head), "history rebuilt from scratch")
 		rebuilt.Stop()
 		require.Equal(rt, head, store.Head(), "restarts re-decide and re-append nothing")
 

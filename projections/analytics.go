@@ -120,6 +120,11 @@ type Analytics struct {
 	conflicts map[uuid.UUID]*ConflictFact
 	tiers     map[string]string
 	rows      *rowSet
+	// strs interns the facts' repeated strings (partner IDs, regions,
+	// countries, tiers, types, verdicts, currencies): each decoded event
+	// or row would otherwise keep its own copy in every fact. Bounded by
+	// the distinct values, never by the registrations.
+	strs map[string]string
 }
 
 var _ Handler = (*Analytics)(nil)
@@ -127,7 +132,27 @@ var _ Handler = (*Analytics)(nil)
 // NewAnalytics returns an empty projection at checkpoint 0.
 func NewAnalytics() *Analytics {
 	return &Analytics{tracker: newTracker(), regs: map[uuid.UUID]*RegistrationFact{},
-		conflicts: map[uuid.UUID]*ConflictFact{}, tiers: map[string]string{}, rows: newRowSet("analytics")}
+		conflicts: map[uuid.UUID]*ConflictFact{}, tiers: map[string]string{}, rows: newRowSet("analytics"), strs: map[string]string{}}
+}
+
+// intern returns the one copy of s the facts share.
+func (p *Analytics) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := p.strs[s]; ok {
+		return v
+	}
+	p.strs[s] = s
+	return s
+}
+
+// internFact makes f's repeated strings the shared copies.
+func (p *Analytics) internFact(f *RegistrationFact) {
+	for _, s := range []*string{&f.PartnerID, &f.Region, &f.Country, &f.Tier, &f.Type, &f.Verdict, &f.Rule, &f.Reason,
+		&f.Outcome, &f.Value.Currency, &f.WonValue.Currency} {
+		*s = p.intern(*s)
+	}
 }
 
 // The keys of the analytics rows: a prefix, then the ID.
@@ -146,6 +171,7 @@ func (p *Analytics) Load(ctx context.Context, db *sql.DB) error {
 	p.subs = p.subs[:0]
 	clear(p.conflicts)
 	clear(p.tiers)
+	clear(p.strs)
 	err := LoadRows(ctx, db, p.rows.view, func(key string, body []byte) error {
 		switch {
 		case strings.HasPrefix(key, analyticsReg):
@@ -154,6 +180,7 @@ func (p *Analytics) Load(ctx context.Context, db *sql.DB) error {
 				return err
 			}
 			f.autoPending = f.Auto && f.ApprovedPos == 0
+			p.internFact(f)
 			p.regs[f.ID] = f
 		case strings.HasPrefix(key, analyticsConflict):
 			f := &ConflictFact{}
@@ -219,6 +246,11 @@ func (p *Analytics) apply(b *Batch, rec domain.RecordedEvent) error {
 	}
 	if ev != nil {
 		p.fold(rec, ev)
+		if id, ok := registrationOf(ev); ok {
+			if f := p.regs[id]; f != nil {
+				p.internFact(f)
+			}
+		}
 	}
 	p.advance(rec.Position)
 	return nil
@@ -371,4 +403,15 @@ func (f *RegistrationFact) approve(pos uint64, at time.Time, end time.Time, rule
 		rule = "auto_approval"
 	}
 	f.decide(pos, at, "approved", rule)
+}
+
+// registrationOf names the registration whose fact ev may change.
+func registrationOf(ev domain.Event) (uuid.UUID, bool) {
+	switch e := ev.(type) {
+	case domain.RegistrationEvent:
+		return e.AggregateID(), true
+	case domain.RegistrationRated:
+		return e.RegistrationID, true
+	}
+	return uuid.Nil, false
 }

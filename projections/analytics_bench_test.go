@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -92,4 +93,45 @@ func benchAnalytics(b *testing.B) *projections.Analytics {
 		}
 	}
 	return a
+}
+
+// BenchmarkAnalytics_Memory reports the heap the view keeps per
+// registration once loaded from the state database, as serve holds it.
+func BenchmarkAnalytics_Memory(b *testing.B) {
+	a := benchAnalytics(b)
+	st, err := projections.OpenState(context.Background(), filepath.Join(b.TempDir(), "views.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	w, err := a.Flush()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx, err := st.DB().Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w(context.Background(), tx); err != nil {
+		b.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	a = nil
+	var perReg float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		loaded := projections.NewAnalytics()
+		if err := loaded.Load(context.Background(), st.DB()); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perReg = float64(after.HeapAlloc-before.HeapAlloc) / 131_000
+		runtime.KeepAlive(loaded)
+	}
+	b.ReportMetric(perReg, "heap-B/registration")
 }

@@ -1,13 +1,16 @@
 package projections
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	json "github.com/goccy/go-json"
+	"github.com/google/uuid"
 
 	"github.com/dealreg/dealreg/domain"
 )
@@ -40,6 +43,14 @@ type ListFilter struct {
 	// progress (update, approval, extension, renewal) is before it.
 	ExpiringBefore time.Time
 	StaleBefore    time.Time
+	// Currency keeps the registrations whose estimated value is in it.
+	Currency string
+	// Before, when set, answers as the registrations stood just before
+	// that global position (every event below it applied), from
+	// registration_history (history.go); 0 is now.
+	Before uint64
+	// Sort is List's order (the summary ignores it).
+	Sort ListSort
 }
 
 // where returns the SQL condition and arguments that select f.
@@ -57,7 +68,7 @@ func (f ListFilter) where() (string, []any) {
 	for _, c := range []struct {
 		col, val string
 	}{{"partner_id", f.PartnerID}, {"type", string(f.Type)}, {"country", strings.ToLower(f.Country)}, {"region", strings.ToLower(f.Region)},
-		{"industry", strings.ToLower(f.Vertical)}, {"stage", string(f.Stage)}, {"close_q", f.Quarter}} {
+		{"industry", strings.ToLower(f.Vertical)}, {"stage", string(f.Stage)}, {"close_q", f.Quarter}, {"currency", f.Currency}} {
 		if c.val != "" {
 			conds = append(conds, c.col+" = ?")
 			args = append(args, c.val)
@@ -91,53 +102,132 @@ func encodeCursor(pos uint64) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string) (uint64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) != 9 || b[0] != cursorVersion {
-		return 0, &domain.Error{Code: domain.EINVALID, Message: "the cursor is invalid", Fields: []domain.FieldError{
-			{Field: "cursor", Code: "invalid", Message: "must be a cursor returned by a previous page"},
-		}}
-	}
-	return binary.BigEndian.Uint64(b[1:]), nil
-}
-
-// List returns up to limit registrations matching filter, in creation
-// order, after cursor ("" for the first page), and the cursor of the next
-// page ("" when there is none). A limit of 0 or less means
-// DefaultListLimit; more than MaxListLimit means MaxListLimit. An invalid
-// cursor is an EINVALID *domain.Error.
+// List returns up to limit registrations matching filter, in the order of
+// filter.Sort (creation order by default), after cursor ("" for the first
+// page), and the cursor of the next page ("" when there is none). A limit
+// of 0 or less means DefaultListLimit; more than MaxListLimit means
+// MaxListLimit. An invalid cursor, or one of another sort, is an EINVALID
+// *domain.Error.
 //
-// Registrations never change place in this order and new ones come last,
-// so paging with the returned cursors visits every registration that
-// existed when paging began exactly once, whatever arrives in between.
-func (p *Registrations) List(filter ListFilter, cursor string, limit int) ([]RegistrationView, string, error) {
+// Every order ends with the creation position, so it is total and a
+// cursor (the last row's sort key and position) resumes exactly after
+// it. In creation order registrations never change place and new ones
+// come last, so paging visits every registration that existed when paging
+// began exactly once, whatever arrives in between; in another order a
+// registration whose key changes between two pages may be seen twice or
+// not at all, as with any keyset pagination.
+//
+// With filter.Before set, the list is as it stood then: the versions of
+// registration_history that held at that moment select and order the
+// registrations, and each view is folded again from its stream up to then
+// (DetailAt), exactly the view the projection showed.
+func (p *Registrations) List(filter ListFilter, cursorText string, limit int) ([]RegistrationView, string, error) {
 	if limit <= 0 {
 		limit = DefaultListLimit
 	}
 	limit = min(limit, MaxListLimit)
-	after := int64(-1) // before the first position
-	if cursor != "" {
-		pos, err := decodeCursor(cursor)
+	asOf := filter.Before > 0
+	sk := ListSorts[filter.Sort.field()]
+	posCol, cols, from := "pos", sk.cols, "registrations"
+	if asOf {
+		if filter.Sort.field() == "updated" {
+			return nil, "", &domain.Error{Code: domain.EINVALID, Message: "invalid query parameters", Fields: []domain.FieldError{
+				{Field: "sort", Code: domain.FieldInvalid, Message: "a list as of a past moment cannot be sorted by updated"},
+			}}
+		}
+		if p.ledger == nil {
+			return nil, "", errAsOfUnavailable
+		}
+		posCol, cols, from = "reg_pos", sk.histCols, "registration_history h"
+	}
+	key := append(slices.Clone(cols), posCol)
+	var conds []string
+	var args []any
+	if cursorText != "" {
+		c, err := decodeListCursor(cursorText, filter.Sort)
 		if err != nil {
 			return nil, "", err
 		}
-		after = int64(min(pos, 1<<63-1))
+		op := " > "
+		if filter.Sort.Desc {
+			op = " < "
+		}
+		conds = append(conds, "("+strings.Join(key, ", ")+")"+op+"("+strings.TrimSuffix(strings.Repeat("?, ", len(key)), ", ")+")")
+		args = append(args, c.keyArgs()...)
 	}
-	cond, args := filter.where()
-	q := "SELECT view FROM registrations WHERE pos > ?"
-	args = append([]any{after}, args...)
-	if cond != "" {
-		q += " AND " + cond
+	if cond, a := filter.where(); cond != "" {
+		conds, args = append(conds, cond), append(args, a...)
 	}
-	q += " ORDER BY pos LIMIT ?"
+	if asOf {
+		cond, a := atMoment(filter.Before)
+		conds, args = append(conds, cond), append(args, a...)
+	}
+	dir := ""
+	if filter.Sort.Desc {
+		dir = " DESC"
+	}
+	order := make([]string, len(key))
+	for i, k := range key {
+		order[i] = k + dir
+	}
+	first := "view"
+	if asOf {
+		first = "(SELECT id FROM registrations r WHERE r.pos = h.reg_pos)"
+	}
+	q := "SELECT " + first + ", " + strings.Join(key, ", ") + " FROM " + from
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	q += " ORDER BY " + strings.Join(order, ", ") + " LIMIT ?"
 	args = append(args, limit+1)
-	items, err := p.queryViews(q, args...)
-	if err != nil {
-		return nil, "", err
+
+	db := p.database()
+	if db == nil {
+		return nil, "", nil
 	}
-	if len(items) > limit {
-		items = items[:limit]
-		return items, encodeCursor(items[len(items)-1].Position), nil
+	rows, err := db.Query(q, args...)
+	if err != nil {
+		return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+	}
+	defer rows.Close()
+	var items []RegistrationView
+	var last cursor
+	for rows.Next() {
+		var b []byte
+		vals := make([]string, len(cols))
+		var pos int64
+		dest := []any{&b}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(append(dest, &pos)...); err != nil {
+			return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+		}
+		if len(items) == limit {
+			return items, last.encode(), nil
+		}
+		var v RegistrationView
+		if asOf {
+			id, err := uuid.ParseBytes(b)
+			if err != nil {
+				return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+			}
+			d, _, ok, err := p.DetailAt(context.Background(), id, Moment{Through: filter.Before - 1, ByPosition: true})
+			if err != nil {
+				return nil, "", err
+			}
+			if !ok {
+				return nil, "", domain.Errorf(domain.EINTERNAL, "registration %s has a version at %d but no event", id, filter.Before-1)
+			}
+			v = d.RegistrationView
+		} else if err := json.Unmarshal(b, &v); err != nil {
+			return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+		}
+		items = append(items, v)
+		last = cursor{Sort: filter.Sort.field(), Desc: filter.Sort.Desc, Key: vals, Pos: uint64(pos)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
 	}
 	return items, "", nil
 }

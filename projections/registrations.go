@@ -224,8 +224,12 @@ func (p *Registrations) Flush() (Write, error) {
 		err  error
 	}
 	rows := make([]row, 0, len(p.dirty))
+	var hist []historyWrite
 	for _, r := range p.dirty {
 		rows = append(rows, row{r: r})
+		if w, ok := r.takeHistory(); ok {
+			hist = append(hist, w)
+		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(rows)/64))
 	var wg sync.WaitGroup
@@ -246,7 +250,10 @@ func (p *Registrations) Flush() (Write, error) {
 	}
 	clear(p.dirty)
 	return func(ctx context.Context, tx *sql.Tx) error {
-		return execChunked(ctx, tx, args, len(registrationColumns), 1, upsertRegistrations)
+		if err := execChunked(ctx, tx, args, len(registrationColumns), 1, upsertRegistrations); err != nil {
+			return err
+		}
+		return writeHistory(ctx, tx, hist)
 	}, nil
 }
 
@@ -254,7 +261,7 @@ func (p *Registrations) Flush() (Write, error) {
 // order columns returns them.
 var registrationColumns = []string{"id", "pos", "partner_id", "status", "type", "country", "region", "awaiting", "last_sub_pos",
 	"protected", "lapses_at", "industry", "stage", "close_q", "currency", "value_e4", "products", "progress_at", "account_key",
-	"domain_key", "view", "detail"}
+	"domain_key", "updated_pos", "expires_at", "view", "detail"}
 
 // upsertRegistrations is the statement that writes n registrations' rows.
 func upsertRegistrations(n int) string {
@@ -289,11 +296,15 @@ func (r *registration) columns() ([]any, error) {
 	if !v.LastProgressAt.IsZero() {
 		progress = v.LastProgressAt.UnixNano()
 	}
+	expires := int64(openEnd) // unprotected registrations come after every protected one
+	if v.Status.Protected() {
+		expires = lapses
+	}
 	return []any{v.ID.String(), int64(v.Position), v.PartnerID, string(v.Status), string(v.Type),
 		strings.ToLower(v.Country), strings.ToLower(v.Region), awaitsDecision(v.Status), int64(r.lastSubmittedPos),
 		v.Status.Protected(), lapses, strings.ToLower(v.Industry), string(v.BuyingStage), Quarter(v.ExpectedCloseDate),
 		v.Currency, valueE4(v.EstimatedValue), productsColumn(v.ProductLines), progress,
-		match.Normalise(v.CompanyName), match.RegistrableDomain(v.Domain), view, detail}, nil
+		match.Normalise(v.CompanyName), match.RegistrableDomain(v.Domain), int64(r.touched), expires, view, detail}, nil
 }
 
 // Quarter names the calendar quarter of t (UTC), "2026-Q3"; "" for no time.
@@ -302,7 +313,12 @@ func Quarter(t time.Time) string {
 		return ""
 	}
 	t = t.UTC()
-	return fmt.Sprintf("%04d-Q%d", t.Year(), (int(t.Month())+2)/3)
+	y := t.Year()
+	if y < 0 || y > 9999 {
+		return fmt.Sprintf("%04d-Q%d", y, (int(t.Month())+2)/3)
+	}
+	b := [7]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', 'Q', byte('0' + (int(t.Month())+2)/3)}
+	return string(b[:])
 }
 
 // valueE4 is an amount in ten-thousandths: exact, since amounts carry at
@@ -406,6 +422,7 @@ func (p *Registrations) fold(ctx context.Context, b *Batch, rec domain.RecordedE
 	if err := r.apply(rec, ev); err != nil {
 		return err
 	}
+	r.track(rec.Position, true)
 	p.cache[id] = r
 	p.dirty[id] = r
 	return nil
@@ -426,6 +443,7 @@ func (p *Registrations) reload(ctx context.Context, rec domain.RecordedEvent, id
 		if err := r.apply(e, ev); err != nil {
 			return nil, err
 		}
+		r.track(e.Position, false)
 	}
 	return r, nil
 }

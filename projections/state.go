@@ -19,7 +19,7 @@ import (
 // the views keep in it. Bump it whenever a view changes what it stores or
 // how it folds an event: a state database of another version is discarded
 // and rebuilt from the ledger, never trusted.
-const SchemaVersion = 11
+const SchemaVersion = 12
 
 // State is the durable home of the read side: a SQLite database beside the
 // ledger (views.db) that holds every view's state together with the one
@@ -68,8 +68,31 @@ CREATE TABLE IF NOT EXISTS registrations (
 	progress_at  INTEGER NOT NULL,  -- last progress (update, approval, extension, renewal), unix ns; 0 if none
 	account_key  TEXT NOT NULL,     -- the company name normalised (match.Normalise), for the ownership query
 	domain_key   TEXT NOT NULL,     -- the registrable web domain, "" without one
+	updated_pos  INTEGER NOT NULL,  -- of the latest event: the order of sort=updated
+	expires_at   INTEGER NOT NULL,  -- lapses_at while protected, else the largest integer: the order of sort=expires
 	view         BLOB NOT NULL,
 	detail       BLOB NOT NULL
+);
+-- Every version of each registration's filter and summary columns (history.go):
+-- the list and the summary as of a past position.
+CREATE TABLE IF NOT EXISTS registration_history (
+	valid_from  INTEGER PRIMARY KEY, -- position of the event that made this version
+	valid_to    INTEGER NOT NULL,    -- position of the next version's event; the largest integer while current
+	reg_pos     INTEGER NOT NULL,    -- the registration (registrations.pos)
+	partner_id  TEXT NOT NULL,
+	status      TEXT NOT NULL,
+	type        TEXT NOT NULL,
+	country     TEXT NOT NULL,
+	region      TEXT NOT NULL,
+	industry    TEXT NOT NULL,
+	stage       TEXT NOT NULL,
+	close_q     TEXT NOT NULL,
+	currency    TEXT NOT NULL,
+	value_e4    INTEGER NOT NULL,
+	products    TEXT NOT NULL,
+	protected   INTEGER NOT NULL,
+	lapses_at   INTEGER NOT NULL,
+	progress_at INTEGER NOT NULL
 );
 ` + stateIndexes
 
@@ -86,11 +109,18 @@ CREATE INDEX IF NOT EXISTS registrations_domain ON registrations (domain_key, po
 -- The pipeline summary groups and sums from this index alone, never reading the views.
 CREATE INDEX IF NOT EXISTS registrations_pipeline ON registrations
 	(status, partner_id, region, industry, stage, close_q, type, country, currency, value_e4, products, protected, lapses_at, progress_at);
+-- The orders of List's sorts (sort.go); each ends with pos, the rowid.
+CREATE INDEX IF NOT EXISTS registrations_updated ON registrations (updated_pos);
+CREATE INDEX IF NOT EXISTS registrations_value ON registrations (currency, value_e4);
+CREATE INDEX IF NOT EXISTS registrations_expires ON registrations (expires_at);
+-- An as-of list walks the versions in the registrations' order.
+CREATE INDEX IF NOT EXISTS registration_history_list ON registration_history (reg_pos, valid_to);
 `
 
 // secondaryIndexes names the indexes of stateIndexes.
 var secondaryIndexes = []string{"registrations_partner", "registrations_status", "registrations_queue", "registrations_lapse",
-	"registrations_account", "registrations_domain", "registrations_pipeline"}
+	"registrations_account", "registrations_domain", "registrations_pipeline",
+	"registrations_updated", "registrations_value", "registrations_expires", "registration_history_list"}
 
 // dropIndexes drops the secondary indexes, for a catch-up from an empty
 // state: maintaining seven indexes row by row, over upserts in random key
@@ -289,7 +319,7 @@ func saveCheckpoint(ctx context.Context, tx *sql.Tx, next uint64, last uuid.UUID
 
 // Reset empties the state: every view and the checkpoint.
 func (s *State) Reset(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations;")
+	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations; DELETE FROM registration_history;")
 	s.next = 0
 	return err
 }

@@ -56,6 +56,15 @@ func (p *Registrations) Summary(f ListFilter, groupBy []string) (Summary, error)
 	sel := strings.Join(append(slices.Clone(cols), "currency"), ", ")
 	q := "SELECT " + sel + ", count(*), sum(value_e4) FROM registrations"
 	cond, args := f.where()
+	if f.Before > 0 {
+		// As it stood then: the versions that held at that moment.
+		q = "SELECT " + sel + ", count(*), sum(value_e4) FROM registration_history"
+		at, a := atMoment(f.Before)
+		if cond != "" {
+			cond += " AND "
+		}
+		cond, args = cond+at, append(args, a...)
+	}
 	if cond != "" {
 		q += " WHERE " + cond
 	}

@@ -129,6 +129,7 @@ type registration struct {
 	rejectGuidance    string
 	finding           *domain.RegistrationVerdictRecorded // the latest verdict
 	touched           uint64                              // position of the latest event, for the cache
+	hist              history                             // its versions for registration_history (history.go)
 }
 
 // RegistrationDetail is everything known about one registration: the view,
