@@ -44,6 +44,7 @@ func (s *Server) conflictRoutes(g router) {
 	g.POST("/conflicts/:id/evidence", s.submitEvidence)
 	g.POST("/conflicts/:id/escalate", s.escalateConflict)
 	g.POST("/conflicts/:id/decide", s.decideConflict)
+	g.POST("/conflicts/:id/attestations", s.requestAttestation) // attest.go
 }
 
 // conflictFor returns conflict id as caller may see it: vendor staff and
@@ -99,7 +100,7 @@ func ownSide(v projections.ConflictView, partner string) (projections.ConflictVi
 		}
 	}
 	v.Requests, v.Evidence = nonNil(reqs), nonNil(evs)
-	v.Recommendation, v.History = nil, nil
+	v.Recommendation, v.History, v.Attestations = nil, nil, nil
 	if v.Decision != nil {
 		d := *v.Decision
 		if d.Winner != key {
