@@ -61,7 +61,7 @@ type Handler struct {
 }
 
 // Prefixes are the paths the pages own; the API server routes them here.
-var Prefixes = []string{"/", "/login", "/logout", "/invite/*", "/settings/*", "/portal", "/portal/*", "/console", "/console/*", "/static/*"}
+var Prefixes = []string{"/", "/login", "/logout", "/invite/*", "/settings/*", "/portal", "/portal/*", "/console", "/console/*", "/static/*", "/attest/*"}
 
 // New returns the pages' handler.
 func New(cfg Config) *Handler {
@@ -105,6 +105,7 @@ func New(cfg Config) *Handler {
 	h.mux.HandleFunc("GET /console", h.reviewer(h.queue))
 	h.mux.HandleFunc("GET /console/registrations/{id}", h.reviewer(h.reviewPage))
 	h.mux.HandleFunc("POST /console/registrations/{id}/decide", h.reviewer(h.decide))
+	h.consoleRoutes() // console_routes.go
 	return h
 }
 
