@@ -150,6 +150,15 @@ func (s *Server) conflictQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	items := s.conflictItems(caller, f)
+	if csv {
+		return streamConflicts(c, items)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+// conflictItems is the queue of f as caller may see each case.
+func (s *Server) conflictItems(caller app.Caller, f projections.QueueFilter) []projections.ConflictView {
 	now := s.app.Clock().Now()
 	items := make([]projections.ConflictView, 0)
 	for _, v := range s.app.Conflicts.Queue(f) {
@@ -161,10 +170,7 @@ func (s *Server) conflictQueue(c echo.Context) error {
 		v.Overdue = v.Status == "open" && now.After(v.DueAt)
 		items = append(items, v)
 	}
-	if csv {
-		return streamConflicts(c, items)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return items
 }
 
 func conflictIDParam(c echo.Context) (uuid.UUID, error) {
