@@ -19,15 +19,15 @@ import (
 // CSV exports of the API's lists (api.ExportCSV).
 
 type auditData struct {
-	AsOf      string
-	RegID     string
-	Moment    time.Time
-	Pipeline  projections.RegistrationAnalytics
-	Names     map[string]string
-	Reg       *projections.RegistrationDetail
-	History   []projections.HistoryEntry
-	Errors    map[string]string
-	NotFound  bool
+	AsOf     string
+	RegID    string
+	Moment   time.Time
+	Pipeline projections.RegistrationAnalytics
+	Names    map[string]string
+	Reg      *projections.RegistrationDetail
+	History  []projections.HistoryEntry
+	Errors   map[string]string
+	NotFound bool
 }
 
 // asOfMoment reads a day (YYYY-MM-DD) as the moment at its end, 23:59:59.999999999 UTC.
