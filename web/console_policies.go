@@ -55,7 +55,18 @@ func (h *Handler) draftForm(w http.ResponseWriter, r *http.Request, s app.Sessio
 		h.failErr(w, r, err)
 		return
 	}
-	b, _ := json.MarshalIndent(cur.Policy, "", "  ")
+	// The draft starts from the version in force, numbered as the next.
+	vs, err := h.app.PolicyVersions(s.Caller)
+	if err != nil {
+		h.failErr(w, r, err)
+		return
+	}
+	draft := cur.Policy
+	for _, v := range vs {
+		draft.Version = max(draft.Version, v.Policy.Version)
+	}
+	draft.Version++
+	b, _ := json.MarshalIndent(draft, "", "  ")
 	h.render(w, http.StatusOK, "policy_draft", h.newPage(w, r, "console.policies.new", draftData{Text: string(b), Format: "json"}))
 }
 
