@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -85,6 +86,35 @@ func TestBrowser_AnalyticsCharts(t *testing.T) {
 			require.NoError(t, err)
 			require.Greater(t, w, 200)
 			cm.screenshot("analytics")
+		})
+	}
+}
+
+// The console's other pages at both viewports: partners, a partner, the
+// policy editor with its field errors, a policy's diff, the auditor's
+// time travel — each fits the screen and passes axe-core.
+func TestBrowser_ConsolePages(t *testing.T) {
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			s := newTestSite(t)
+			id := s.registration(t, "globex", "Empresa XYZ", "xyz.example", true)
+			admin := s.tab(t, vp, "admin")
+			admin.signIn(s.user(t, domain.RoleAdmin, "", "en"))
+			for _, p := range []struct{ path, sel string }{
+				{"/console/partners", "#enrol-form"},
+				{"/console/partners/acme", "#standing-form"},
+				{"/console/policies", "#policies"},
+				{"/console/audit?registration=" + id.String(), "#reg-asof"},
+			} {
+				admin.do(chromedp.Navigate(admin.base+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel)))
+				admin.screenshot(strings.Trim(strings.NewReplacer("/", "-", "?", "-", "=", "-").Replace(p.path[:min(len(p.path), 24)]), "-"))
+			}
+			admin.do(chromedp.Navigate(admin.base+"/console/policies/new"), chromedp.WaitVisible(chromedp.CSS("#document")),
+				chromedp.SetValue(chromedp.CSS("#document"), "summary: typo\nnonsense: 1\n"),
+				chromedp.Click(chromedp.CSS("#fmt-yaml")),
+				chromedp.Click(chromedp.CSS("#draft-form button")), chromedp.WaitVisible(chromedp.CSS("#doc-errors")))
+			require.Contains(t, admin.text("#doc-errors"), "nonsense")
+			admin.screenshot("policy-errors")
 		})
 	}
 }
