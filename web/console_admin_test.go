@@ -57,6 +57,7 @@ func TestPartnerAdmin(t *testing.T) {
 	pg = dir.post("/console/partners/initech", "/console/partners/initech", url.Values{"action": {"tier"}, "tier": {"platinum"}})
 	require.Equal(t, http.StatusOK, pg.Status)
 	require.Regexp(t, `id="partner-tier">platinum<`, pg.Body)
+	require.Contains(t, pg.Body, `<option value="platinum" selected>`)
 	pg = dir.post("/console/partners/initech", "/console/partners/initech", url.Values{"action": {"suspend"}, "until": {"soon"}, "reason": {"late reports"}})
 	require.Equal(t, http.StatusUnprocessableEntity, pg.Status)
 	require.Regexp(t, `(?s)id="until".*class="field-error"`, pg.Body)

@@ -112,6 +112,8 @@ type caseData struct {
 	LinkExpires  time.Time
 	Attestations []attestationRow
 	Outcomes     []string
+	PvP          bool // partner vs partner: only partners, who may share
+	Names        map[string]string // party key → partner or owner name
 }
 
 type attestationRow struct {
@@ -132,7 +134,8 @@ func (h *Handler) caseData(r *http.Request, s app.Session) (caseData, error) {
 	d := caseData{C: v, Overdue: v.Status == "open" && !now.Before(v.DueAt), Errors: map[string]string{},
 		Outcomes: []string{string(domain.OutcomeAward), string(domain.OutcomeCoRegister), string(domain.OutcomeRejectAll)}}
 	d.MayDecide = v.Status == "open" && s.User.Role.ConflictRank() > 0
-	d.Attestable = d.MayDecide && v.Kind == domain.ConflictPartnerVsPartner
+	d.PvP = v.Kind == domain.ConflictPartnerVsPartner
+	d.Attestable = d.MayDecide && d.PvP
 	if v.Recommendation != nil {
 		d.Winner, d.Clause, d.Outcome = v.Recommendation.Winner, v.Recommendation.Clause, string(domain.OutcomeAward)
 	}
@@ -160,6 +163,7 @@ func (h *Handler) caseData(r *http.Request, s app.Session) (caseData, error) {
 		}
 		d.Parties = append(d.Parties, row)
 	}
+	d.Names = names
 	for _, a := range v.Attestations {
 		d.Attestations = append(d.Attestations, attestationRow{AttestationEntry: a, Partner: names[a.PartyKey]})
 	}

@@ -231,3 +231,28 @@ func TestAnalyticsCharts(t *testing.T) {
 	require.Contains(t, pg.Body, "2026-03: 100%")
 	require.Contains(t, pg.Body, "Globex Partners")
 }
+
+// A co-registration from the desk: a split that does not sum to 100 is
+// refused beside the split, then 60/40 with responsibilities is recorded.
+func TestConflictDesk_CoRegister(t *testing.T) {
+	s := newTestSite(t)
+	cid, globexReg, acmeReg := s.conflictCase(t)
+	cm := s.client(t)
+	cm.signIn(s.user(t, domain.RoleChannelManager, "", "en"))
+	path := "/console/conflicts/" + cid.String()
+	g, a := domain.PartyKeyRegistration(globexReg), domain.PartyKeyRegistration(acmeReg)
+	form := func(gs, as string) url.Values {
+		return url.Values{"action": {"decide"}, "outcome": {"co_register"}, "rationale": {"both proved work"}, "policy_clause": {"co-registration 5.1"},
+			"share." + g: {gs}, "duties." + g: {"implementation"}, "share." + a: {as}, "duties." + a: {"licences"}}
+	}
+	head := s.head()
+	pg := cm.post(path, path, form("60", "30"))
+	require.Equal(t, http.StatusUnprocessableEntity, pg.Status)
+	require.Regexp(t, `(?s)class="shares has-error".*class="field-error"`, pg.Body)
+	require.Contains(t, pg.Body, `value="30"`)
+	require.Equal(t, head, s.head())
+	pg = cm.post(path, path, form("60", "40"))
+	require.Equal(t, http.StatusOK, pg.Status, pg.Body)
+	require.Contains(t, pg.Body, "Globex Partners: 60% — implementation")
+	require.Contains(t, pg.Body, "Acme Integradores: 40% — licences")
+}
