@@ -112,7 +112,7 @@ type caseData struct {
 	LinkExpires  time.Time
 	Attestations []attestationRow
 	Outcomes     []string
-	PvP          bool // partner vs partner: only partners, who may share
+	PvP          bool              // partner vs partner: only partners, who may share
 	Names        map[string]string // party key → partner or owner name
 }
 
