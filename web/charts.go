@@ -242,5 +242,5 @@ func (h *Handler) analytics(w http.ResponseWriter, r *http.Request, s app.Sessio
 		Consistency: cons,
 		Total:       total.Total,
 	}
-	h.render(w, http.StatusOK, "analytics", h.newPage(w, r, "console.analytics.title", d))
+	h.render(w, http.StatusOK, "console_analytics", h.newPage(w, r, "console.analytics.title", d))
 }

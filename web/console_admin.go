@@ -73,7 +73,7 @@ func (h *Handler) partners(w http.ResponseWriter, r *http.Request, s app.Session
 		h.failErr(w, r, err)
 		return
 	}
-	h.render(w, http.StatusOK, "partners", h.newPage(w, r, "console.partners.title", d))
+	h.render(w, http.StatusOK, "console_partners", h.newPage(w, r, "console.partners.title", d))
 }
 
 func splitList(s string) []string {
@@ -103,7 +103,7 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request, s app.Session) {
 			h.failErr(w, r, err)
 			return
 		}
-		h.render(w, http.StatusUnprocessableEntity, "partners", h.newPage(w, r, "console.partners.title", d))
+		h.render(w, http.StatusUnprocessableEntity, "console_partners", h.newPage(w, r, "console.partners.title", d))
 		return
 	}
 	http.Redirect(w, r, "/console/partners/"+d.Form.ID+"?done=partner-enrolled", http.StatusSeeOther)
@@ -134,7 +134,7 @@ func (h *Handler) partnerPage(w http.ResponseWriter, r *http.Request, s app.Sess
 		h.failErr(w, r, err)
 		return
 	}
-	h.render(w, http.StatusOK, "partner", h.newPage(w, r, "console.partner.title", d))
+	h.render(w, http.StatusOK, "console_partner", h.newPage(w, r, "console.partner.title", d))
 }
 
 // partnerCommand changes the tier, suspends, reinstates or terminates.
@@ -177,7 +177,7 @@ func (h *Handler) partnerCommand(w http.ResponseWriter, r *http.Request, s app.S
 			return
 		}
 	}
-	h.render(w, http.StatusUnprocessableEntity, "partner", h.newPage(w, r, "console.partner.title", d))
+	h.render(w, http.StatusUnprocessableEntity, "console_partner", h.newPage(w, r, "console.partner.title", d))
 }
 
 func asDomainError(err error, de **domain.Error) bool { return errors.As(err, de) }

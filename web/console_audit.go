@@ -86,7 +86,7 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, s app.Session) {
 			}
 		}
 	}
-	h.render(w, status, "audit", h.newPage(w, r, "console.audit.title", d))
+	h.render(w, status, "console_audit", h.newPage(w, r, "console.audit.title", d))
 }
 
 // export serves a CSV export of the API's lists to a signed-in user.

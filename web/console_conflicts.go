@@ -75,7 +75,7 @@ func (h *Handler) conflictQueue(w http.ResponseWriter, r *http.Request, s app.Se
 		}
 		data.Items = append(data.Items, row)
 	}
-	h.render(w, http.StatusOK, "conflicts", h.newPage(w, r, "console.conflicts.title", data))
+	h.render(w, http.StatusOK, "console_conflicts", h.newPage(w, r, "console.conflicts.title", data))
 }
 
 // partyRow is one claimant beside the others, with what it submitted.
@@ -176,7 +176,7 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request, s app.Session
 		h.failErr(w, r, err)
 		return
 	}
-	h.render(w, http.StatusOK, "conflict", h.newPage(w, r, "console.case.title", d))
+	h.render(w, http.StatusOK, "console_conflict", h.newPage(w, r, "console.case.title", d))
 }
 
 // sharePath is a co-registration share's field in a domain error.
@@ -256,7 +256,7 @@ func (h *Handler) caseCommand(w http.ResponseWriter, r *http.Request, s app.Sess
 			nd.Link, nd.LinkExpires = absoluteURL(r, link.Path), link.ExpiresAt
 			p := h.newPage(w, r, "console.case.title", nd)
 			p.Flash = l.T("console.attest.sent")
-			h.render(w, http.StatusOK, "conflict", p)
+			h.render(w, http.StatusOK, "console_conflict", p)
 			return
 		}
 	default:
@@ -296,7 +296,7 @@ func (h *Handler) caseCommand(w http.ResponseWriter, r *http.Request, s app.Sess
 			}
 		}
 	}
-	h.render(w, http.StatusUnprocessableEntity, "conflict", h.newPage(w, r, "console.case.title", d))
+	h.render(w, http.StatusUnprocessableEntity, "console_conflict", h.newPage(w, r, "console.case.title", d))
 }
 
 // errFieldsShown marks a refusal whose field errors are already in the

@@ -36,7 +36,7 @@ func (h *Handler) policies(w http.ResponseWriter, r *http.Request, s app.Session
 		h.failErr(w, r, err)
 		return
 	}
-	h.render(w, http.StatusOK, "policies", h.newPage(w, r, "console.policies.title",
+	h.render(w, http.StatusOK, "console_policies", h.newPage(w, r, "console.policies.title",
 		policiesData{Versions: vs, InForce: h.app.Policy().Version, MayPropose: mayOwnPolicy(s.User.Role)}))
 }
 
@@ -67,7 +67,7 @@ func (h *Handler) draftForm(w http.ResponseWriter, r *http.Request, s app.Sessio
 	}
 	draft.Version++
 	b, _ := json.MarshalIndent(draft, "", "  ")
-	h.render(w, http.StatusOK, "policy_draft", h.newPage(w, r, "console.policies.new", draftData{Text: string(b), Format: "json"}))
+	h.render(w, http.StatusOK, "console_policy_draft", h.newPage(w, r, "console.policies.new", draftData{Text: string(b), Format: "json"}))
 }
 
 // proposeDraft reads the typed document and proposes it as the next
@@ -94,7 +94,7 @@ func (h *Handler) proposeDraft(w http.ResponseWriter, r *http.Request, s app.Ses
 		for _, f := range de.Fields {
 			d.Fields = append(d.Fields, policyField{Field: f.Field, Message: l.fieldMessage(f.Code, f.Message)})
 		}
-		h.render(w, http.StatusUnprocessableEntity, "policy_draft", h.newPage(w, r, "console.policies.new", d))
+		h.render(w, http.StatusUnprocessableEntity, "console_policy_draft", h.newPage(w, r, "console.policies.new", d))
 		return
 	}
 	http.Redirect(w, r, "/console/policies/"+strconv.Itoa(v.Policy.Version)+"?done=policy-proposed", http.StatusSeeOther)
@@ -139,7 +139,7 @@ func (h *Handler) policyPage(w http.ResponseWriter, r *http.Request, s app.Sessi
 		h.failErr(w, r, err)
 		return
 	}
-	h.render(w, http.StatusOK, "policy", h.newPage(w, r, "console.policy.title", d))
+	h.render(w, http.StatusOK, "console_policy", h.newPage(w, r, "console.policy.title", d))
 }
 
 // publish publishes a draft from an effective date (a day, from 00:00 UTC).
@@ -167,5 +167,5 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, s app.Session)
 			return
 		}
 	}
-	h.render(w, http.StatusUnprocessableEntity, "policy", h.newPage(w, r, "console.policy.title", d))
+	h.render(w, http.StatusUnprocessableEntity, "console_policy", h.newPage(w, r, "console.policy.title", d))
 }
