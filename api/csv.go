@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/csv"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -50,47 +51,62 @@ func wantsCSV(c echo.Context) (bool, error) {
 	return false, nil
 }
 
-// csvStream writes one CSV document to the response as it is produced.
-type csvStream struct {
-	c echo.Context
-	w *csv.Writer
+// CSV writes one CSV document to an HTTP answer as it is produced: the
+// API's lists and the portal's reports alike (one writer, one formula
+// neutralisation).
+type CSV struct {
+	w  http.ResponseWriter
+	cw *csv.Writer
 }
+
+type csvStream = CSV
 
 // startCSV sends the headers and the header row of a CSV answer named
 // name (the download's file name, without extension).
 func startCSV(c echo.Context, name string, columns []string) *csvStream {
-	h := c.Response().Header()
+	return StartCSV(c.Response(), name, columns)
+}
+
+// StartCSV sends the headers and the header row of a CSV download named
+// name (without extension) to w.
+func StartCSV(w http.ResponseWriter, name string, columns []string) *CSV {
+	h := w.Header()
 	h.Set(echo.HeaderContentType, mimeCSV+"; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`.csv"`)
-	c.Response().WriteHeader(http.StatusOK)
-	s := &csvStream{c: c, w: csv.NewWriter(c.Response())}
+	w.WriteHeader(http.StatusOK)
+	s := &CSV{w: w, cw: csv.NewWriter(w)}
 	s.write(columns)
 	return s
 }
 
-func (s *csvStream) write(row []string) {
-	_ = s.w.Write(row) // a failed write shows in Error at the flush
+func (s *CSV) write(row []string) {
+	_ = s.cw.Write(row) // a failed write shows in Error at the flush
 }
 
 // add writes one row of cells, as given: free text goes through text.
-func (s *csvStream) add(cells ...string) { s.write(cells) }
+func (s *CSV) add(cells ...string) { s.write(cells) }
 
 // flush sends what was written so far. A client that went away ends the
 // stream: the error is returned and the caller stops.
-func (s *csvStream) flush() error {
-	s.w.Flush()
-	if err := s.w.Error(); err != nil {
+func (s *CSV) flush() error {
+	s.cw.Flush()
+	if err := s.cw.Error(); err != nil {
 		return err
 	}
-	s.c.Response().Flush()
+	if f, ok := s.w.(http.Flusher); ok {
+		f.Flush()
+	}
 	return nil
 }
+
+// Flush sends what was written so far (see flush).
+func (s *CSV) Flush() error { return s.flush() }
 
 // fail ends a stream that cannot be completed: headers are sent, so the
 // only honest answer is to break the connection, never to let a truncated
 // file look complete.
-func (s *csvStream) fail(err error) {
-	s.c.Logger().Error(err)
+func (s *CSV) fail(err error) {
+	slog.Error("CSV answer broken off", "err", err)
 	panic(http.ErrAbortHandler)
 }
 
@@ -113,6 +129,10 @@ func csvTime(t time.Time) string {
 
 func csvUint(n uint64) string { return strconv.FormatUint(n, 10) }
 
+// RegistrationColumns are the columns of a registration list in CSV, the
+// header of the rows Registration writes.
+var RegistrationColumns = registrationColumns
+
 // registrationColumns are the columns of a registration list in CSV.
 var registrationColumns = []string{
 	"id", "partner_id", "type", "status", "company_name", "domain", "country", "region", "industry",
@@ -121,7 +141,12 @@ var registrationColumns = []string{
 	"position", "submitted_position", "created_at", "submitted_at", "updated_at",
 }
 
-func (s *csvStream) registration(v projections.RegistrationView, extra ...string) {
+// Registration writes v as a row of RegistrationColumns, then extra.
+func (s *CSV) Registration(v projections.RegistrationView, extra ...string) {
+	s.registration(v, extra...)
+}
+
+func (s *CSV) registration(v projections.RegistrationView, extra ...string) {
 	lines := make([]string, len(v.ProductLines))
 	for i, l := range v.ProductLines {
 		lines[i] = text(l)

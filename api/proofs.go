@@ -192,7 +192,11 @@ func partnerMaySee(e domain.RecordedEvent) bool {
 // visibleEvents returns the events of registration id the caller may hold
 // receipts for, in ledger order.
 func (s *Server) visibleEvents(ctx context.Context, caller app.Caller, id uuid.UUID) ([]domain.RecordedEvent, error) {
-	events, err := s.store.ReadStream(ctx, domain.RegistrationStream(id), domain.ReadStreamOptions{})
+	return visibleEvents(ctx, s.store, caller, id)
+}
+
+func visibleEvents(ctx context.Context, store domain.EventStore, caller app.Caller, id uuid.UUID) ([]domain.RecordedEvent, error) {
+	events, err := store.ReadStream(ctx, domain.RegistrationStream(id), domain.ReadStreamOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +219,15 @@ func (s *Server) submissionReceipt(ctx context.Context, id uuid.UUID, at uint64,
 	if err != nil {
 		return nil, err
 	}
-	events, err := s.store.ReadStream(ctx, domain.RegistrationStream(id), domain.ReadStreamOptions{})
+	return SubmissionReceipt(ctx, s.store, p, id, at, sinceSize)
+}
+
+// SubmissionReceipt returns the receipt of registration id's submission at
+// or before position at (0: its first submission), with a consistency
+// proof from the checkpoint of sinceSize events when it is above 0. The
+// caller must be one who may see the registration (app.Service.Visible).
+func SubmissionReceipt(ctx context.Context, store domain.EventStore, p Proofs, id uuid.UUID, at uint64, sinceSize int64) (*proof.Receipt, error) {
+	events, err := store.ReadStream(ctx, domain.RegistrationStream(id), domain.ReadStreamOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -238,6 +250,29 @@ func (s *Server) submissionReceipt(ctx context.Context, id uuid.UUID, at uint64,
 		return nil, err
 	}
 	return &rs[0], nil
+}
+
+// RegistrationReceipts returns the receipt list of registration id: one
+// receipt per event of it that caller may hold (a partner: none for a
+// verdict naming others), all against one checkpoint. The caller must be
+// one who may see the registration (app.Service.Visible); the API and the
+// portal answer with it alike.
+func RegistrationReceipts(ctx context.Context, store domain.EventStore, p Proofs, caller app.Caller, id uuid.UUID, sinceSize int64) (proof.ReceiptList, error) {
+	events, err := visibleEvents(ctx, store, caller, id)
+	if err != nil {
+		return proof.ReceiptList{}, err
+	}
+	positions := make([]uint64, len(events))
+	for i, e := range events {
+		positions[i] = e.Position
+	}
+	list := proof.ReceiptList{Format: proof.ReceiptListFormat, RegistrationID: id.String(), Receipts: []proof.Receipt{}}
+	if len(positions) > 0 {
+		if list.Receipts, err = p.Receipts(ctx, positions, sinceSize); err != nil {
+			return proof.ReceiptList{}, err
+		}
+	}
+	return list, nil
 }
 
 func (s *Server) registrationReceipt(c echo.Context) error {
@@ -269,20 +304,9 @@ func (s *Server) registrationReceipts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	events, err := s.visibleEvents(ctx, callerOf(c), id)
+	list, err := RegistrationReceipts(c.Request().Context(), s.store, p, callerOf(c), id, n)
 	if err != nil {
 		return err
-	}
-	positions := make([]uint64, len(events))
-	for i, e := range events {
-		positions[i] = e.Position
-	}
-	list := proof.ReceiptList{Format: proof.ReceiptListFormat, RegistrationID: id.String(), Receipts: []proof.Receipt{}}
-	if len(positions) > 0 {
-		if list.Receipts, err = p.Receipts(ctx, positions, n); err != nil {
-			return err
-		}
 	}
 	return c.JSON(http.StatusOK, list)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/eventstore/attachments"
 	"github.com/dealreg/dealreg/projections"
 	"github.com/dealreg/dealreg/proof"
 )
@@ -581,6 +582,13 @@ func uploadName(c echo.Context) string {
 			name = params["filename"]
 		}
 	}
+	return DocumentName(name)
+}
+
+// DocumentName reduces the file name an upload gave to a base name ("" for
+// none): no directory, nothing that climbs out of one. The API and the
+// pages name uploaded documents with it.
+func DocumentName(name string) string {
 	name = filepath.Base(filepath.Clean("/" + name))
 	if name == "/" || name == "." {
 		name = ""
@@ -589,27 +597,36 @@ func uploadName(c echo.Context) string {
 }
 
 // stageDocument stages the request body in the attachment store and
-// returns the attachment it would record as name; publish stores it under
-// its hash (once the command is decided), discard drops what was staged
-// and is always to be called. With an Idempotency-Key, call's request hash
-// becomes the document's, so a retry sending the same bytes under the same
-// name gets the first answer and records nothing more.
+// returns the attachment it would record as name (StageDocument). With an
+// Idempotency-Key, call's request hash becomes the document's, so a retry
+// sending the same bytes under the same name gets the first answer and
+// records nothing more.
 func (s *Server) stageDocument(c echo.Context, call *app.Call, name string) (a domain.Attachment, publish func() error, discard func(), err error) {
-	staged, err := s.attachments.Stage(c.Request().Context(), c.Request().Body, c.Request().Header.Get(echo.HeaderContentType))
+	a, publish, discard, err = StageDocument(c.Request().Context(), s.attachments, c.Request().Body, c.Request().Header.Get(echo.HeaderContentType), name)
+	if err == nil && call.IdempotencyKey != "" {
+		call.RequestHash = app.HashRequest(c.Request().Method+" "+c.Request().URL.Path,
+			[]byte(a.SHA256+"\x00"+a.ContentType+"\x00"+a.Filename))
+	}
+	return a, publish, discard, err
+}
+
+// StageDocument stages body, declared as contentType, in the attachment
+// store and returns the attachment it would record as name; publish
+// stores it under its hash (once the command is decided), discard drops
+// what was staged and is always to be called. It is the one stager of
+// uploaded documents (proofs, MDF receipts) for the API and the pages.
+func StageDocument(ctx context.Context, store *attachments.Store, body io.Reader, contentType, name string) (a domain.Attachment, publish func() error, discard func(), err error) {
+	staged, err := store.Stage(ctx, body, contentType)
 	if err != nil {
 		return domain.Attachment{}, nil, nil, err
 	}
 	blob := staged.Blob()
-	if stored, err := s.attachments.Stat(blob.SHA256); err == nil {
+	if stored, err := store.Stat(blob.SHA256); err == nil {
 		// The same bytes are stored already (another registration's, or
 		// an earlier upload): Publish will keep those, as first typed.
 		blob = stored
 	}
 	a = domain.Attachment{SHA256: blob.SHA256, Size: blob.Size, ContentType: blob.ContentType, Filename: name}
-	if call.IdempotencyKey != "" {
-		call.RequestHash = app.HashRequest(c.Request().Method+" "+c.Request().URL.Path,
-			[]byte(a.SHA256+"\x00"+a.ContentType+"\x00"+a.Filename))
-	}
 	publish = func() error {
 		stored, err := staged.Publish()
 		if err == nil && stored.ContentType != a.ContentType {
@@ -648,12 +665,18 @@ func (s *Server) downloadAttachment(c echo.Context) error {
 // serveDocument sends the stored document sha as a download named
 // filename: its own media type, never sniffed, its digest, its size.
 func (s *Server) serveDocument(c echo.Context, sha, filename string) error {
-	f, blob, err := s.attachments.Open(sha)
+	return ServeDocument(c.Response(), s.attachments, sha, filename)
+}
+
+// ServeDocument sends the stored document sha as a download named
+// filename, for the API and the pages alike.
+func ServeDocument(w http.ResponseWriter, store *attachments.Store, sha, filename string) error {
+	f, blob, err := store.Open(sha)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	h := c.Response().Header()
+	h := w.Header()
 	h.Set(echo.HeaderContentType, blob.ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Digest", "sha-256="+sha)
@@ -663,7 +686,7 @@ func (s *Server) serveDocument(c echo.Context, sha, filename string) error {
 	}
 	h.Set(echo.HeaderContentDisposition, disp)
 	h.Set(echo.HeaderContentLength, strconv.FormatInt(blob.Size, 10))
-	c.Response().WriteHeader(http.StatusOK)
-	_, err = io.Copy(c.Response(), f)
+	w.WriteHeader(http.StatusOK)
+	_, err = io.Copy(w, f)
 	return err
 }

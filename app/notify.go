@@ -31,11 +31,6 @@ type SMTPConfig struct {
 // and its record is recognisably the same one.
 func (d *dispatcher) sendMail(ctx context.Context, del projections.OutboxDelivery, digest []projections.OutboxDelivery) (int, error) {
 	c := d.cfg.SMTP
-	host, portText, err := net.SplitHostPort(c.Addr)
-	if err != nil {
-		return 0, fmt.Errorf("smtp address %q: %w", c.Addr, err)
-	}
-	port, _ := strconv.Atoi(portText)
 	m, err := notify.Decode(del.Payload)
 	if err != nil {
 		return 0, err
@@ -62,6 +57,21 @@ func (d *dispatcher) sendMail(ctx context.Context, del projections.OutboxDeliver
 	msg.SetDateWithValue(del.RecordedAt)
 	msg.SetGenHeader("Content-Language", m.Language)
 	msg.SetBodyString(mail.TypeTextPlain, body)
+	if err := sendSMTP(ctx, c, d.cfg.Timeout, msg); err != nil {
+		return 0, err
+	}
+	return 250, nil
+}
+
+// sendSMTP sends msg through the mail server c, each step within
+// timeout; it is the one sender of e-mail (notifications, sign-in links,
+// invitations).
+func sendSMTP(ctx context.Context, c SMTPConfig, timeout time.Duration, msg *mail.Msg) error {
+	host, portText, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("smtp address %q: %w", c.Addr, err)
+	}
+	port, _ := strconv.Atoi(portText)
 	policy := mail.TLSOpportunistic
 	if c.TLS {
 		policy = mail.TLSMandatory
@@ -76,25 +86,22 @@ func (d *dispatcher) sendMail(ctx context.Context, del projections.OutboxDeliver
 		}
 	}()
 	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := (&net.Dialer{Timeout: d.cfg.Timeout}).DialContext(dctx, network, addr)
+		conn, err := (&net.Dialer{Timeout: timeout}).DialContext(dctx, network, addr)
 		if err == nil {
 			stop = context.AfterFunc(ctx, func() { conn.Close() })
 		}
 		return conn, err
 	}
-	opts := []mail.Option{mail.WithPort(port), mail.WithTLSPolicy(policy), mail.WithTimeout(d.cfg.Timeout), mail.WithHELO("dealreg"),
+	opts := []mail.Option{mail.WithPort(port), mail.WithTLSPolicy(policy), mail.WithTimeout(timeout), mail.WithHELO("dealreg"),
 		mail.WithDialContextFunc(dial)}
 	if c.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(c.Username), mail.WithPassword(c.Password))
 	}
 	client, err := mail.NewClient(host, opts...)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
-		return 0, err
-	}
-	return 250, nil
+	return client.DialAndSendWithContext(ctx, msg)
 }
 
 // renderDigest is the one message of a day's notifications of a person:

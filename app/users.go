@@ -89,21 +89,10 @@ type Invitation struct {
 // InviteUser invites a person with role (bound to partnerID for the
 // partner role) and language; only an admin may.
 func (s *Service) InviteUser(ctx context.Context, call Call, p domain.UserPersonal, role domain.Role, partnerID, lang string) (Invitation, error) {
-	secret, err := randomSecret(invitePrefix)
-	if err != nil {
-		return Invitation{}, err
-	}
-	id := s.newID()
 	_, exists := s.Directory.Partner(partnerID)
-	_, taken := s.Users.UserByEmail(domain.NormalizeEmail(p.Email))
-	_, err = s.execute(ctx, call, domain.UserStream(id), func(stored []domain.Event) ([]domain.Event, error) {
-		return domain.InviteUser(call.Actor, id, p, role, partnerID, exists, taken, lang, HashSecret(secret), s.clock.Now())
+	return s.invite(ctx, call, p, func(id uuid.UUID, taken bool, hash string) ([]domain.Event, error) {
+		return domain.InviteUser(call.Actor, id, p, role, partnerID, exists, taken, lang, hash, s.clock.Now())
 	})
-	if err != nil {
-		return Invitation{}, err
-	}
-	u, _ := s.Users.User(id)
-	return Invitation{UserView: u, Secret: secret}, nil
 }
 
 // Invited returns the user a pending invitation secret stands for.
@@ -175,20 +164,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (Session, 
 	if !VerifyPassword(password, u.PasswordHash) {
 		return Session{}, refused
 	}
-	secret, err := randomSecret(sessionPrefix)
-	if err != nil {
-		return Session{}, err
-	}
-	id := s.newID()
-	caller := userCaller(u)
-	_, err = s.execute(ctx, Call{Caller: caller}, domain.SessionStream(id), func(stored []domain.Event) ([]domain.Event, error) {
-		return domain.StartSession(id, u.ID, HashSecret(secret), SessionLifetime, s.clock.Now())
-	})
-	if err != nil {
-		return Session{}, err
-	}
-	sv, _ := s.Users.SessionBySecretHash(HashSecret(secret))
-	return Session{ID: id, User: u, Caller: caller, Secret: secret, ExpiresAt: sv.ExpiresAt}, nil
+	return s.startSession(ctx, u, s.newID())
 }
 
 // SessionFor returns the live session a cookie's secret stands for: not

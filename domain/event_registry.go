@@ -67,6 +67,8 @@ var eventRegistry = buildRegistry(
 	codecFor[UserLanguageSet](1),
 	codecFor[SessionStarted](1),
 	codecFor[SessionEnded](1),
+	codecFor[SignInLinkIssued](1), // signin_link.go
+	codecFor[SignInLinkUsed](1),
 	codecFor[DirectOpportunityRecorded](1),
 	codecFor[DirectOpportunityUpdated](1),
 	codecFor[DirectOpportunityClosed](1),

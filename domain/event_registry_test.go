@@ -65,6 +65,8 @@ func sampleEvents() []domain.Event {
 		domain.UserLanguageSet{UserID: id, Language: "en", At: at},
 		domain.SessionStarted{SessionID: earlierID, UserID: id, SecretSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", ExpiresAt: end, At: at},
 		domain.SessionEnded{SessionID: earlierID, EndedBy: "user:x", At: at},
+		domain.SignInLinkIssued{LinkID: earlierID, UserID: id, SecretSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", ExpiresAt: end, At: at},
+		domain.SignInLinkUsed{LinkID: earlierID, SessionID: id, At: at},
 		domain.DirectOpportunityRecorded{OpportunityID: id, Opportunity: domain.DirectOpportunity{Account: d.Account, ProductLines: []string{"HR"}, EstimatedValue: domain.Money{Amount: decimal.RequireFromString("1000"), Currency: "USD"}, BuyingStage: domain.StageDiscovery, FirstContactDate: at, Owner: "rep@vendor", CRMID: "OPP-1"}, RecordedBy: "ds", At: at},
 		domain.DirectOpportunityUpdated{OpportunityID: id, Opportunity: domain.DirectOpportunity{Account: d.Account, Owner: "rep@vendor"}, UpdatedBy: "ds", At: at},
 		domain.DirectOpportunityClosed{OpportunityID: id, Outcome: domain.DirectCeded, Reason: "conflict", ClosedBy: "cm", At: at},

@@ -46,7 +46,10 @@ type UserInvited struct {
 	Language     string       `json:"language"`
 	InviteSHA256 string       `json:"invite_sha256"`
 	InvitedBy    string       `json:"invited_by"`
-	At           time.Time    `json:"at"`
+	// PartnerAdmin marks a partner user who may invite colleagues of its
+	// own partner (InviteColleague).
+	PartnerAdmin bool      `json:"partner_admin,omitempty"`
+	At           time.Time `json:"at"`
 }
 
 // UserPasswordSet records a user's new password, as an argon2id hash in
@@ -103,6 +106,32 @@ func InviteUser(actor Actor, id uuid.UUID, p UserPersonal, role Role, partnerID 
 	if err := adminOnly(actor, "invite users"); err != nil {
 		return nil, err
 	}
+	return invite(actor, id, p, role, partnerID, partnerExists, emailTaken, lang, inviteSHA256, false, now)
+}
+
+// InvitePartnerAdmin invites a partner user who may invite colleagues of
+// its own partner; only an admin invites one.
+func InvitePartnerAdmin(actor Actor, id uuid.UUID, p UserPersonal, partnerID string, partnerExists, emailTaken bool, lang, inviteSHA256 string, now time.Time) ([]Event, error) {
+	if err := adminOnly(actor, "invite partner admins"); err != nil {
+		return nil, err
+	}
+	return invite(actor, id, p, RolePartner, partnerID, partnerExists, emailTaken, lang, inviteSHA256, true, now)
+}
+
+// InviteColleague invites a partner user of the inviter's own partner:
+// the inviter must be a partner user (actor) that is its partner's admin
+// (inviterIsAdmin). A colleague is never a partner admin itself.
+func InviteColleague(actor Actor, inviterIsAdmin bool, id uuid.UUID, p UserPersonal, emailTaken bool, lang, inviteSHA256 string, now time.Time) ([]Event, error) {
+	if err := actor.Validate(); err != nil {
+		return nil, err
+	}
+	if actor.Role != RolePartner || !inviterIsAdmin {
+		return nil, Errorf(EFORBIDDEN, "only a partner's admin may invite its colleagues")
+	}
+	return invite(actor, id, p, RolePartner, actor.PartnerID, true, emailTaken, lang, inviteSHA256, false, now)
+}
+
+func invite(actor Actor, id uuid.UUID, p UserPersonal, role Role, partnerID string, partnerExists, emailTaken bool, lang, inviteSHA256 string, partnerAdmin bool, now time.Time) ([]Event, error) {
 	p.Name = strings.TrimSpace(p.Name)
 	p.Email = NormalizeEmail(p.Email)
 	var v validator
@@ -135,7 +164,7 @@ func InviteUser(actor Actor, id uuid.UUID, p UserPersonal, role Role, partnerID 
 		return nil, err
 	}
 	return []Event{UserInvited{UserID: id, Personal: p, Role: role, PartnerID: partnerID, Language: lang,
-		InviteSHA256: inviteSHA256, InvitedBy: actor.ID, At: canonicalTime(now)}}, nil
+		InviteSHA256: inviteSHA256, InvitedBy: actor.ID, PartnerAdmin: partnerAdmin, At: canonicalTime(now)}}, nil
 }
 
 // CheckPassword returns an EINVALID error naming field when password is

@@ -26,6 +26,8 @@ type UserView struct {
 	// invitation); PasswordHash is then its argon2id hash.
 	Active       bool   `json:"active"`
 	PasswordHash string `json:"-"`
+	// PartnerAdmin marks a partner user who may invite colleagues.
+	PartnerAdmin bool `json:"partner_admin,omitempty"`
 	inviteHash   string
 }
 
@@ -166,7 +168,7 @@ func (u *Users) Apply(rec domain.RecordedEvent) error {
 	switch e := ev.(type) {
 	case domain.UserInvited:
 		v := &UserView{ID: e.UserID, Name: e.Personal.Name, Email: e.Personal.Email, Role: e.Role, PartnerID: e.PartnerID,
-			Language: e.Language, InvitedAt: rec.RecordedAt, inviteHash: e.InviteSHA256}
+			Language: e.Language, InvitedAt: rec.RecordedAt, PartnerAdmin: e.PartnerAdmin, inviteHash: e.InviteSHA256}
 		u.addUser(v)
 		u.markUser(v)
 	case domain.UserPasswordSet:
@@ -243,6 +245,19 @@ func (u *Users) SessionBySecretHash(hash string) (SessionView, bool) {
 		return SessionView{}, false
 	}
 	return *s, true
+}
+
+// Colleagues returns the users of partner, in no particular order.
+func (u *Users) Colleagues(partner string) []UserView {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	var out []UserView
+	for _, v := range u.users {
+		if v.Role == domain.RolePartner && v.PartnerID == partner {
+			out = append(out, *v)
+		}
+	}
+	return out
 }
 
 // Sessions returns the live sessions of user id.

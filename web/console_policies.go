@@ -24,20 +24,20 @@ func policyReader(r domain.Role) bool { return staffReader(r) || r == domain.Rol
 
 func mayOwnPolicy(r domain.Role) bool { return r == domain.RoleChannelLeader || r == domain.RoleAdmin }
 
-type policiesData struct {
+type consolePoliciesData struct {
 	Versions   []projections.PolicyVersionView
 	InForce    int
 	MayPropose bool
 }
 
-func (h *Handler) policies(w http.ResponseWriter, r *http.Request, s app.Session) {
+func (h *Handler) consolePolicies(w http.ResponseWriter, r *http.Request, s app.Session) {
 	vs, err := h.app.PolicyVersions(s.Caller)
 	if err != nil {
 		h.failErr(w, r, err)
 		return
 	}
 	h.render(w, http.StatusOK, "console_policies", h.newPage(w, r, "console.policies.title",
-		policiesData{Versions: vs, InForce: h.app.Policy().Version, MayPropose: mayOwnPolicy(s.User.Role)}))
+		consolePoliciesData{Versions: vs, InForce: h.app.Policy().Version, MayPropose: mayOwnPolicy(s.User.Role)}))
 }
 
 type policyField struct{ Field, Message string }

@@ -12,7 +12,7 @@ func (h *Handler) consoleRoutes() {
 	h.mux.HandleFunc("POST /console/partners", h.staff(staffReader, h.enrol))
 	h.mux.HandleFunc("GET /console/partners/{id}", h.staff(staffReader, h.partnerPage))
 	h.mux.HandleFunc("POST /console/partners/{id}", h.staff(staffReader, h.partnerCommand))
-	h.mux.HandleFunc("GET /console/policies", h.staff(policyReader, h.policies))
+	h.mux.HandleFunc("GET /console/policies", h.staff(policyReader, h.consolePolicies))
 	h.mux.HandleFunc("GET /console/policies/new", h.staff(policyReader, h.draftForm))
 	h.mux.HandleFunc("POST /console/policies", h.staff(policyReader, h.proposeDraft))
 	h.mux.HandleFunc("GET /console/policies/{v}", h.staff(policyReader, h.policyPage))

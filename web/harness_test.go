@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/dealreg/dealreg/api"
 	"github.com/dealreg/dealreg/app"
@@ -44,28 +46,46 @@ type site struct {
 	store *eventstore.SQLite
 	app   *app.Service
 	clock *domain.ManualClock
+	docs  *attachments.Store
+	vkey  string
 	n     atomic.Int64
 }
 
 func newSite(tb testing.TB, dir string) (*site, func()) {
 	tb.Helper()
+	return newSiteWith(tb, dir, nil)
+}
+
+// newSiteWith is newSite with the service's configuration changed by
+// configure (a mail server, say).
+func newSiteWith(tb testing.TB, dir string, configure func(*app.Config)) (*site, func()) {
+	tb.Helper()
 	clock := domain.NewManualClock(t0)
-	store, err := eventstore.OpenSQLite(filepath.Join(dir, "ledger.db"), eventstore.Options{Clock: clock})
+	skey, vkey, err := note.GenerateKey(rand.Reader, "dealreg.test/ledger")
+	require.NoError(tb, err)
+	signer, err := note.NewSigner(skey)
+	require.NoError(tb, err)
+	store, err := eventstore.OpenSQLite(filepath.Join(dir, "ledger.db"), eventstore.Options{Clock: clock, Signer: signer})
 	require.NoError(tb, err)
 	var logOut io.Writer = io.Discard
 	if os.Getenv("DEALREG_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
-	svc := app.New(app.Config{Store: store, Clock: clock, Logger: logger})
+	cfg := app.Config{Store: store, Clock: clock, Logger: logger}
+	if configure != nil {
+		configure(&cfg)
+	}
+	svc := app.New(cfg)
 	require.NoError(tb, svc.Start(context.Background(), false))
 	docs, err := attachments.Open(filepath.Join(dir, "attachments"), attachments.Options{MaxSize: 1 << 20, RegistrationQuota: 3 << 20})
 	require.NoError(tb, err)
-	pages := web.New(web.Config{App: svc, Attachments: docs, Logger: logger, Argon2: fastArgon2, SignInPerAccount: 5, SignInPerIP: 1000})
+	pages := web.New(web.Config{App: svc, Attachments: docs, Logger: logger, Argon2: fastArgon2, SignInPerAccount: 5, SignInPerIP: 1000,
+		Store: store, Proofs: store, VerifierKey: vkey, PublicURL: "https://portal.test"})
 	srv := api.NewServer(api.Config{Addr: "127.0.0.1:0", Store: store, App: svc, Attachments: docs, Logger: logger,
-		Pages: pages, PagePaths: web.Prefixes})
+		Pages: pages, PagePaths: web.Prefixes, VerifierKey: vkey})
 	require.NoError(tb, srv.Open())
-	s := &site{url: "http://" + srv.Addr(), store: store, app: svc, clock: clock}
+	s := &site{url: "http://" + srv.Addr(), store: store, app: svc, clock: clock, docs: docs, vkey: vkey}
 	ctx := context.Background()
 	for _, p := range []domain.Partner{
 		{ID: "acme", Name: "Acme Integradores", Tier: domain.TierGold},

@@ -2,13 +2,13 @@ package web
 
 import (
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/dealreg/dealreg/api"
 	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/domain"
 	"github.com/dealreg/dealreg/projections"
@@ -222,6 +222,9 @@ type registrationData struct {
 	Hint     string
 	Timeline []timelineEntry
 	Uploads  bool
+	// More is the registration's extension, receipts and MDF
+	// (portal_more.go).
+	More portalMore
 }
 
 // timeline is the registration's history as a partner may read it: what
@@ -240,15 +243,23 @@ func (h *Handler) registrationPage(w http.ResponseWriter, r *http.Request, s app
 		h.failErr(w, r, err)
 		return
 	}
+	h.showRegistration(w, r, s, http.StatusOK, d, formErrors{})
+}
+
+// showRegistration renders registration d's page with status; errs are
+// the field errors of one of its forms refused (extension, MDF), shown
+// beside their fields with what was typed.
+func (h *Handler) showRegistration(w http.ResponseWriter, r *http.Request, s app.Session, status int, d projections.RegistrationDetail, errs formErrors) {
 	d.Finding = nil // for reviewers only
-	data := registrationData{R: d, Editable: editable(d.Status), Timeline: h.timeline(d.ID), Uploads: h.cfg.Attachments != nil}
+	data := registrationData{R: d, Editable: editable(d.Status), Timeline: h.timeline(d.ID), Uploads: h.cfg.Attachments != nil,
+		More: h.registrationMore(r, s, d, errs)}
 	if data.Editable {
 		// Without JavaScript the hint shows here, after saving.
 		if hint, err := h.app.DuplicateHint(s.Caller, d.ID, d.Type, d.Details.Account, d.Details.Opportunity.ProductLines); err == nil {
 			data.Hint = string(hint)
 		}
 	}
-	h.render(w, http.StatusOK, "registration", h.newPage(w, r, "registration.title", data))
+	h.render(w, status, "registration", h.newPage(w, r, "registration.title", data))
 }
 
 // duplicateHint answers the form's script: the hint for the account typed
@@ -292,7 +303,7 @@ func (h *Handler) uploadProof(w http.ResponseWriter, r *http.Request, s app.Sess
 		return
 	}
 	defer file.Close()
-	name := filepath.Base(filepath.Clean("/" + hdr.Filename))
+	name := api.DocumentName(hdr.Filename)
 	call := app.Call{Caller: s.Caller}
 	opts := app.AttachOptions{Quota: store.RegistrationQuota()}
 	ctx := r.Context()
@@ -304,18 +315,14 @@ func (h *Handler) uploadProof(w http.ResponseWriter, r *http.Request, s app.Sess
 		h.failErr(w, r, err)
 		return
 	}
-	staged, err := store.Stage(ctx, file, hdr.Header.Get("Content-Type"))
+	// The API's one stager of documents.
+	a, publish, discard, err := api.StageDocument(ctx, store, file, hdr.Header.Get("Content-Type"), name)
 	if err != nil {
 		h.failErr(w, r, err)
 		return
 	}
-	defer staged.Discard()
-	blob := staged.Blob()
-	if stored, err := store.Stat(blob.SHA256); err == nil {
-		blob = stored
-	}
-	a := domain.Attachment{SHA256: blob.SHA256, Size: blob.Size, ContentType: blob.ContentType, Filename: name}
-	opts.Publish = func() error { _, err := staged.Publish(); return err }
+	defer discard()
+	opts.Publish = publish
 	if _, err := h.app.Attach(ctx, call, d.ID, a, opts); err != nil {
 		h.failErr(w, r, err)
 		return

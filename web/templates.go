@@ -50,7 +50,14 @@ func parsePages() map[string]*template.Template {
 			return inputField{L: l, Name: name, Value: value, Type: typ, Required: required, Error: errs[name]}
 		},
 	}
+	for k, v := range moreFuncs {
+		funcs[k] = v
+	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
+	// Files named _*.html hold parts shared by pages, not pages.
+	if parts, _ := fs.Glob(templateFiles, "templates/_*.html"); len(parts) > 0 {
+		layout = template.Must(layout.ParseFS(templateFiles, parts...))
+	}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -58,7 +65,7 @@ func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, n))

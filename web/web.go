@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dealreg/dealreg/api"
 	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/domain"
 	"github.com/dealreg/dealreg/eventstore/attachments"
@@ -46,6 +47,16 @@ type Config struct {
 	// SignInPerAccount and SignInPerIP bound sign-in attempts per 15
 	// minutes; zero takes 10 and 50.
 	SignInPerAccount, SignInPerIP int
+	// Store is the ledger the portal reads notifications and receipts
+	// from; Proofs (nil: no receipts offered) answers receipts, and
+	// VerifierKey is the key they verify with, shown beside them.
+	Store       domain.EventStore
+	Proofs      api.Proofs
+	VerifierKey string
+	// PublicURL is the portal's address as people reach it
+	// ("https://dealreg.example"): e-mailed sign-in links and invitations
+	// point there.
+	PublicURL string
 }
 
 // Handler serves the pages.
@@ -58,10 +69,11 @@ type Handler struct {
 	byAccount *limiter
 	byIP      *limiter
 	hints     *limiter
+	links     *limiter
 }
 
 // Prefixes are the paths the pages own; the API server routes them here.
-var Prefixes = []string{"/", "/login", "/logout", "/invite/*", "/settings/*", "/portal", "/portal/*", "/console", "/console/*", "/static/*", "/attest/*"}
+var Prefixes = []string{"/", "/login", "/logout", "/invite/*", "/settings/*", "/portal", "/portal/*", "/console", "/console/*", "/static/*", "/login/*", "/attest/*"}
 
 // New returns the pages' handler.
 func New(cfg Config) *Handler {
@@ -82,6 +94,7 @@ func New(cfg Config) *Handler {
 		byAccount: newLimiter(cfg.SignInPerAccount, 15*time.Minute, clock),
 		byIP:      newLimiter(cfg.SignInPerIP, 15*time.Minute, clock),
 		hints:     newLimiter(60, time.Minute, clock),
+		links:     newLimiter(linksPerAccount, 15*time.Minute, clock),
 	}
 	static, _ := fs.Sub(staticFiles, "static")
 	h.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static))))
@@ -101,6 +114,7 @@ func New(cfg Config) *Handler {
 	h.mux.HandleFunc("POST /portal/registrations/{id}", h.partner(h.saveRegistration))
 	h.mux.HandleFunc("POST /portal/registrations/{id}/proof", h.partner(h.uploadProof))
 	h.mux.HandleFunc("GET /portal/duplicate-hint", h.partner(h.duplicateHint))
+	h.portalMoreRoutes()
 
 	h.mux.HandleFunc("GET /console", h.reviewer(h.queue))
 	h.mux.HandleFunc("GET /console/registrations/{id}", h.reviewer(h.reviewPage))

@@ -15,13 +15,15 @@ type demoUser struct {
 	role        domain.Role
 	partner     string
 	lang        string
+	// partnerAdmin: the partner user invites colleagues from the portal.
+	partnerAdmin bool
 }
 
 var demoUsers = []demoUser{
-	{"Ana Ruiz", "ana@acme.example", domain.RolePartner, "acme", "es"},
-	{"Bob Stone", "bob@globex.example", domain.RolePartner, "globex", "en"},
-	{"María López", "maria@vendor.example", domain.RoleChannelManager, "", "es"},
-	{"Jorge Díaz", "jorge@vendor.example", domain.RoleChannelDirector, "", "en"},
+	{"Ana Ruiz", "ana@acme.example", domain.RolePartner, "acme", "es", true},
+	{"Bob Stone", "bob@globex.example", domain.RolePartner, "globex", "en", false},
+	{"María López", "maria@vendor.example", domain.RoleChannelManager, "", "es", false},
+	{"Jorge Díaz", "jorge@vendor.example", domain.RoleChannelDirector, "", "en", false},
 }
 
 // demoPassword returns a random passphrase of four short words' worth of
@@ -46,7 +48,13 @@ func (d *demoRun) portalUsers(w io.Writer) error {
 	pw := demoPassword()
 	fmt.Fprintf(w, "\nPortal and console: run `dealreg serve --data %s` and open http://127.0.0.1:8080/\nSign in as (password %s):\n", d.dataDir, pw)
 	for _, u := range demoUsers {
-		inv, err := d.svc.InviteUser(d.ctx, demoAdmin, domain.UserPersonal{Name: u.name, Email: u.email}, u.role, u.partner, u.lang)
+		var inv app.Invitation
+		var err error
+		if u.partnerAdmin {
+			inv, err = d.svc.InvitePartnerAdmin(d.ctx, demoAdmin, domain.UserPersonal{Name: u.name, Email: u.email}, u.partner, u.lang)
+		} else {
+			inv, err = d.svc.InviteUser(d.ctx, demoAdmin, domain.UserPersonal{Name: u.name, Email: u.email}, u.role, u.partner, u.lang)
+		}
 		if err != nil {
 			return fmt.Errorf("demo: invite %s: %w", u.email, err)
 		}
@@ -56,6 +64,9 @@ func (d *demoRun) portalUsers(w io.Writer) error {
 		who := string(u.role)
 		if u.partner != "" {
 			who += " of " + u.partner
+		}
+		if u.partnerAdmin {
+			who += ", its admin"
 		}
 		fmt.Fprintf(w, "  %-22s %s (%s)\n", u.email, who, u.lang)
 	}

@@ -14,6 +14,8 @@ import (
 // smtpFrom, smtpUser and smtpTLS its mail server (the password comes from
 // DEALREG_SMTP_PASSWORD, never a flag that ps would show).
 var (
+	// publicURL is serve's --public-url, where e-mailed links point.
+	publicURL                    string
 	allowPrivateWebhooks         bool
 	smtpAddr, smtpFrom, smtpUser string
 	smtpTLS                      bool

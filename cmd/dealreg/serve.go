@@ -62,6 +62,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&smtpFrom, "smtp-from", "dealreg@localhost", "sender address of e-mail notifications")
 	cmd.Flags().StringVar(&smtpUser, "smtp-user", "", "SMTP user name (PLAIN authentication)")
 	cmd.Flags().BoolVar(&smtpTLS, "smtp-tls", false, "require STARTTLS (otherwise used when offered)")
+	cmd.Flags().StringVar(&publicURL, "public-url", "", "the portal's address as people reach it, for e-mailed sign-in links and invitations (empty: http://ADDR)")
 	signing.register(cmd)
 	return cmd
 }
@@ -114,7 +115,15 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch, Outbox: outbox})
 	// Listen at once: /healthz answers, /readyz and the API answer 503
 	// with Retry-After until the views have caught up with the ledger.
-	pages := web.New(web.Config{App: svc, Attachments: docs, Logger: logger, Secure: secureCookies})
+	pagesCfg := web.Config{App: svc, Attachments: docs, Logger: logger, Secure: secureCookies, Store: store, PublicURL: publicURL}
+	if pagesCfg.PublicURL == "" {
+		pagesCfg.PublicURL = "http://" + addr
+	}
+	if key.verifier != "" {
+		// The portal offers the receipts the API answers.
+		pagesCfg.Proofs, pagesCfg.VerifierKey = store, key.verifier
+	}
+	pages := web.New(pagesCfg)
 	srv := api.NewServer(api.Config{Addr: addr, Store: store, App: svc, Attachments: docs, Logger: logger, Metrics: metrics, VerifierKey: key.verifier,
 		Pages: pages, PagePaths: web.Prefixes})
 	if err := srv.Open(); err != nil {

@@ -18,6 +18,7 @@ import (
 func newUserCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage portal and console users"}
 	var dataDir, email, name, role, partner, lang, password, baseURL string
+	var partnerAdmin bool
 	invite := &cobra.Command{
 		Use:   "invite",
 		Short: "Invite a person and print the link that sets their password (shown once)",
@@ -31,7 +32,18 @@ func newUserCommand() *cobra.Command {
 				password = strings.TrimRight(string(b), "\r\n")
 			}
 			return withService(cmd.Context(), cmd, dataDir, true, func(svc *app.Service) error {
-				inv, err := svc.InviteUser(cmd.Context(), cliCall(), domain.UserPersonal{Name: name, Email: email}, domain.Role(role), partner, lang)
+				invite := func() (app.Invitation, error) {
+					return svc.InviteUser(cmd.Context(), cliCall(), domain.UserPersonal{Name: name, Email: email}, domain.Role(role), partner, lang)
+				}
+				if partnerAdmin {
+					if domain.Role(role) != domain.RolePartner {
+						return fmt.Errorf("--partner-admin is for the partner role")
+					}
+					invite = func() (app.Invitation, error) {
+						return svc.InvitePartnerAdmin(cmd.Context(), cliCall(), domain.UserPersonal{Name: name, Email: email}, partner, lang)
+					}
+				}
+				inv, err := invite()
 				if err != nil {
 					return describeCLIError(err)
 				}
@@ -54,6 +66,7 @@ func newUserCommand() *cobra.Command {
 	invite.Flags().StringVar(&role, "role", "", "partner, channel_manager, channel_director, executive, channel_leader, channel_marketing, auditor, direct_sales or admin")
 	invite.Flags().StringVar(&partner, "partner", "", "partner ID (required for the partner role)")
 	invite.Flags().StringVar(&lang, "lang", "en", "language of the pages: en or es")
+	invite.Flags().BoolVar(&partnerAdmin, "partner-admin", false, "the partner user may invite colleagues of its partner from the portal")
 	invite.Flags().StringVar(&password, "password", "", "set this password now instead of printing an invitation link (\"-\": read it from stdin)")
 	invite.Flags().StringVar(&baseURL, "url", "http://127.0.0.1:8080", "the portal's address, for the printed link")
 	_ = invite.MarkFlagRequired("email")

@@ -48,7 +48,6 @@ func TestEvaluateDevSet(t *testing.T) {
 	// fair figures.
 	require.GreaterOrEqual(t, rep.Possible.Recall, 0.88, "possible recall")
 	require.GreaterOrEqual(t, rep.Possible.Precision, 0.85, "possible precision")
-	require.Less(t, elapsed, 3*time.Second, "evaluation must stay fast")
 }
 
 // TestDumpMisclassified lists the rows the matcher gets wrong, by kind, when
