@@ -44,6 +44,7 @@ func (s *Server) conflictRoutes(g router) {
 	g.POST("/conflicts/:id/evidence", s.submitEvidence)
 	g.POST("/conflicts/:id/escalate", s.escalateConflict)
 	g.POST("/conflicts/:id/decide", s.decideConflict)
+	g.POST("/conflicts/:id/attestations", s.requestAttestation) // attest.go
 }
 
 // conflictFor returns conflict id as caller may see it: vendor staff and
@@ -99,7 +100,7 @@ func ownSide(v projections.ConflictView, partner string) (projections.ConflictVi
 		}
 	}
 	v.Requests, v.Evidence = nonNil(reqs), nonNil(evs)
-	v.Recommendation, v.History = nil, nil
+	v.Recommendation, v.History, v.Attestations = nil, nil, nil
 	if v.Decision != nil {
 		d := *v.Decision
 		if d.Winner != key {
@@ -149,6 +150,15 @@ func (s *Server) conflictQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	items := s.conflictItems(caller, f)
+	if csv {
+		return streamConflicts(c, items)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+// conflictItems is the queue of f as caller may see each case.
+func (s *Server) conflictItems(caller app.Caller, f projections.QueueFilter) []projections.ConflictView {
 	now := s.app.Clock().Now()
 	items := make([]projections.ConflictView, 0)
 	for _, v := range s.app.Conflicts.Queue(f) {
@@ -160,10 +170,7 @@ func (s *Server) conflictQueue(c echo.Context) error {
 		v.Overdue = v.Status == "open" && now.After(v.DueAt)
 		items = append(items, v)
 	}
-	if csv {
-		return streamConflicts(c, items)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return items
 }
 
 func conflictIDParam(c echo.Context) (uuid.UUID, error) {

@@ -122,6 +122,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/conflicts/:id/evidence":                            both(con, noCon, "/evidence", map[string]any{"party_key": partyKey, "statement": "we met them first"}),
 		"POST /v1/conflicts/:id/escalate":                            both(con, noCon, "/escalate", reason),
 		"POST /v1/conflicts/:id/decide":                              both(con, noCon, "/decide", map[string]any{"outcome": "award", "winner": partyKey, "rationale": "first", "policy_clause": "first-to-register"}),
+		"POST /v1/conflicts/:id/attestations":                        both(con, noCon, "/attestations", map[string]string{"email": "ana@xyz.example"}),
 		"GET /v1/partners/:id":                                       {existing: "/v1/partners/acme", missing: "/v1/partners/initech"},
 		"POST /v1/partners/:id/grants":                               {existing: "/v1/partners/acme/grants", missing: "/v1/partners/initech/grants", body: map[string]string{"country": "MX", "valid_from": t0.Format(time.RFC3339), "valid_to": t0.Add(365 * domain.Day).Format(time.RFC3339)}},
 		"DELETE /v1/tokens/:id":                                      {existing: "/v1/tokens/" + tok.ID.String(), missing: "/v1/tokens/" + ghost},

@@ -89,6 +89,9 @@ type Service struct {
 	// Analytics is the program analytics view (analytics.go).
 	Analytics *projections.Analytics
 
+	// attestKey signs customer attestation links (attest.go).
+	attestKey []byte
+
 	checker  *checker
 	resolver *resolver
 	tracks   *tracks
@@ -131,6 +134,7 @@ func New(cfg Config) *Service {
 	if !cfg.DirectoryOnly && !cfg.Outbox.Disabled {
 		s.dispatch = newDispatcher(s, cfg.Outbox)
 	}
+	s.attestKey = attestKeyFrom(cfg.Outbox.SecretKey)
 	s.checker = newChecker(s)
 	s.resolver = newResolver(s)
 	s.tracks = newTracks()

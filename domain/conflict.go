@@ -632,6 +632,8 @@ type Conflict struct {
 	escalations       []ConflictEscalated
 	decision          ConflictDecided
 	decided           bool
+	attestations      []Attestation // conflict_attestation.go
+	attestedParty     string        // the party the latest answer names
 	updatedAt         time.Time
 	version           int
 }
@@ -682,6 +684,15 @@ func (c *Conflict) Apply(e Event) error {
 		e.Shares = slices.Clone(e.Shares)
 		c.decision, c.decided = e, true
 		c.status = ConflictStatusDecided
+	case ConflictAttestationRequested:
+		c.attestations = append(c.attestations, Attestation{Request: e})
+	case ConflictAttested:
+		for i := range c.attestations {
+			if c.attestations[i].Request.AttestationID == e.AttestationID {
+				c.attestations[i].Answered, c.attestations[i].Answer = true, e
+			}
+		}
+		c.attestedParty = e.PartyKey
 	default:
 		return Errorf(EINTERNAL, "apply: unknown conflict event %s", e.EventType())
 	}
@@ -1087,8 +1098,10 @@ func (c *Conflict) validateShares(v *validator, shares []Share) {
 // clause applied, and false only for an empty conflict. It is deterministic
 // and takes submitted evidence into account:
 //
-//   - partner_vs_partner: the party with the lowest claim position,
-//     "first-to-register".
+//   - partner_vs_partner: the partner the prospect's contact named in the
+//     latest answered customer attestation, "customer-attestation"
+//     (conflict_attestation.go); else the party with the lowest claim
+//     position, "first-to-register".
 //   - partner_vs_direct, with P the partner party with the lowest claim
 //     position and D the direct party:
 //     1. D claimed first (lower position): D, "first-to-register".
@@ -1124,6 +1137,9 @@ func (c *Conflict) Recommendation() (winner string, clause string, ok bool) {
 		return "", "", false
 	}
 	if c.kind != ConflictPartnerVsDirect || direct == nil {
+		if key, ok := c.attested(); ok {
+			return key, ClauseCustomerAttestation, true
+		}
 		return first.Key, ClauseFirstToRegister, true
 	}
 	if direct.ClaimPosition < first.ClaimPosition {

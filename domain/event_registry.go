@@ -79,6 +79,8 @@ var eventRegistry = buildRegistry(
 	codecFor[ConflictEvidenceSubmitted](1),
 	codecFor[ConflictEscalated](1),
 	codecFor[ConflictDecided](1),
+	codecFor[ConflictAttestationRequested](1),
+	codecFor[ConflictAttested](1),
 	codecFor[PolicyProposed](1),
 	codecFor[PolicyPublished](1),
 	codecFor[PolicyWithdrawn](1),

@@ -29,6 +29,9 @@ type ConflictView struct {
 	Parties  []domain.Party      `json:"parties"`
 	Requests []EvidenceRequest   `json:"evidence_requests"`
 	Evidence []EvidenceEntry     `json:"evidence"`
+	// Attestations are the customer attestations requested on the case
+	// and their answers, for the decider (never shown to a partner).
+	Attestations []AttestationEntry `json:"attestations,omitempty"`
 	// Recommendation is the policy default (partner-first for partner vs
 	// direct, first-to-register otherwise), for the decider.
 	Recommendation *Recommendation         `json:"recommendation,omitempty"`
@@ -57,6 +60,21 @@ type EvidenceEntry struct {
 	PartyKey    string          `json:"party_key"`
 	Evidence    domain.Evidence `json:"evidence"`
 	SubmittedAt time.Time       `json:"submitted_at"`
+}
+
+// AttestationEntry is one customer attestation of a case: the request and,
+// once the prospect's contact answered, the partner it named ("" for none
+// of them) and the solution.
+type AttestationEntry struct {
+	ID          uuid.UUID `json:"attestation_id"`
+	Contact     string    `json:"contact_email"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	Answered    bool      `json:"answered"`
+	PartyKey    string    `json:"party_key,omitempty"`
+	Solution    string    `json:"solution,omitempty"`
+	AnsweredAt  time.Time `json:"answered_at,omitzero"`
 }
 
 type conflictState struct {
@@ -207,6 +225,16 @@ func (st *conflictState) observe(rec domain.RecordedEvent, ev domain.Event) {
 		st.view.Requests = append(st.view.Requests, EvidenceRequest{PartyKey: e.PartyKey, Request: e.Request, RequestedAt: rec.RecordedAt})
 	case domain.ConflictEvidenceSubmitted:
 		st.view.Evidence = append(st.view.Evidence, EvidenceEntry{PartyKey: e.PartyKey, Evidence: e.Evidence, SubmittedAt: rec.RecordedAt})
+	case domain.ConflictAttestationRequested:
+		st.view.Attestations = append(st.view.Attestations, AttestationEntry{
+			ID: e.AttestationID, Contact: e.Personal.Email, RequestedBy: e.RequestedBy, RequestedAt: rec.RecordedAt, ExpiresAt: e.ExpiresAt,
+		})
+	case domain.ConflictAttested:
+		for i := range st.view.Attestations {
+			if a := &st.view.Attestations[i]; a.ID == e.AttestationID {
+				a.Answered, a.PartyKey, a.Solution, a.AnsweredAt = true, e.PartyKey, e.Solution, rec.RecordedAt
+			}
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"io/fs"
+	"reflect"
 	"strings"
 	"time"
 
@@ -36,6 +37,10 @@ func parsePages() map[string]*template.Template {
 			}
 			if s, ok := v.(string); ok {
 				return s
+			}
+			// Named string types (domain.Status, domain.ConflictKind, …).
+			if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
+				return rv.String()
 			}
 			return ""
 		},

@@ -73,7 +73,7 @@ type Handler struct {
 }
 
 // Prefixes are the paths the pages own; the API server routes them here.
-var Prefixes = []string{"/", "/login", "/logout", "/invite/*", "/settings/*", "/portal", "/portal/*", "/console", "/console/*", "/static/*", "/login/*"}
+var Prefixes = []string{"/", "/login", "/logout", "/invite/*", "/settings/*", "/portal", "/portal/*", "/console", "/console/*", "/static/*", "/login/*", "/attest/*"}
 
 // New returns the pages' handler.
 func New(cfg Config) *Handler {
@@ -119,6 +119,7 @@ func New(cfg Config) *Handler {
 	h.mux.HandleFunc("GET /console", h.reviewer(h.queue))
 	h.mux.HandleFunc("GET /console/registrations/{id}", h.reviewer(h.reviewPage))
 	h.mux.HandleFunc("POST /console/registrations/{id}/decide", h.reviewer(h.decide))
+	h.consoleRoutes() // console_routes.go
 	return h
 }
 
