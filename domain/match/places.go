@@ -12,7 +12,7 @@ import "strings"
 var placeWords = canonicalSet(`afghanistan albania algeria andorra angola argentina armenia australia austria
 azerbaijan bahamas bahrain bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana
 brazil brunei bulgaria burkina burundi cambodia cameroon canada chile china colombia congo croatia
-cuba cyprus czech czechia denmark djibouti ecuador egypt england estonia eswatini ethiopia fiji finland
+cuba cyprus czechia denmark djibouti ecuador egypt england estonia eswatini ethiopia fiji finland
 france gabon gambia georgia germany ghana greece guatemala guinea guyana haiti honduras hungary iceland
 india indonesia iran iraq ireland israel italy jamaica japan kazakhstan kenya korea kosovo kuwait
 kyrgyzstan laos latvia lebanon lesotho liberia libya liechtenstein lithuania luxembourg madagascar malawi
@@ -28,6 +28,16 @@ zurich geneva stockholm oslo copenhagen helsinki warsaw prague budapest buchares
 dublin munich hamburg frankfurt barcelona toronto montreal vancouver sydney melbourne mumbai delhi
 bangalore jakarta manila bangkok hanoi dubai cairo nairobi johannesburg lagos santiago bogota lima
 buenos aires caracas monterrey`)
+
+// placeAliases spell countries in their own languages where the
+// dictionary (which serves every word of a name) has no entry: they are
+// compared as places only.
+var placeAliases = map[string]string{
+	"osterreich": "austria", "schweiz": "switzerland", "suisse": "switzerland", "svizzera": "switzerland",
+	"sverige": "sweden", "norge": "norway", "danmark": "denmark", "polska": "poland", "belgique": "belgium",
+	"belgie": "belgium", "suomi": "finland", "magyarorszag": "hungary", "hellas": "greece", "eire": "ireland",
+	"rossiya": "russia", "cesko": "czechia", "czech": "czechia",
+}
 
 // canonicalSet is setOf with every word in the form names take once
 // normalised (dictionary, plural endings).
@@ -45,8 +55,12 @@ func namePlaces(n *name) []string {
 	var out []string
 	add := func(ts []token) {
 		for _, t := range ts {
-			if placeWords[t.text] && !containsString(out, t.text) {
-				out = append(out, t.text)
+			p := t.text
+			if c, ok := placeAliases[p]; ok {
+				p = c
+			}
+			if placeWords[p] && !containsString(out, p) {
+				out = append(out, p)
 			}
 		}
 	}
