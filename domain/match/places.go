@@ -39,6 +39,19 @@ var placeAliases = map[string]string{
 	"rossiya": "russia", "cesko": "czechia", "czech": "czechia",
 }
 
+// placeOf maps a word of a name to the place it names (placeWords and
+// placeAliases in one map: one look-up per word in a comparison).
+var placeOf = func() map[string]string {
+	m := make(map[string]string, len(placeWords)+len(placeAliases))
+	for w := range placeWords {
+		m[w] = w
+	}
+	for w, p := range placeAliases {
+		m[w] = p
+	}
+	return m
+}()
+
 // canonicalSet is setOf with every word in the form names take once
 // normalised (dictionary, plural endings).
 func canonicalSet(s string) map[string]bool {
@@ -55,17 +68,15 @@ func namePlaces(n *name) []string {
 	var out []string
 	add := func(ts []token) {
 		for _, t := range ts {
-			p := t.text
-			if c, ok := placeAliases[p]; ok {
-				p = c
-			}
-			if placeWords[p] && !containsString(out, p) {
+			if p, ok := placeOf[t.text]; ok && !containsString(out, p) {
 				out = append(out, p)
 			}
 		}
 	}
-	add(n.core)
-	if n.alt != nil {
+	if n.place {
+		add(n.core)
+	}
+	if n.alt != nil && n.alt.place {
 		add(n.alt.core)
 	}
 	return out
@@ -83,8 +94,12 @@ func containsString(ss []string, s string) bool {
 // placesDiffer reports whether both names carry a place and share none,
 // with the places for the explanation ("austria / japan").
 func placesDiffer(a, b *name) (bool, string) {
-	pa, pb := namePlaces(a), namePlaces(b)
-	if len(pa) == 0 || len(pb) == 0 {
+	pa := namePlaces(a)
+	if len(pa) == 0 {
+		return false, "" // most names carry no place: the other is not looked at
+	}
+	pb := namePlaces(b)
+	if len(pb) == 0 {
 		return false, ""
 	}
 	for _, p := range pa {
