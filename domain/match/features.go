@@ -44,6 +44,8 @@ type facts struct {
 	altDetail    string
 	legalDiffers bool
 	legalDetail  string
+	placesDiffer bool // both names carry a place, none in common
+	placesDetail string
 
 	// Name against domain (either way round).
 	nameDomainScore  float64
@@ -230,6 +232,7 @@ func nameFacts(f *facts, a, b *name) {
 			f.legalDiffers, f.legalDetail = true, la+" / "+lb
 		}
 	}
+	f.placesDiffer, f.placesDetail = placesDiffer(a, b)
 	f.exact = a.key == b.key || a.squashed == b.squashed
 	if f.exact && (qualifies(a) || qualifies(b)) && (a.alt == nil || b.alt == nil || a.alt.key != b.alt.key) {
 		// "Merck (India)" and "Merck (Japan)": a national subsidiary,
@@ -339,6 +342,7 @@ const (
 	fDomainSpellsName        // the domain spells the name (graded, strong kinds)
 	fDomainPartial           // the domain matches part of the name (graded, weak kinds)
 	fDomainOwnWord           // ... one word of it, and letters of its own
+	fPlacesDiffer            // both names carry a place (a country, a city), none in common
 	// Account fields the labelled pairs do not carry: fixed priors.
 	fDomainEqual
 	fDomainLabelEqual
@@ -359,6 +363,7 @@ var featureNames = [numFeatures]string{
 	"no_word_shared", "trailing_words", "name_typo", "letter_similarity", "acronym", "parenthesised_name",
 	"qualifier_one_side", "qualifier_differs", "legal_form_differs",
 	"name_vs_domain", "domain_spells_name", "domain_partial", "domain_own_word",
+	"names_differ_in_place",
 	"domain_equal", "domain_label_equal", "domain_differs", "public_host", "country_same",
 	"country_differs", "tax_id_equal", "tax_id_differs",
 }
@@ -412,6 +417,9 @@ func featurizeAs(f *facts, w *wordWeights, explain bool) vector {
 		}
 		if f.legalDiffers {
 			set(fLegalDiffers, 1, f.legalDetail)
+		}
+		if f.placesDiffer {
+			set(fPlacesDiffer, 1, f.placesDetail)
 		}
 		if f.acronym > 0 {
 			set(fAcronym, f.acronym, f.acronymShort)

@@ -304,6 +304,8 @@ func describeFeature(i int, x float64, detail string) string {
 		return "web domain matches part of the name" + q
 	case fDomainOwnWord:
 		return "the web domain has a word the name lacks" + q
+	case fPlacesDiffer:
+		return "the names carry different places" + q
 	case fDomainEqual:
 		return "same domain" + q
 	case fDomainLabelEqual:

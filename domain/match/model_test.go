@@ -124,6 +124,12 @@ func TestComparePhenomena(t *testing.T) {
 		{"domain spells one word", match.Account{Name: "Shenzhen Qorvanta Therapeutics"}, match.Account{Domain: "qorvanta.com"}, match.Possible},
 		{"domain adds a few letters", match.Account{Name: "Qorvanta Therapeutics"}, match.Account{Domain: "qorvantarx.com"}, match.Possible},
 		{"domain adds a generic word", match.Account{Name: "Qorvanta"}, match.Account{Domain: "qorvanta-optics.de"}, match.Possible},
+		// Two names that carry different places are two national
+		// entities of a group; the same place, or a place on one side
+		// only, says nothing against.
+		{"different places", match.Account{Name: "Zelvora Kessler & Brisbo Österreich"}, match.Account{Name: "Zelvora (Japan)"}, match.NoMatch},
+		{"no place on one side", match.Account{Name: "Zelvora Kessler & Brisbo Österreich"}, match.Account{Name: "Zelvora"}, match.Possible},
+		{"same place in two languages", match.Account{Name: "Zelvora Kessler & Brisbo Österreich"}, match.Account{Name: "Zelvora (Austria)"}, match.Possible},
 		// A distinctive shared word plus the same domain is a duplicate.
 		{"distinctive word and domain", match.Account{Name: "Telefónica Tech", Domain: "telefonica.com"}, match.Account{Name: "Telefónica Ingeniería de Seguridad", Domain: "telefonica.com"}, match.Same},
 		{"distinctive word alone", match.Account{Name: "Telefónica Tech"}, match.Account{Name: "Telefónica Ingeniería de Seguridad"}, match.Possible},
@@ -142,6 +148,13 @@ func TestComparePhenomena(t *testing.T) {
 	without := match.Compare(match.Account{Name: "Zelvora Tools"}, match.Account{Name: "Zelvora Foods"})
 	require.Equal(t, without.Score, with.Score)
 	require.Contains(t, with.Explain(), "shared public host proves nothing 'gmail.com' +0.00")
+
+	// Different places count against, and say which.
+	apart := match.Compare(match.Account{Name: "Zelvora Pharma Deutschland GmbH"}, match.Account{Name: "Zelvora (India)"})
+	same := match.Compare(match.Account{Name: "Zelvora Pharma Deutschland GmbH"}, match.Account{Name: "Zelvora (Germany)"})
+	require.Less(t, apart.Score, same.Score)
+	require.Regexp(t, `the names carry different places '(india / germany|germany / india)' −\d`, apart.Explain())
+	require.NotContains(t, same.Explain(), "different places")
 
 	// The domain's own word is named in the explanation, against the match.
 	r := match.Compare(match.Account{Name: "Hypo Varnholt Bank"}, match.Account{Domain: "hypo-kessler.com"})

@@ -157,6 +157,7 @@ type name struct {
 	alt      *name    // the text in parentheses, if any ("Microsurgeonbot (dba MSBAI)")
 	altAlias bool     // alt was marked as another name (dba, formerly...), not a qualifier
 	upper    bool     // typed in capitals only, as acronyms are
+	place    bool     // a core word names a place (placeOf)
 }
 
 // Normalise returns the canonical form of a company name used for exact
@@ -303,6 +304,9 @@ func buildName(s string) *name {
 		}
 		kb.WriteString(t.text)
 		sb.WriteString(t.text)
+		if _, ok := placeOf[t.text]; ok {
+			n.place = true
+		}
 	}
 	n.key, n.squashed = kb.String(), sb.String()
 	return n
