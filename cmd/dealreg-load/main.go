@@ -34,7 +34,12 @@ func main() {
 	partners := flag.Int("partners", 16, "partners to submit as")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the account names")
 	readRate := flag.Int("read-rate", 0, "also run the read phase at this many requests per second (open loop, same clients), to report latency below saturation")
+	only := flag.String("phases", "one,many,read,rate", "the phases to run, comma-separated: one (submissions by 1 client), many (by -clients), read (list + detail by -readers), rate (the same at -read-rate)")
 	flag.Parse()
+	run := map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		run[strings.TrimSpace(p)] = true
+	}
 	if *token == "" {
 		fmt.Fprintln(os.Stderr, "dealreg-load: -token (an admin token) is required")
 		os.Exit(2)
@@ -45,10 +50,16 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("%-28s %9s %9s %9s %9s %9s %8s\n", "phase", "requests", "rate/s", "p50", "p90", "p99", "success")
-	l.phase("submit, 1 client", 1, *dur, 0, l.submitTarget)
-	l.phase(fmt.Sprintf("submit, %d clients", *clients), *clients, *dur, 0, l.submitTarget)
-	l.phase(fmt.Sprintf("list + detail, %d clients", *readers), *readers, *dur, 0, l.readTarget)
-	if *readRate > 0 {
+	if run["one"] {
+		l.phase("submit, 1 client", 1, *dur, 0, l.submitTarget)
+	}
+	if run["many"] {
+		l.phase(fmt.Sprintf("submit, %d clients", *clients), *clients, *dur, 0, l.submitTarget)
+	}
+	if run["read"] {
+		l.phase(fmt.Sprintf("list + detail, %d clients", *readers), *readers, *dur, 0, l.readTarget)
+	}
+	if *readRate > 0 && run["rate"] {
 		l.phase(fmt.Sprintf("  the same at %d/s", *readRate), *readers, *dur, *readRate, l.readTarget)
 	}
 }
