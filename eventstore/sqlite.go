@@ -80,13 +80,15 @@ type CommitStats struct {
 // synchronous=FULL, one writer goroutine doing group commit, and a pool of
 // concurrent readers.
 type SQLite struct {
-	path   string
-	wdb    *sql.DB
-	rdb    *sql.DB
-	raw    *rawPool // the read path's connections (rawread.go)
-	clock  domain.Clock
-	logger *slog.Logger
-	opts   Options
+	path string
+	wdb  *sql.DB
+	rdb  *sql.DB
+	raw  *rawPool // the read path's connections (rawread.go)
+	// prepared are rdb's prepared statements (checkpoints.go).
+	prepared readStmts
+	clock    domain.Clock
+	logger   *slog.Logger
+	opts     Options
 
 	// mu guards closed against enqueueing; Append holds it for reading.
 	mu     sync.RWMutex
@@ -469,6 +471,7 @@ func (s *SQLite) closeDBs() error {
 		s.raw.close()
 	}
 	if s.rdb != nil {
+		s.prepared.close()
 		errs = append(errs, s.rdb.Close())
 	}
 	if s.conn != nil {
