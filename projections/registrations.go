@@ -492,7 +492,7 @@ func (p *Registrations) get(id uuid.UUID, withDetail bool) (RegistrationDetail, 
 	if withDetail {
 		q = "SELECT view, detail FROM registrations WHERE id = ?"
 	}
-	if err := db.QueryRow(q, id.String()).Scan(&view, &detail); err != nil {
+	if err := queryRow(db, q, id.String()).Scan(&view, &detail); err != nil {
 		return RegistrationDetail{}, false
 	}
 	var d RegistrationDetail

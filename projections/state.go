@@ -328,4 +328,7 @@ func (s *State) FinishRebuild(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *State) Close() error { return s.db.Close() }
+func (s *State) Close() error {
+	forgetStatements(s.db)
+	return s.db.Close()
+}
