@@ -215,7 +215,20 @@ func (s *Server) submissionReceipt(ctx context.Context, id uuid.UUID, at uint64,
 	if err != nil {
 		return nil, err
 	}
-	events, err := s.store.ReadStream(ctx, domain.RegistrationStream(id), domain.ReadStreamOptions{})
+	stream := domain.RegistrationStream(id)
+	if at > 0 && at != math.MaxUint64 {
+		// A submission that just appended at at: the receipt of that
+		// event, if it is the registration's submission, needs no read
+		// of the stream to find it.
+		rs, err := p.Receipts(ctx, []uint64{at}, sinceSize)
+		if err != nil {
+			return nil, err
+		}
+		if e := rs[0].Event; e.Stream == stream && e.Type == "RegistrationSubmitted" {
+			return &rs[0], nil
+		}
+	}
+	events, err := s.store.ReadStream(ctx, stream, domain.ReadStreamOptions{})
 	if err != nil {
 		return nil, err
 	}

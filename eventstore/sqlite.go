@@ -553,8 +553,16 @@ func (s *SQLite) ReadStream(ctx context.Context, stream string, opts domain.Read
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
 	if len(events) == 0 {
+		if opts.Direction == domain.Backwards && opts.FromEnd || opts.Direction != domain.Backwards && opts.From == 0 {
+			// The whole stream was asked for: it has no event.
+			return nil, domain.ErrStreamNotFound
+		}
+		stmt, err := s.readStmt(ctx, `SELECT 1 FROM events WHERE stream = ? LIMIT 1`)
+		if err != nil {
+			return nil, s.readError(err)
+		}
 		var one int
-		err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM events WHERE stream = ? LIMIT 1`, stream).Scan(&one)
+		err = stmt.QueryRowContext(ctx, stream).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, domain.ErrStreamNotFound
 		}

@@ -247,16 +247,7 @@ func (p *Registrations) Flush() (Write, error) {
 	}
 	clear(p.dirty)
 	return func(ctx context.Context, tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO registrations
-			(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at,
-			industry, stage, close_q, currency, value_e4, products, progress_at, account_key, domain_key, view, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, status = excluded.status, type = excluded.type,
-			country = excluded.country, region = excluded.region, awaiting = excluded.awaiting, last_sub_pos = excluded.last_sub_pos,
-			protected = excluded.protected, lapses_at = excluded.lapses_at, industry = excluded.industry, stage = excluded.stage,
-			close_q = excluded.close_q, currency = excluded.currency, value_e4 = excluded.value_e4, products = excluded.products,
-			progress_at = excluded.progress_at, account_key = excluded.account_key, domain_key = excluded.domain_key,
-			view = excluded.view, detail = excluded.detail`)
+		stmt, err := prepareTx(ctx, tx, upsertRegistrationSQL)
 		if err != nil {
 			return err
 		}
@@ -269,6 +260,17 @@ func (p *Registrations) Flush() (Write, error) {
 		return nil
 	}, nil
 }
+
+const upsertRegistrationSQL = `INSERT INTO registrations
+	(id, pos, partner_id, status, type, country, region, awaiting, last_sub_pos, protected, lapses_at,
+	industry, stage, close_q, currency, value_e4, products, progress_at, account_key, domain_key, view, detail)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, status = excluded.status, type = excluded.type,
+	country = excluded.country, region = excluded.region, awaiting = excluded.awaiting, last_sub_pos = excluded.last_sub_pos,
+	protected = excluded.protected, lapses_at = excluded.lapses_at, industry = excluded.industry, stage = excluded.stage,
+	close_q = excluded.close_q, currency = excluded.currency, value_e4 = excluded.value_e4, products = excluded.products,
+	progress_at = excluded.progress_at, account_key = excluded.account_key, domain_key = excluded.domain_key,
+	view = excluded.view, detail = excluded.detail`
 
 // columns returns r's row of table registrations, its view and detail
 // encoded.
