@@ -244,17 +244,34 @@ type txHashReader struct {
 // cost as much as running it.
 const preparedHashLists = 64
 
-// queryHashes reads the hashes of the events at positions.
+// hashListQuery is the query of the hashes of n events.
+func hashListQuery(n int) string {
+	return `SELECT position, hashes FROM events WHERE position IN (?` + strings.Repeat(`,?`, n-1) + `)`
+}
+
+// queryHashes reads the hashes of the events at positions: through the
+// statement kept for that many (prepareHashLists), else prepared for the
+// call.
 func (r *txHashReader) queryHashes(positions []any) (*sql.Rows, error) {
-	q := `SELECT position, hashes FROM events WHERE position IN (?` + strings.Repeat(`,?`, len(positions)-1) + `)`
-	if len(positions) > preparedHashLists {
-		return r.tx.QueryContext(r.ctx, q, positions...)
+	q := hashListQuery(len(positions))
+	if st := r.s.keptStmt(q); st != nil {
+		return r.tx.StmtContext(r.ctx, st).QueryContext(r.ctx, positions...)
 	}
-	st, err := r.s.readStmt(r.ctx, q)
-	if err != nil {
-		return nil, err
+	return r.tx.QueryContext(r.ctx, q, positions...)
+}
+
+// prepareHashLists prepares and keeps the queries of 1 to
+// preparedHashLists events' hashes, outside any transaction.
+func (s *SQLite) prepareHashLists(ctx context.Context) error {
+	if s.keptStmt(hashListQuery(preparedHashLists)) != nil {
+		return nil
 	}
-	return r.tx.StmtContext(r.ctx, st).QueryContext(r.ctx, positions...)
+	for n := 1; n <= preparedHashLists; n++ {
+		if _, err := s.readStmt(ctx, hashListQuery(n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
@@ -317,6 +334,9 @@ func (r *txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 }
 
 func (s *SQLite) proofTx(ctx context.Context, fn func(tx *sql.Tx, r *txHashReader) error) error {
+	if err := s.prepareHashLists(ctx); err != nil {
+		return s.readError(err)
+	}
 	return s.readTx(ctx, func(tx *sql.Tx) error {
 		return fn(tx, &txHashReader{ctx: ctx, s: s, tx: tx, seen: make(map[int64]tlog.Hash)})
 	})
@@ -515,22 +535,37 @@ type readStmts struct {
 	stmts map[string]*sql.Stmt
 }
 
-// readStmt returns query prepared on the read pool.
+// readStmt returns query prepared on the read pool. It must not be called
+// inside a read transaction: preparing takes a connection of the pool,
+// which the transactions may hold all of (see keptStmt). The lock is not
+// held while preparing.
 func (s *SQLite) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	s.prepared.mu.Lock()
-	defer s.prepared.mu.Unlock()
-	if st, ok := s.prepared.stmts[query]; ok {
+	if st := s.keptStmt(query); st != nil {
 		return st, nil
 	}
 	st, err := s.rdb.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
+	s.prepared.mu.Lock()
+	defer s.prepared.mu.Unlock()
+	if kept, ok := s.prepared.stmts[query]; ok {
+		st.Close()
+		return kept, nil
+	}
 	if s.prepared.stmts == nil {
 		s.prepared.stmts = make(map[string]*sql.Stmt)
 	}
 	s.prepared.stmts[query] = st
 	return st, nil
+}
+
+// keptStmt returns query's statement if one was prepared, for use inside
+// a read transaction.
+func (s *SQLite) keptStmt(query string) *sql.Stmt {
+	s.prepared.mu.Lock()
+	defer s.prepared.mu.Unlock()
+	return s.prepared.stmts[query]
 }
 
 func (p *readStmts) close() {
