@@ -227,7 +227,20 @@ func (s *Server) submissionReceipt(ctx context.Context, id uuid.UUID, at uint64,
 // proof from the checkpoint of sinceSize events when it is above 0. The
 // caller must be one who may see the registration (app.Service.Visible).
 func SubmissionReceipt(ctx context.Context, store domain.EventStore, p Proofs, id uuid.UUID, at uint64, sinceSize int64) (*proof.Receipt, error) {
-	events, err := store.ReadStream(ctx, domain.RegistrationStream(id), domain.ReadStreamOptions{})
+	stream := domain.RegistrationStream(id)
+	if at > 0 && at != math.MaxUint64 {
+		// A submission that just appended at at: the receipt of that
+		// event, if it is the registration's submission, needs no read
+		// of the stream to find it.
+		rs, err := p.Receipts(ctx, []uint64{at}, sinceSize)
+		if err != nil {
+			return nil, err
+		}
+		if e := rs[0].Event; e.Stream == stream && e.Type == "RegistrationSubmitted" {
+			return &rs[0], nil
+		}
+	}
+	events, err := store.ReadStream(ctx, stream, domain.ReadStreamOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -490,6 +490,7 @@ func (s *Service) execute(ctx context.Context, call Call, stream string, decide 
 	if res, ok, err := s.replayed(ctx, call); err != nil || ok {
 		return res, err
 	}
+	fresh := false
 	for attempt := 1; ; attempt++ {
 		stored, err := s.readStream(ctx, stream)
 		if err != nil {
@@ -501,6 +502,16 @@ func (s *Service) execute(ctx context.Context, call Call, stream string, decide 
 			// command no longer fits the state the first one left).
 			if res, ok, rerr := s.replayed(ctx, call); rerr == nil && ok {
 				return res, nil
+			}
+			// A refusal on folded state (a partner just enrolled by
+			// another process) stands only once the follower has
+			// reached the ledger's head as it is now (fresh.go).
+			if !fresh && refusalOnFolded(err) {
+				fresh = true
+				if s.catchUpFresh(ctx) == nil {
+					attempt--
+					continue
+				}
 			}
 			return Result{}, err
 		}

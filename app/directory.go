@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -52,6 +51,10 @@ func (s *Service) CreateToken(ctx context.Context, call Call, name string, role 
 		}
 	}
 	_, exists := s.Directory.Partner(partnerID)
+	if !exists && partnerID != "" && s.catchUpFresh(ctx) == nil {
+		// A partner just enrolled by another process (fresh.go).
+		_, exists = s.Directory.Partner(partnerID)
+	}
 	_, err := s.execute(ctx, call, domain.TokenStream(id), func(stored []domain.Event) ([]domain.Event, error) {
 		return domain.IssueToken(call.Actor, id, name, role, partnerID, exists, HashSecret(secret), s.clock.Now())
 	})
@@ -91,34 +94,13 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Caller, erro
 	return Caller{Actor: domain.Actor{ID: "token:" + t.ID.String(), Role: t.Role, PartnerID: t.PartnerID}, Name: t.Name}, nil
 }
 
-// freshTokenWait bounds how long an unknown token waits for the directory
-// to catch up before its 401.
-const freshTokenWait = 2 * time.Second
-
-// headRefresher is a store that can look for other processes' commits now
-// rather than at its next poll (eventstore.SQLite).
-type headRefresher interface {
-	Refresh(ctx context.Context) error
-}
-
-// freshToken looks the token up again after bringing the store's head up
-// to date and letting the directory reach it. A flood of unknown tokens
+// freshToken looks the token up again once the follower has reached the
+// ledger's head as it is now (catchUpFresh). A flood of unknown tokens
 // stays cheap: the store shares one look among concurrent calls, a look
 // costs one pragma when nothing was committed, and the directory is then
 // usually at the head already.
 func (s *Service) freshToken(ctx context.Context, hash string) (projections.TokenView, bool) {
-	ctx, cancel := context.WithTimeout(ctx, freshTokenWait)
-	defer cancel()
-	if r, ok := s.store.(headRefresher); ok {
-		if err := r.Refresh(ctx); err != nil {
-			return projections.TokenView{}, false
-		}
-	}
-	head, err := s.head(ctx)
-	if err != nil || head == 0 {
-		return projections.TokenView{}, false
-	}
-	if err := s.Directory.WaitFor(ctx, head-1); err != nil {
+	if err := s.catchUpFresh(ctx); err != nil {
 		return projections.TokenView{}, false
 	}
 	return s.Directory.TokenBySecretHash(hash)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dealreg/dealreg/domain"
@@ -183,7 +184,11 @@ func (s *SQLite) checkpointWhere(ctx context.Context, where string, args ...any)
 	if err := s.readable(); err != nil {
 		return StoredCheckpoint{}, false, err
 	}
-	c, err := scanCheckpoint(s.rdb.QueryRowContext(ctx, `SELECT `+checkpointColumns+` FROM checkpoints `+where, args...))
+	stmt, err := s.readStmt(ctx, `SELECT `+checkpointColumns+` FROM checkpoints `+where)
+	if err != nil {
+		return StoredCheckpoint{}, false, fmt.Errorf("read checkpoint: %w", s.readError(err))
+	}
+	c, err := scanCheckpoint(stmt.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return StoredCheckpoint{}, false, nil
 	}
@@ -228,8 +233,45 @@ func (s *SQLite) covering(ctx context.Context, pos uint64) (StoredCheckpoint, er
 // per query, remembering what it read (proofs of nearby trees share most).
 type txHashReader struct {
 	ctx  context.Context
+	s    *SQLite
 	tx   *sql.Tx
 	seen map[int64]tlog.Hash
+}
+
+// preparedHashLists is how many positions an IN list of queryHashes may
+// hold to be prepared once and kept (one statement per length): an
+// inclusion proof reads a few dozen rows at most, and preparing its query
+// cost as much as running it.
+const preparedHashLists = 64
+
+// hashListQuery is the query of the hashes of n events.
+func hashListQuery(n int) string {
+	return `SELECT position, hashes FROM events WHERE position IN (?` + strings.Repeat(`,?`, n-1) + `)`
+}
+
+// queryHashes reads the hashes of the events at positions: through the
+// statement kept for that many (prepareHashLists), else prepared for the
+// call.
+func (r *txHashReader) queryHashes(positions []any) (*sql.Rows, error) {
+	q := hashListQuery(len(positions))
+	if st := r.s.keptStmt(q); st != nil {
+		return r.tx.StmtContext(r.ctx, st).QueryContext(r.ctx, positions...)
+	}
+	return r.tx.QueryContext(r.ctx, q, positions...)
+}
+
+// prepareHashLists prepares and keeps the queries of 1 to
+// preparedHashLists events' hashes, outside any transaction.
+func (s *SQLite) prepareHashLists(ctx context.Context) error {
+	if s.keptStmt(hashListQuery(preparedHashLists)) != nil {
+		return nil
+	}
+	for n := 1; n <= preparedHashLists; n++ {
+		if _, err := s.readStmt(ctx, hashListQuery(n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
@@ -245,20 +287,15 @@ func (r *txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			clear(r.seen)
 		}
 		owners := make(map[int64][]int64) // position -> stored-hash indexes
-		var b strings.Builder
 		args := make([]any, 0, len(missing))
 		for _, idx := range missing {
 			pos, _ := hashOwner(idx)
 			if _, ok := owners[pos]; !ok {
-				if len(args) > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteByte('?')
 				args = append(args, pos)
 			}
 			owners[pos] = append(owners[pos], idx)
 		}
-		rows, err := r.tx.QueryContext(r.ctx, `SELECT position, hashes FROM events WHERE position IN (`+b.String()+`)`, args...)
+		rows, err := r.queryHashes(args)
 		if err != nil {
 			return nil, err
 		}
@@ -297,8 +334,11 @@ func (r *txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 }
 
 func (s *SQLite) proofTx(ctx context.Context, fn func(tx *sql.Tx, r *txHashReader) error) error {
+	if err := s.prepareHashLists(ctx); err != nil {
+		return s.readError(err)
+	}
 	return s.readTx(ctx, func(tx *sql.Tx) error {
-		return fn(tx, &txHashReader{ctx: ctx, tx: tx, seen: make(map[int64]tlog.Hash)})
+		return fn(tx, &txHashReader{ctx: ctx, s: s, tx: tx, seen: make(map[int64]tlog.Hash)})
 	})
 }
 
@@ -329,6 +369,10 @@ func (s *SQLite) Receipts(ctx context.Context, positions []uint64, since int64) 
 			{Field: "since", Code: domain.FieldOutOfRange, Message: "must be at most the checkpoint's size, " + strconv.FormatInt(c.Size, 10)},
 		}}
 	}
+	eventAt, err := s.readStmt(ctx, selectRead+` WHERE position = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("receipts: %w", s.readError(err))
+	}
 	out := make([]proof.Receipt, 0, len(positions))
 	err = s.proofTx(ctx, func(tx *sql.Tx, r *txHashReader) error {
 		var consistency *proof.ConsistencyProof
@@ -340,7 +384,7 @@ func (s *SQLite) Receipts(ctx context.Context, positions []uint64, since int64) 
 			consistency = &proof.ConsistencyProof{FromSize: since, Proof: rawHashes(p)}
 		}
 		for _, pos := range positions {
-			e, err := scanEvent(tx.QueryRowContext(ctx, selectRead+` WHERE position = ?`, int64(pos)))
+			e, err := scanEvent(tx.StmtContext(ctx, eventAt).QueryRowContext(ctx, int64(pos)))
 			if err != nil {
 				return fmt.Errorf("event %d: %w", pos, err)
 			}
@@ -478,4 +522,57 @@ func (s *SQLite) VerifyCheckpoints(ctx context.Context, v note.Verifier) (int, e
 		return rows.Err()
 	})
 	return n, err
+}
+
+// readStmts are the read pool's prepared statements, by query text:
+// preparing a statement through the driver costs more than running a
+// point query (a checkpoint, an event, a row of tree hashes), so the
+// queries a receipt makes are prepared once and kept, each on every
+// connection of the pool that runs it (database/sql re-prepares a Stmt on
+// a connection once, then reuses it there).
+type readStmts struct {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// readStmt returns query prepared on the read pool. It must not be called
+// inside a read transaction: preparing takes a connection of the pool,
+// which the transactions may hold all of (see keptStmt). The lock is not
+// held while preparing.
+func (s *SQLite) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st := s.keptStmt(query); st != nil {
+		return st, nil
+	}
+	st, err := s.rdb.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.prepared.mu.Lock()
+	defer s.prepared.mu.Unlock()
+	if kept, ok := s.prepared.stmts[query]; ok {
+		st.Close()
+		return kept, nil
+	}
+	if s.prepared.stmts == nil {
+		s.prepared.stmts = make(map[string]*sql.Stmt)
+	}
+	s.prepared.stmts[query] = st
+	return st, nil
+}
+
+// keptStmt returns query's statement if one was prepared, for use inside
+// a read transaction.
+func (s *SQLite) keptStmt(query string) *sql.Stmt {
+	s.prepared.mu.Lock()
+	defer s.prepared.mu.Unlock()
+	return s.prepared.stmts[query]
+}
+
+func (p *readStmts) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, st := range p.stmts {
+		st.Close()
+	}
+	p.stmts = nil
 }

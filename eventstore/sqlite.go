@@ -80,13 +80,15 @@ type CommitStats struct {
 // synchronous=FULL, one writer goroutine doing group commit, and a pool of
 // concurrent readers.
 type SQLite struct {
-	path   string
-	wdb    *sql.DB
-	rdb    *sql.DB
-	raw    *rawPool // the read path's connections (rawread.go)
-	clock  domain.Clock
-	logger *slog.Logger
-	opts   Options
+	path string
+	wdb  *sql.DB
+	rdb  *sql.DB
+	raw  *rawPool // the read path's connections (rawread.go)
+	// prepared are rdb's prepared statements (checkpoints.go).
+	prepared readStmts
+	clock    domain.Clock
+	logger   *slog.Logger
+	opts     Options
 
 	// mu guards closed against enqueueing; Append holds it for reading.
 	mu     sync.RWMutex
@@ -469,6 +471,7 @@ func (s *SQLite) closeDBs() error {
 		s.raw.close()
 	}
 	if s.rdb != nil {
+		s.prepared.close()
 		errs = append(errs, s.rdb.Close())
 	}
 	if s.conn != nil {
@@ -550,8 +553,16 @@ func (s *SQLite) ReadStream(ctx context.Context, stream string, opts domain.Read
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
 	if len(events) == 0 {
+		if opts.Direction == domain.Backwards && opts.FromEnd || opts.Direction != domain.Backwards && opts.From == 0 {
+			// The whole stream was asked for: it has no event.
+			return nil, domain.ErrStreamNotFound
+		}
+		stmt, err := s.readStmt(ctx, `SELECT 1 FROM events WHERE stream = ? LIMIT 1`)
+		if err != nil {
+			return nil, s.readError(err)
+		}
 		var one int
-		err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM events WHERE stream = ? LIMIT 1`, stream).Scan(&one)
+		err = stmt.QueryRowContext(ctx, stream).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, domain.ErrStreamNotFound
 		}

@@ -624,6 +624,7 @@ func (f *Follower) settle() error {
 
 func (f *Follower) commit(ctx context.Context, writes []Write, next uint64, last uuid.UUID) error {
 	ctx = context.WithoutCancel(ctx) // a batch whose effects are done is kept
+	ctx = withStateDB(ctx, f.state.db)
 	tx, err := f.state.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("state commit: %w", err)

@@ -238,7 +238,7 @@ func (p *Registrations) queryViews(q string, args ...any) ([]RegistrationView, e
 	if db == nil {
 		return nil, nil
 	}
-	rows, err := db.Query(q, args...)
+	rows, err := query(db, q, args...)
 	if err != nil {
 		return nil, domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
 	}

@@ -263,6 +263,10 @@ var registrationColumns = []string{"id", "pos", "partner_id", "status", "type", 
 	"protected", "lapses_at", "industry", "stage", "close_q", "currency", "value_e4", "products", "progress_at", "account_key",
 	"domain_key", "updated_pos", "expires_at", "view", "detail"}
 
+// upsertRegistrationSQL writes one registration's row, the statement every
+// commit uses (kept prepared by the state: keepStatements).
+var upsertRegistrationSQL = upsertRegistrations(1)
+
 // upsertRegistrations is the statement that writes n registrations' rows.
 func upsertRegistrations(n int) string {
 	set := make([]string, 0, len(registrationColumns))
@@ -508,7 +512,7 @@ func (p *Registrations) get(id uuid.UUID, withDetail bool) (RegistrationDetail, 
 	if withDetail {
 		q = "SELECT view, detail FROM registrations WHERE id = ?"
 	}
-	if err := db.QueryRow(q, id.String()).Scan(&view, &detail); err != nil {
+	if err := queryRow(db, q, id.String()).Scan(&view, &detail); err != nil {
 		return RegistrationDetail{}, false
 	}
 	var d RegistrationDetail

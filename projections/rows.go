@@ -62,17 +62,22 @@ func (r *rowSet) flush(lock sync.Locker) (Write, error) {
 	return w.Write, nil
 }
 
+const (
+	putRowSQL = `INSERT INTO rows (view, key, body) VALUES (?, ?, ?)
+		ON CONFLICT (view, key) DO UPDATE SET body = excluded.body`
+	deleteRowSQL = "DELETE FROM rows WHERE view = ? AND key = ?"
+)
+
 // PutRow stores body as the row key of view, inside tx: the way a Handler
 // outside this package keeps entities in the state database.
 func PutRow(ctx context.Context, tx *sql.Tx, view, key string, body []byte) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO rows (view, key, body) VALUES (?, ?, ?)
-		ON CONFLICT (view, key) DO UPDATE SET body = excluded.body`, view, key, body)
+	_, err := execTx(ctx, tx, putRowSQL, view, key, body)
 	return err
 }
 
 // DeleteRow removes the row key of view, inside tx.
 func DeleteRow(ctx context.Context, tx *sql.Tx, view, key string) error {
-	_, err := tx.ExecContext(ctx, "DELETE FROM rows WHERE view = ? AND key = ?", view, key)
+	_, err := execTx(ctx, tx, deleteRowSQL, view, key)
 	return err
 }
 

@@ -67,7 +67,8 @@ func (w *RowWrites) Write(ctx context.Context, tx *sql.Tx) error {
 
 // execChunked runs the statement query(n) over args, cols arguments a
 // row, per rows at a time (fewer in the last), each preceded by lead.
-// Each statement is prepared once.
+// Each statement is prepared once (or taken from those the state keeps:
+// prepareTx).
 func execChunked(ctx context.Context, tx *sql.Tx, args []any, cols, per int, query func(rows int) string, lead ...any) error {
 	stmts := map[int]*sql.Stmt{}
 	defer func() {
@@ -81,7 +82,7 @@ func execChunked(ctx context.Context, tx *sql.Tx, args []any, cols, per int, que
 		stmt, ok := stmts[n]
 		if !ok {
 			var err error
-			if stmt, err = tx.PrepareContext(ctx, query(n)); err != nil {
+			if stmt, err = prepareTx(ctx, tx, query(n)); err != nil {
 				return err
 			}
 			stmts[n] = stmt

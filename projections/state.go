@@ -226,6 +226,7 @@ func (s *State) open(ctx context.Context) error {
 		return &layoutError{err: err}
 	}
 	s.db = db
+	keepStatements(db)
 	return nil
 }
 
@@ -309,11 +310,13 @@ func (s *State) releaseIdle() {
 // Path returns the file the state lives in ("" in memory).
 func (s *State) Path() string { return s.path }
 
+const saveCheckpointSQL = `INSERT INTO meta (k, v) VALUES ('schema', ?), ('next', ?), ('fingerprint', ?)
+		ON CONFLICT (k) DO UPDATE SET v = excluded.v`
+
 // saveCheckpoint records, inside tx, that every event below next (the
 // last one being last) is applied.
 func saveCheckpoint(ctx context.Context, tx *sql.Tx, next uint64, last uuid.UUID) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('schema', ?), ('next', ?), ('fingerprint', ?)
-		ON CONFLICT (k) DO UPDATE SET v = excluded.v`, strconv.Itoa(SchemaVersion), strconv.FormatUint(next, 10), last.String())
+	_, err := execTx(ctx, tx, saveCheckpointSQL, strconv.Itoa(SchemaVersion), strconv.FormatUint(next, 10), last.String())
 	return err
 }
 
@@ -358,4 +361,7 @@ func (s *State) FinishRebuild(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *State) Close() error { return s.db.Close() }
+func (s *State) Close() error {
+	forgetStatements(s.db)
+	return s.db.Close()
+}

@@ -35,7 +35,12 @@ func main() {
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the account names")
 	webhooks := flag.Bool("webhook-receiver", false, "subscribe a local webhook receiver to every event and report deliveries/s and the append-to-delivery lag (serve needs --allow-private-webhooks)")
 	readRate := flag.Int("read-rate", 0, "also run the read phase at this many requests per second (open loop, same clients), to report latency below saturation")
+	only := flag.String("phases", "one,many,read,rate", "the phases to run, comma-separated: one (submissions by 1 client), many (by -clients), read (list + detail by -readers), rate (the same at -read-rate)")
 	flag.Parse()
+	run := map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		run[strings.TrimSpace(p)] = true
+	}
 	if *token == "" {
 		fmt.Fprintln(os.Stderr, "dealreg-load: -token (an admin token) is required")
 		os.Exit(2)
@@ -57,13 +62,19 @@ func main() {
 		}
 	}
 	fmt.Printf("%-28s %9s %9s %9s %9s %9s %8s\n", "phase", "requests", "rate/s", "p50", "p90", "p99", "success")
-	l.phase("submit, 1 client", 1, *dur, 0, l.submitTarget)
-	l.phase(fmt.Sprintf("submit, %d clients", *clients), *clients, *dur, 0, l.submitTarget)
+	if run["one"] {
+		l.phase("submit, 1 client", 1, *dur, 0, l.submitTarget)
+	}
+	if run["many"] {
+		l.phase(fmt.Sprintf("submit, %d clients", *clients), *clients, *dur, 0, l.submitTarget)
+	}
 	if recv != nil {
 		recv.report(2*time.Second, time.Minute)
 	}
-	l.phase(fmt.Sprintf("list + detail, %d clients", *readers), *readers, *dur, 0, l.readTarget)
-	if *readRate > 0 {
+	if run["read"] {
+		l.phase(fmt.Sprintf("list + detail, %d clients", *readers), *readers, *dur, 0, l.readTarget)
+	}
+	if *readRate > 0 && run["rate"] {
 		l.phase(fmt.Sprintf("  the same at %d/s", *readRate), *readers, *dur, *readRate, l.readTarget)
 	}
 }
