@@ -145,18 +145,6 @@ func writeHistory(ctx context.Context, tx *sql.Tx, writes []historyWrite) error 
 		return err
 	}
 	defer closeStmt.Close()
-	const perInsert = 32 // rows per INSERT: one statement's overhead for many rows
-	insertSQL := func(n int) string {
-		return `INSERT INTO registration_history
-		(valid_from, valid_to, reg_pos, partner_id, status, type, country, region, industry, stage, close_q, currency,
-		value_e4, products, protected, lapses_at, progress_at) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
-	}
-	ins, err := tx.PrepareContext(ctx, insertSQL(perInsert))
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
 	type row struct {
 		from, to, regPos int64
 		cols             histCols
@@ -178,26 +166,19 @@ func writeHistory(ctx context.Context, tx *sql.Tx, writes []historyWrite) error 
 	}
 	// In key order: the table grows at its end, page by page.
 	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.from, b.from) })
-	args := make([]any, 0, perInsert*17)
-	for len(rows) > 0 {
-		n := min(len(rows), perInsert)
-		args = args[:0]
-		for _, r := range rows[:n] {
-			c := r.cols
-			args = append(args, r.from, r.to, r.regPos, c.partner, c.status, c.typ, c.country, c.region,
-				c.industry, c.stage, c.closeQ, c.currency, c.valueE4, c.products, c.protected, c.lapses, c.progress)
-		}
-		if n == perInsert {
-			_, err = ins.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertSQL(n), args...)
-		}
-		if err != nil {
-			return err
-		}
-		rows = rows[n:]
+	const cols = 17
+	args := make([]any, 0, len(rows)*cols)
+	for _, r := range rows {
+		c := r.cols
+		args = append(args, r.from, r.to, r.regPos, c.partner, c.status, c.typ, c.country, c.region,
+			c.industry, c.stage, c.closeQ, c.currency, c.valueE4, c.products, c.protected, c.lapses, c.progress)
 	}
-	return nil
+	// 32 rows a statement: one statement's overhead for many rows.
+	return execChunked(ctx, tx, args, cols, 32, func(n int) string {
+		return `INSERT INTO registration_history
+		(valid_from, valid_to, reg_pos, partner_id, status, type, country, region, industry, stage, close_q, currency,
+		value_e4, products, protected, lapses_at, progress_at) VALUES ` + placeholders(n, cols)
+	})
 }
 
 // atMoment returns the condition selecting the versions that held just
