@@ -149,7 +149,11 @@ func writeHistory(ctx context.Context, tx *sql.Tx, writes []historyWrite) error 
 		from, to, regPos int64
 		cols             histCols
 	}
-	var rows []row
+	n := 0
+	for _, w := range writes {
+		n += len(w.versions)
+	}
+	rows := make([]row, 0, n)
 	for _, w := range writes {
 		if w.close {
 			if _, err := closeStmt.ExecContext(ctx, int64(w.versions[0].from), int64(w.closeAt)); err != nil {
