@@ -185,7 +185,7 @@ func (p *Registrations) List(filter ListFilter, cursorText string, limit int) ([
 	if db == nil {
 		return nil, "", nil
 	}
-	rows, err := db.Query(q, args...)
+	rows, err := query(db, q, args...)
 	if err != nil {
 		return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
 	}

@@ -69,7 +69,7 @@ func (p *Registrations) Summary(f ListFilter, groupBy []string) (Summary, error)
 		q += " WHERE " + cond
 	}
 	q += " GROUP BY " + sel
-	rows, err := db.Query(q, args...)
+	rows, err := query(db, q, args...)
 	if err != nil {
 		return Summary{}, fmt.Errorf("pipeline summary: %w", err)
 	}
