@@ -37,26 +37,7 @@ func BenchmarkAnalytics_Registrations(b *testing.B) {
 // BenchmarkAnalytics_Load measures restoring the same view from the state
 // database, as serve does at every start.
 func BenchmarkAnalytics_Load(b *testing.B) {
-	a := benchAnalytics(b)
-	st, err := projections.OpenState(context.Background(), filepath.Join(b.TempDir(), "views.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	w, err := a.Flush()
-	if err != nil {
-		b.Fatal(err)
-	}
-	tx, err := st.DB().Begin()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w(context.Background(), tx); err != nil {
-		b.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
+	st := storedAnalytics(b)
 	for b.Loop() {
 		if err := projections.NewAnalytics().Load(context.Background(), st.DB()); err != nil {
 			b.Fatal(err)
@@ -98,27 +79,7 @@ func benchAnalytics(b *testing.B) *projections.Analytics {
 // BenchmarkAnalytics_Memory reports the heap the view keeps per
 // registration once loaded from the state database, as serve holds it.
 func BenchmarkAnalytics_Memory(b *testing.B) {
-	a := benchAnalytics(b)
-	st, err := projections.OpenState(context.Background(), filepath.Join(b.TempDir(), "views.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	w, err := a.Flush()
-	if err != nil {
-		b.Fatal(err)
-	}
-	tx, err := st.DB().Begin()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w(context.Background(), tx); err != nil {
-		b.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
-	a = nil
+	st := storedAnalytics(b)
 	var perReg float64
 	for b.Loop() {
 		var before, after runtime.MemStats
@@ -134,4 +95,31 @@ func BenchmarkAnalytics_Memory(b *testing.B) {
 		runtime.KeepAlive(loaded)
 	}
 	b.ReportMetric(perReg, "heap-B/registration")
+}
+
+// storedAnalytics writes benchAnalytics' view to a new state database, as a
+// commit of the follower would, and returns the database.
+func storedAnalytics(b *testing.B) *projections.State {
+	b.Helper()
+	a := benchAnalytics(b)
+	st, err := projections.OpenState(context.Background(), filepath.Join(b.TempDir(), "views.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	w, err := a.Flush()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx, err := st.DB().Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w(context.Background(), tx); err != nil {
+		b.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return st
 }
