@@ -60,6 +60,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "dealreg-load: webhook receiver:", err)
 			os.Exit(1)
 		}
+		l.recv = recv
 	}
 	fmt.Printf("%-28s %9s %9s %9s %9s %9s %8s\n", "phase", "requests", "rate/s", "p50", "p90", "p99", "success")
 	if run["one"] {
@@ -86,6 +87,7 @@ type load struct {
 	tokens           []string
 	ids              []string // registrations created, for detail reads
 	n                atomic.Uint64
+	recv             *receiver // with -webhook-receiver: told when each submission is acknowledged
 }
 
 func (l *load) do(method, path, token string, body any, out any) error {
@@ -212,6 +214,9 @@ func (l *load) phase(name string, workers int, d time.Duration, rate int, target
 				l.mu.Lock()
 				l.ids = append(l.ids, r.ID)
 				l.mu.Unlock()
+				if l.recv != nil {
+					l.recv.acknowledged(r.ID, res.Timestamp.Add(res.Latency))
+				}
 			}
 		}
 	}
