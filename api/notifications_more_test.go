@@ -13,10 +13,10 @@ import (
 
 // count returns how many messages to addr have a subject starting with
 // prefix, and checks they are in language lang.
-func (s *mailSink) count(tb testing.TB, addr, prefix, lang string) int {
+func (s mailSink) count(tb testing.TB, addr, prefix, lang string) int {
 	tb.Helper()
 	n := 0
-	for _, m := range s.to(addr) {
+	for _, m := range s.To(addr) {
 		if strings.HasPrefix(m.Subject, prefix) {
 			require.Equal(tb, lang, m.Language, "%s to %s", m.Subject, addr)
 			n++
@@ -31,7 +31,7 @@ func (s *mailSink) count(tb testing.TB, addr, prefix, lang string) int {
 // language, once.
 func TestNotifications_ExtensionsAndConflictsOverSMTP(t *testing.T) {
 	sink := newMailSink(t)
-	h := newOutboxHarness(t, sink.addr)
+	h := newOutboxHarness(t, sink.Addr())
 	h.people(t)
 
 	// Extensions: one granted, one denied.
@@ -64,7 +64,7 @@ func TestNotifications_ExtensionsAndConflictsOverSMTP(t *testing.T) {
 	require.Equal(t, 1, sink.count(t, bobMail, "Extension granted", "en"))
 	require.Equal(t, 1, sink.count(t, anaMail, "Extensión denegada", "es"))
 	require.Equal(t, 1, sink.count(t, bobMail, "Extension denied", "en"))
-	for _, m := range sink.to(anaMail) {
+	for _, m := range sink.To(anaMail) {
 		if strings.HasPrefix(m.Subject, "Extensión denegada") {
 			require.Contains(t, m.Body, "no activity recorded in 60 days")
 			require.Contains(t, m.Body, denied.ID.String())
@@ -79,7 +79,7 @@ func TestNotifications_ExtensionsAndConflictsOverSMTP(t *testing.T) {
 	require.Equal(t, 1, sink.count(t, gilMail, "Evidence requested on a conflict", "en"))
 	require.Zero(t, sink.count(t, anaMail, "Se solicita evidencia", "es"))
 	require.Zero(t, sink.count(t, bobMail, "Evidence requested", "en"))
-	for _, m := range sink.to(gilMail) {
+	for _, m := range sink.To(gilMail) {
 		if strings.HasPrefix(m.Subject, "Evidence requested") {
 			require.Contains(t, m.Body, "Send the meeting confirmation.")
 			require.Contains(t, m.Body, second.ID.String())
@@ -91,20 +91,20 @@ func TestNotifications_ExtensionsAndConflictsOverSMTP(t *testing.T) {
 	require.Equal(t, 1, sink.count(t, anaMail, "Conflicto resuelto", "es"))
 	require.Equal(t, 1, sink.count(t, bobMail, "Conflict decided", "en"))
 	require.Equal(t, 1, sink.count(t, gilMail, "Conflict decided", "en"))
-	for _, m := range sink.to(gilMail) {
+	for _, m := range sink.To(gilMail) {
 		if strings.HasPrefix(m.Subject, "Conflict decided") {
 			require.Contains(t, m.Body, second.ID.String())
 			require.NotContains(t, m.Body, first.ID.String(), "globex is told of its own registration only")
 		}
 	}
-	for _, m := range sink.to(anaMail) {
+	for _, m := range sink.To(anaMail) {
 		if strings.HasPrefix(m.Subject, "Conflicto resuelto") {
 			require.Contains(t, m.Body, first.ID.String())
 		}
 	}
 	// Nothing more on another round.
-	n := len(sink.messages())
+	n := len(sink.Messages())
 	h.clock.Advance(domain.Day)
 	require.Equal(t, 0, h.deliver(t))
-	require.Len(t, sink.messages(), n)
+	require.Len(t, sink.Messages(), n)
 }

@@ -2,127 +2,27 @@ package api_test
 
 import (
 	"context"
-	"errors"
-	"io"
-	"mime"
-	"mime/quotedprintable"
-	"net"
 	"net/http"
-	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/notify/smtpsink"
 )
 
-// mailSink is a real SMTP server on loopback (github.com/emersion/go-smtp)
-// that keeps every message it accepted. While hold is set, the next
-// message's DATA waits until released; a message whose connection was
-// closed meanwhile is refused, as a server that never answered would.
-type mailSink struct {
-	addr    string
-	mu      sync.Mutex
-	got     []sinkMessage
-	hold    chan struct{} // closed to release a held message
-	holding chan struct{} // closed when a message is being held
-}
+// mailSink is the tests' SMTP server (notify/smtpsink), with the
+// helpers these tests read it through.
+type mailSink struct{ *smtpsink.Sink }
 
-type sinkMessage struct {
-	To, Subject, Body, MessageID, Language string
-}
-
-func newMailSink(tb testing.TB) *mailSink {
-	tb.Helper()
-	s := &mailSink{}
-	srv := smtp.NewServer(s)
-	srv.Domain = "sink.test"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	s.addr = ln.Addr().String()
-	go func() { _ = srv.Serve(ln) }()
-	tb.Cleanup(func() { srv.Close() })
-	return s
-}
-
-// NewSession implements smtp.Backend.
-func (s *mailSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: s}, nil }
-
-type sinkSession struct {
-	sink *mailSink
-	to   []string
-}
-
-func (x *sinkSession) Reset()                                    { x.to = nil }
-func (x *sinkSession) Logout() error                             { return nil }
-func (x *sinkSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (x *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error { x.to = append(x.to, to); return nil }
-
-func (x *sinkSession) Data(r io.Reader) error {
-	s := x.sink
-	s.mu.Lock()
-	hold, holding := s.hold, s.holding
-	s.hold, s.holding = nil, nil
-	s.mu.Unlock()
-	if hold != nil {
-		close(holding)
-		<-hold
-		_, _ = io.Copy(io.Discard, r)
-		return errors.New("421 the client went away before the answer")
-	}
-	msg, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	raw, err := io.ReadAll(msg.Body)
-	if err != nil {
-		return err
-	}
-	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		raw, err = io.ReadAll(quotedprintable.NewReader(strings.NewReader(string(raw))))
-		if err != nil {
-			return err
-		}
-	}
-	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, to := range x.to {
-		s.got = append(s.got, sinkMessage{To: to, Subject: subject, Body: string(raw), MessageID: msg.Header.Get("Message-Id"),
-			Language: msg.Header.Get("Content-Language")})
-	}
-	return nil
-}
-
-func (s *mailSink) messages() []sinkMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]sinkMessage(nil), s.got...)
-}
-
-// to returns the messages to addr.
-func (s *mailSink) to(addr string) []sinkMessage {
-	var out []sinkMessage
-	for _, m := range s.messages() {
-		if m.To == addr {
-			out = append(out, m)
-		}
-	}
-	return out
-}
+func newMailSink(tb testing.TB) mailSink { return mailSink{smtpsink.New(tb)} }
 
 // subjects returns the subjects of the messages to addr.
-func (s *mailSink) subjects(addr string) []string {
+func (s mailSink) subjects(addr string) []string {
 	var out []string
-	for _, m := range s.to(addr) {
+	for _, m := range s.To(addr) {
 		out = append(out, m.Subject)
 	}
 	return out
@@ -156,7 +56,7 @@ func (h *harness) people(tb testing.TB) {
 // of the routed group, the role a review is escalated to.
 func TestNotifications_OverSMTP(t *testing.T) {
 	sink := newMailSink(t)
-	h := newOutboxHarness(t, sink.addr)
+	h := newOutboxHarness(t, sink.Addr())
 	h.people(t)
 	h.automationPolicy(t) // a policy published: every partner user hears of it
 
@@ -197,7 +97,7 @@ func TestNotifications_OverSMTP(t *testing.T) {
 		require.Contains(t, bob, want)
 	}
 	require.NotContains(t, bob, "Duplicate check", "bob turned verdicts off")
-	for _, m := range sink.to(anaMail) {
+	for _, m := range sink.To(anaMail) {
 		require.Equal(t, "es", m.Language)
 		if strings.HasPrefix(m.Subject, "Registro rechazado") {
 			require.Contains(t, m.Body, "register the hospital group instead", "the guidance")
@@ -214,15 +114,15 @@ func TestNotifications_OverSMTP(t *testing.T) {
 	require.Contains(t, strings.Join(sink.subjects(diegoMail), "\n"), "Review escalated to you")
 
 	// Once: every Message-ID once, and nothing more after another run.
-	n := len(sink.messages())
+	n := len(sink.Messages())
 	ids := map[string]bool{}
-	for _, m := range sink.messages() {
+	for _, m := range sink.Messages() {
 		require.False(t, ids[m.MessageID+m.To], "sent twice: %s to %s", m.Subject, m.To)
 		ids[m.MessageID+m.To] = true
 	}
 	h.clock.Advance(domain.Day)
 	require.Equal(t, 0, h.deliver(t))
-	require.Len(t, sink.messages(), n)
+	require.Len(t, sink.Messages(), n)
 }
 
 // A server stopped while a message is in the middle of its DATA exchange
@@ -230,17 +130,14 @@ func TestNotifications_OverSMTP(t *testing.T) {
 // was sent before the stop is not sent again.
 func TestNotifications_RestartMidSend(t *testing.T) {
 	sink := newMailSink(t)
-	h := newOutboxHarness(t, sink.addr)
+	h := newOutboxHarness(t, sink.Addr())
 	h.people(t)
 	h.submit(t, "acme", h.details("Hospital Ángeles", "angeles.example"))
 	require.Positive(t, h.deliver(t))
-	before := len(sink.messages())
+	before := len(sink.Messages())
 
 	h.submit(t, "globex", h.details("Farmacias Unidas", "unidas.example"))
-	hold, holding := make(chan struct{}), make(chan struct{})
-	sink.mu.Lock()
-	sink.hold, sink.holding = hold, holding
-	sink.mu.Unlock()
+	holding, release := sink.Hold()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -250,15 +147,15 @@ func TestNotifications_RestartMidSend(t *testing.T) {
 	<-holding
 	cancel() // the server stops mid-send
 	require.ErrorIs(t, <-done, context.Canceled)
-	close(hold)
-	require.Len(t, sink.messages(), before, "the interrupted message was not accepted")
+	release()
+	require.Len(t, sink.Messages(), before, "the interrupted message was not accepted")
 
 	h.restartOutbox(t, h.statePath(t))
 	require.Positive(t, h.deliver(t))
-	gil := sink.to(gilMail)
+	gil := sink.To(gilMail)
 	require.Len(t, gil, 2, "the submission and its verdict, once each")
 	require.Equal(t, "Registration received: Farmacias Unidas", gil[0].Subject)
-	require.Len(t, sink.to(anaMail), 2, "ana's messages from before the stop are not sent again")
+	require.Len(t, sink.To(anaMail), 2, "ana's messages from before the stop are not sent again")
 	h.restartOutbox(t, h.statePath(t))
 	require.Equal(t, 0, h.deliver(t))
 }
@@ -267,16 +164,16 @@ func TestNotifications_RestartMidSend(t *testing.T) {
 // one message; immediate kinds do not wait behind it.
 func TestNotifications_Digest(t *testing.T) {
 	sink := newMailSink(t)
-	h := newOutboxHarness(t, sink.addr)
+	h := newOutboxHarness(t, sink.Addr())
 	h.person(t, map[string]any{"id": "ana", "name": "Ana", "email": anaMail, "role": "partner", "partner_id": "acme", "language": "es",
 		"preferences": map[string]string{"submission_received": "digest", "verdict": "digest"}})
 	h.submit(t, "acme", h.details("Hospital Ángeles", "angeles.example"))
 	h.submit(t, "acme", h.details("Farmacias Unidas", "unidas.example"))
 	h.deliver(t)
-	require.Empty(t, sink.to(anaMail), "before the digest hour")
+	require.Empty(t, sink.To(anaMail), "before the digest hour")
 	h.clock.Set(time.Date(2026, 3, 3, 7, 0, 0, 0, time.UTC))
 	require.Equal(t, 4, h.deliver(t))
-	got := sink.to(anaMail)
+	got := sink.To(anaMail)
 	require.Len(t, got, 1)
 	require.Equal(t, "Su resumen de dealreg: 4 avisos", got[0].Subject)
 	require.Contains(t, got[0].Body, "Hospital Ángeles")

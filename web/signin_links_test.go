@@ -1,110 +1,42 @@
 package web_test
 
 import (
-	"io"
-	"mime/quotedprintable"
-	"net"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dealreg/dealreg/app"
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/notify/smtpsink"
 )
 
-// mailbox is a real SMTP server on loopback (github.com/emersion/go-smtp)
-// keeping the messages it accepted.
-type mailbox struct {
-	addr string
-	mu   sync.Mutex
-	got  []mailed
-}
+// mailbox is the tests' SMTP server (notify/smtpsink).
+type mailbox struct{ *smtpsink.Sink }
 
-type mailed struct{ To, Subject, Body, Language string }
-
-func newMailbox(tb testing.TB) *mailbox {
-	tb.Helper()
-	m := &mailbox{}
-	srv := smtp.NewServer(m)
-	srv.Domain = "mailbox.test"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	m.addr = ln.Addr().String()
-	go func() { _ = srv.Serve(ln) }()
-	tb.Cleanup(func() { srv.Close() })
-	return m
-}
-
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: m}, nil }
-
-type mailSession struct {
-	box *mailbox
-	to  []string
-}
-
-func (x *mailSession) Reset()                                    { x.to = nil }
-func (x *mailSession) Logout() error                             { return nil }
-func (x *mailSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (x *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error { x.to = append(x.to, to); return nil }
-func (x *mailSession) Data(r io.Reader) error {
-	msg, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	raw, err := io.ReadAll(msg.Body)
-	if err != nil {
-		return err
-	}
-	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		if raw, err = io.ReadAll(quotedprintable.NewReader(strings.NewReader(string(raw)))); err != nil {
-			return err
-		}
-	}
-	x.box.mu.Lock()
-	defer x.box.mu.Unlock()
-	for _, to := range x.to {
-		x.box.got = append(x.box.got, mailed{To: to, Subject: msg.Header.Get("Subject"), Body: string(raw), Language: msg.Header.Get("Content-Language")})
-	}
-	return nil
-}
+func newMailbox(tb testing.TB) mailbox { return mailbox{smtpsink.New(tb)} }
 
 // wait returns the messages to address to once there are n of them.
-func (m *mailbox) wait(tb testing.TB, to string, n int) []mailed {
+func (m mailbox) wait(tb testing.TB, to string, n int) []smtpsink.Message {
 	tb.Helper()
-	var out []mailed
+	var out []smtpsink.Message
 	require.Eventually(tb, func() bool {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		out = out[:0]
-		for _, g := range m.got {
-			if g.To == "<"+to+">" || g.To == to {
-				out = append(out, g)
-			}
-		}
+		out = m.To(to)
 		return len(out) >= n
 	}, 10*time.Second, 10*time.Millisecond)
 	return out
 }
 
-func (m *mailbox) count() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.got)
-}
+func (m mailbox) count() int { return len(m.Messages()) }
 
-func newMailSite(t *testing.T) (*site, *mailbox) {
+func newMailSite(t *testing.T) (*site, mailbox) {
 	box := newMailbox(t)
 	s, stop := newSiteWith(t, t.TempDir(), func(c *app.Config) {
-		c.Outbox.SMTP = app.SMTPConfig{Addr: box.addr, From: "dealreg@portal.test"}
+		c.Outbox.SMTP = app.SMTPConfig{Addr: box.Addr(), From: "dealreg@portal.test"}
 	})
 	t.Cleanup(stop)
 	return s, box
