@@ -35,7 +35,13 @@ func main() {
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the account names")
 	webhooks := flag.Bool("webhook-receiver", false, "subscribe a local webhook receiver to every event and report deliveries/s and the append-to-delivery lag (serve needs --allow-private-webhooks)")
 	readRate := flag.Int("read-rate", 0, "also run the read phase at this many requests per second (open loop, same clients), to report latency below saturation")
-	only := flag.String("phases", "one,many,read,rate", "the phases to run, comma-separated: one (submissions by 1 client), many (by -clients), read (list + detail by -readers), rate (the same at -read-rate)")
+	only := flag.String("phases", "one,many,read,rate", "the phases to run, comma-separated: one (submissions by 1 client), many (by -clients), read (list + detail by -readers), rate (the same at -read-rate), pipeline (list pages with filters and sorts and the summary over the whole pipeline, by -readers, as admin), analytics (program analytics over the whole period by -analytics-clients), asof (as of the last quarter end, by 1 client), pages (the console's and the portal's pages by -page-clients signed-in users)")
+	analyticsClients := flag.Int("analytics-clients", 10, "concurrent clients for the analytics phase")
+	pageClients := flag.Int("page-clients", 10, "concurrent clients for the pages phase")
+	consoleUser := flag.String("console-user", "", "EMAIL:PASSWORD of a console user (a channel manager) for the pages phase (dealreg user invite --password)")
+	partnerUser := flag.String("partner-user", "", "EMAIL:PASSWORD of a portal user of -partner for the pages phase")
+	partnerOfUser := flag.String("partner", "", "the partner of -partner-user")
+	topPartner := flag.Bool("top-partner", false, "print the partner with the most registrations and exit (to make a portal user of it)")
 	flag.Parse()
 	run := map[string]bool{}
 	for _, p := range strings.Split(*only, ",") {
@@ -46,6 +52,13 @@ func main() {
 		os.Exit(2)
 	}
 	l := &load{base: strings.TrimRight(*addr, "/"), admin: *token, rng: rand.New(rand.NewPCG(*seed, 7)), run: fmt.Sprintf("%x", *seed)}
+	if *topPartner {
+		if err := l.printTopPartner(); err != nil {
+			fmt.Fprintln(os.Stderr, "dealreg-load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := l.setUp(*partners); err != nil {
 		fmt.Fprintln(os.Stderr, "dealreg-load:", err)
 		os.Exit(1)
@@ -77,6 +90,34 @@ func main() {
 	}
 	if *readRate > 0 && run["rate"] {
 		l.phase(fmt.Sprintf("  the same at %d/s", *readRate), *readers, *dur, *readRate, l.readTarget)
+	}
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "dealreg-load:", err)
+		os.Exit(1)
+	}
+	if run["pipeline"] {
+		ts, err := l.pipelineTargets()
+		if err != nil {
+			fail(err)
+		}
+		l.mixed(fmt.Sprintf("pipeline, %d clients", *readers), *readers, *dur, ts)
+	}
+	if run["analytics"] {
+		l.mixed(fmt.Sprintf("analytics, %d clients", *analyticsClients), *analyticsClients, *dur, l.analyticsTargets())
+	}
+	if run["asof"] {
+		ts, err := l.asOfTargets()
+		if err != nil {
+			fail(err)
+		}
+		l.mixed("as of a quarter end, 1 client", 1, *dur, ts)
+	}
+	if run["pages"] {
+		ts, err := l.pageTargets(*consoleUser, *partnerUser, *partnerOfUser)
+		if err != nil {
+			fail(err)
+		}
+		l.mixed(fmt.Sprintf("pages, %d clients", *pageClients), *pageClients, *dur, ts)
 	}
 }
 
