@@ -55,6 +55,8 @@ type Registrations struct {
 	dirty map[uuid.UUID]*registration
 	// MaxCached bounds the aggregates kept between batches.
 	MaxCached int
+	// pipeline answers the summary from memory (pipeline_mem.go).
+	pipeline *pipelineIndex
 }
 
 var _ Handler = (*Registrations)(nil)
@@ -78,6 +80,7 @@ func NewRegistrations(policies PolicyLookup, ledger domain.EventStore) *Registra
 		cache:     make(map[uuid.UUID]*registration),
 		dirty:     make(map[uuid.UUID]*registration),
 		MaxCached: 50000,
+		pipeline:  newPipelineIndex(),
 	}
 }
 
@@ -154,12 +157,13 @@ func (p *Registrations) dropDirty() {
 
 // Load implements Handler: the views are read from db as needed, so only
 // the cache of aggregates is dropped.
-func (p *Registrations) Load(_ context.Context, db *sql.DB) error {
+func (p *Registrations) Load(ctx context.Context, db *sql.DB) error {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	p.db, p.standalone = db, false
 	clear(p.cache)
 	clear(p.dirty)
+	go p.pipeline.load(context.WithoutCancel(ctx), db, p.pipeline.loading())
 	return nil
 }
 
@@ -244,13 +248,16 @@ func (p *Registrations) Flush() (Write, error) {
 	wg.Wait()
 	args := make([]any, 0, len(rows)*len(registrationColumns))
 	docs := make([]any, 0, len(rows)*3)
+	piped := make([][]any, 0, len(rows))
 	for _, e := range rows {
 		if e.err != nil {
 			return nil, e.err
 		}
 		args = append(args, e.args...)
 		docs = append(docs, e.args[1], e.view, e.detail)
+		piped = append(piped, e.args)
 	}
+	p.pipeline.flushed(piped)
 	clear(p.dirty)
 	return func(ctx context.Context, tx *sql.Tx) error {
 		if err := execChunked(ctx, tx, args, len(registrationColumns), 1, upsertRegistrations); err != nil {
