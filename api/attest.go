@@ -9,14 +9,17 @@ import (
 )
 
 type attestationRequest struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Language string `json:"language"`
 }
 
 // requestAttestation answers POST /v1/conflicts/{id}/attestations: a
 // decider sends the prospect's contact of an open partner-vs-partner case
 // a signed, expiring, single-use link (domain/conflict_attestation.go).
 // The answer carries the link's token once; the ledger keeps its hash.
+// When the server sends mail, the outbox also e-mails the link to the
+// contact (app/notify.go), in the contact's language if given.
 func (s *Server) requestAttestation(c echo.Context) error {
 	id, err := conflictIDParam(c)
 	if err != nil {
@@ -30,7 +33,7 @@ func (s *Server) requestAttestation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	link, err := s.app.RequestAttestation(c.Request().Context(), call, id, domain.AttestationContact{Name: req.Name, Email: req.Email})
+	link, err := s.app.RequestAttestation(c.Request().Context(), call, id, domain.AttestationContact{Name: req.Name, Email: req.Email, Language: req.Language})
 	if err != nil {
 		return err
 	}

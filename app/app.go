@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +57,9 @@ type Config struct {
 	Outbox OutboxConfig
 	// CRM is the inbound CRM endpoint's configuration (app/crm.go).
 	CRM CRMConfig
+	// PublicURL is the portal's public address (serve --public-url):
+	// links mailed by the outbox (customer attestations) point there.
+	PublicURL string
 }
 
 // Service executes commands and keeps the read side up to date.
@@ -91,6 +95,8 @@ type Service struct {
 
 	// attestKey signs customer attestation links (attest.go).
 	attestKey []byte
+	// publicURL is Config.PublicURL without a trailing slash.
+	publicURL string
 
 	checker  *checker
 	resolver *resolver
@@ -135,6 +141,7 @@ func New(cfg Config) *Service {
 		s.dispatch = newDispatcher(s, cfg.Outbox)
 	}
 	s.attestKey = attestKeyFrom(cfg.Outbox.SecretKey)
+	s.publicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s.checker = newChecker(s)
 	s.resolver = newResolver(s)
 	s.tracks = newTracks()

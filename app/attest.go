@@ -8,12 +8,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/projections"
 )
 
 // Customer attestation links (domain/conflict_attestation.go).
@@ -127,6 +130,49 @@ func (s *Service) RequestAttestation(ctx context.Context, call Call, id uuid.UUI
 		}
 	}
 	return AttestationLink{AttestationID: aid, ConflictID: id, Token: token, Path: "/attest/" + token, ExpiresAt: exp}, nil
+}
+
+// errNotToSend marks a mail that is no longer of use: it is not sent,
+// and not retried.
+var errNotToSend = errors.New("not sent")
+
+// attestationLink rebuilds, when its mail is sent, the link of the
+// attestation the fields of its message name (notify.Classify): the
+// outbox stores the link's parts, never its token. A link that can no
+// longer be answered (expired, answered, its case decided) is
+// errNotToSend.
+func (s *Service) attestationLink(ctx context.Context, f map[string]string) (string, error) {
+	cid, err1 := uuid.Parse(f["conflict"])
+	aid, err2 := uuid.Parse(f["attestation"])
+	exp, err3 := time.Parse(time.RFC3339, f["expires_at"])
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return "", fmt.Errorf("attestation mail: %w", err)
+	}
+	if s.publicURL == "" {
+		return "", fmt.Errorf("attestation mail: %w: the server has no public URL to link to", errNotToSend)
+	}
+	token := s.attestToken(cid, aid, exp)
+	c, err := s.conflictAggregate(ctx, cid)
+	if err == nil {
+		_, err = c.PendingAttestation(HashSecret(token), s.clock.Now())
+	}
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
+		return "", fmt.Errorf("attestation mail: %w: the link can no longer be answered", errNotToSend)
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.publicURL + "/attest/" + token, nil
+}
+
+// AttestationMail returns the outbox's delivery of the e-mail of
+// attestation id (its status: pending, delivered, dead), if one exists.
+func (s *Service) AttestationMail(ctx context.Context, id uuid.UUID) (projections.OutboxDelivery, bool) {
+	dels, err := s.Outbox.Deliveries(ctx, projections.ContactPrefix+id.String(), "", 0, 1)
+	if err != nil || len(dels) == 0 {
+		return projections.OutboxDelivery{}, false
+	}
+	return dels[0], true
 }
 
 func (s *Service) conflictAggregate(ctx context.Context, id uuid.UUID) (*domain.Conflict, error) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -35,6 +36,13 @@ func (d *dispatcher) sendMail(ctx context.Context, del projections.OutboxDeliver
 	if err != nil {
 		return 0, err
 	}
+	if m.Kind == notify.AttestationRequested {
+		link, err := d.s.attestationLink(ctx, m.Fields)
+		if err != nil {
+			return 0, err
+		}
+		m.Fields["link"] = link
+	}
 	subject, body, err := notify.Render(m)
 	if err != nil {
 		return 0, err
@@ -55,7 +63,11 @@ func (d *dispatcher) sendMail(ctx context.Context, del projections.OutboxDeliver
 	msg.Subject(subject)
 	msg.SetMessageIDWithValue(strings.TrimPrefix(del.ID, "msg_") + "@dealreg")
 	msg.SetDateWithValue(del.RecordedAt)
-	msg.SetGenHeader("Content-Language", m.Language)
+	lang := m.Language
+	if lang == "" {
+		lang = "es, en" // notify.Render wrote both
+	}
+	msg.SetGenHeader("Content-Language", lang)
 	msg.SetBodyString(mail.TypeTextPlain, body)
 	if err := sendSMTP(ctx, c, d.cfg.Timeout, msg); err != nil {
 		return 0, err
@@ -126,12 +138,14 @@ func renderDigest(first notify.Message, items []projections.OutboxDelivery) (str
 	return subject, b.String(), nil
 }
 
-// deliverMail sends person p's due e-mails, oldest first: each alone, or,
-// for the kinds p takes as a digest, every one due at the same digest
-// time in one message. It returns how many deliveries went out.
-func (s *Service) deliverMail(ctx context.Context, p domain.Person) (int, error) {
+// deliverMail sends the due e-mails of channel sub, oldest first: those
+// of person p each alone, or, for the kinds p takes as a digest, every one
+// due at the same digest time in one message; a contact's (p nil) each
+// alone. A mail that can no longer be of use (an attestation link that
+// expired or was answered meanwhile) is not sent: it is dead at once. It
+// returns how many deliveries went out.
+func (s *Service) deliverMail(ctx context.Context, sub string, p *domain.Person) (int, error) {
 	d := s.dispatch
-	sub := projections.EmailPrefix + p.ID
 	n := 0
 	for ctx.Err() == nil {
 		now := s.clock.Now()
@@ -142,7 +156,7 @@ func (s *Service) deliverMail(ctx context.Context, p domain.Person) (int, error)
 			return n, err
 		}
 		batch := []projections.OutboxDelivery{del}
-		if m, err := notify.Decode(del.Payload); err == nil && p.Preference(m.Kind) == domain.NotifyDigest && del.Attempts == 0 {
+		if m, err := notify.Decode(del.Payload); err == nil && p != nil && p.Preference(m.Kind) == domain.NotifyDigest && del.Attempts == 0 {
 			due, err := s.Outbox.Deliveries(ctx, sub, projections.DeliveryPending, del.Position, 500)
 			if err != nil {
 				return n, err
@@ -166,6 +180,13 @@ func (s *Service) deliverMail(ctx context.Context, p domain.Person) (int, error)
 				out.Delivered = true
 			} else {
 				out.Attempt.Error = err.Error()
+				if errors.Is(err, errNotToSend) {
+					out.Dead = true
+					if rerr := s.Outbox.Record(ctx, x, out); rerr != nil {
+						return n, rerr
+					}
+					continue
+				}
 				first := x.FirstTry
 				if first.IsZero() {
 					first = now
@@ -180,6 +201,9 @@ func (s *Service) deliverMail(ctx context.Context, p domain.Person) (int, error)
 			if rerr := s.Outbox.Record(ctx, x, out); rerr != nil {
 				return n, rerr
 			}
+		}
+		if errors.Is(err, errNotToSend) {
+			continue
 		}
 		if err != nil {
 			return n, nil // retried later; the person's later messages wait

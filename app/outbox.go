@@ -234,7 +234,14 @@ func (s *Service) deliverDue(ctx context.Context, wait bool) (int, error) {
 	}
 	if d.cfg.SMTP.Addr != "" {
 		for _, p := range s.Outbox.People() {
-			run(projections.EmailPrefix+p.ID, func(ctx context.Context) (int, error) { return s.deliverMail(ctx, p) })
+			run(projections.EmailPrefix+p.ID, func(ctx context.Context) (int, error) { return s.deliverMail(ctx, projections.EmailPrefix+p.ID, &p) })
+		}
+		contacts, err := s.Outbox.PendingChannels(ctx, projections.ContactPrefix)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, sub := range contacts {
+			run(sub, func(ctx context.Context) (int, error) { return s.deliverMail(ctx, sub, nil) })
 		}
 	}
 	if !wait {

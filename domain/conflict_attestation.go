@@ -36,6 +36,9 @@ const ClauseCustomerAttestation = "customer-attestation"
 type AttestationContact struct {
 	Name  string `json:"name,omitempty"`
 	Email string `json:"email"`
+	// Language is the contact's language (en, es) when the requester
+	// knows it; the link's e-mail is written in both otherwise.
+	Language string `json:"language,omitempty"`
 }
 
 // ConflictAttestationRequested records that a decider sent the prospect's
@@ -114,6 +117,9 @@ func (c *Conflict) RequestAttestation(actor Actor, id uuid.UUID, tokenHash strin
 		v.add("email", FieldRequired, "is required")
 	case err != nil || addr.Address != contact.Email || len(contact.Email) > MaxEmailLen:
 		v.add("email", FieldInvalid, "must be an e-mail address")
+	}
+	if contact.Language != "" && !ValidLanguage(contact.Language) {
+		v.add("language", FieldInvalid, "must be one of: en, es")
 	}
 	if id == uuid.Nil || !sha256Hex.MatchString(tokenHash) || !expiresAt.After(now) || expiresAt.Sub(now) > AttestationLifetime {
 		return nil, Errorf(EINTERNAL, "an attestation needs an ID, a token hash and an expiry within its lifetime")

@@ -33,22 +33,33 @@ const (
 	ReviewAssigned     = "review_assigned"
 	ReviewReminder     = "review_reminder"
 	ReviewEscalated    = "review_escalated"
+	// AttestationRequested is the customer attestation link, to the
+	// prospect's contact named on the request (not a person dealreg
+	// knows: it has no preferences).
+	AttestationRequested = "attestation_requested"
 )
 
 // Kinds lists every kind, for documentation and tests.
 var Kinds = []string{SubmissionReceived, Verdict, Approved, Rejected, Returned, ExtensionGranted, ExtensionDenied,
 	ExpiryReminder, Expired, EvidenceRequested, ConflictDecided, PolicyChanged, ReviewAssigned, ReviewReminder, ReviewEscalated}
 
+// ContactKinds lists the kinds sent to a contact named on the event
+// rather than to people: they take no preferences.
+var ContactKinds = []string{AttestationRequested}
+
 // Notice is what one event tells, and to whom: the users of the partner
 // that owns Stream (a registration stream), every partner user
-// (AllPartners), the reviewers of Group, or the people of Role.
+// (AllPartners), the reviewers of Group, the people of Role, or the
+// Contact the event names (ContactKey is its channel).
 type Notice struct {
-	Kind        string            `json:"kind"`
-	Stream      string            `json:"stream,omitempty"`
-	AllPartners bool              `json:"all_partners,omitempty"`
-	Group       string            `json:"group,omitempty"`
-	Role        domain.Role       `json:"role,omitempty"`
-	Fields      map[string]string `json:"fields"`
+	Kind        string                     `json:"kind"`
+	Stream      string                     `json:"stream,omitempty"`
+	AllPartners bool                       `json:"all_partners,omitempty"`
+	Group       string                     `json:"group,omitempty"`
+	Role        domain.Role                `json:"role,omitempty"`
+	Contact     *domain.AttestationContact `json:"contact,omitempty"`
+	ContactKey  string                     `json:"contact_key,omitempty"`
+	Fields      map[string]string          `json:"fields"`
 }
 
 func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
@@ -110,6 +121,14 @@ func Classify(ev domain.Event) (Notice, bool) {
 	case domain.PolicyPublished:
 		n.Kind, n.AllPartners = PolicyChanged, true
 		n.Fields["version"], n.Fields["effective"] = fmt.Sprint(e.Version), day(e.EffectiveFrom)
+	case domain.ConflictAttestationRequested:
+		// Only what the link needs, rebuilt when it is sent: the token is
+		// never stored, and nothing else of the case is told.
+		c := e.Personal
+		n.Kind, n.Contact, n.ContactKey = AttestationRequested, &c, e.AttestationID.String()
+		n.Fields["conflict"], n.Fields["attestation"] = e.ConflictID.String(), e.AttestationID.String()
+		n.Fields["expires_at"] = e.ExpiresAt.UTC().Format(time.RFC3339)
+		n.Fields["until"] = e.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 	case domain.RegistrationRouted:
 		n.Kind, n.Group = ReviewAssigned, e.Group
 		n.Fields["registration"], n.Fields["due"] = e.RegistrationID.String(), e.DueAt.UTC().Format(time.RFC3339)
@@ -150,6 +169,7 @@ func Decode(b []byte) (Message, error) {
 // template text per kind and language: subject, then a blank line, then
 // the body.
 var texts = map[string]map[string]string{
+	AttestationRequested: attestationTexts,
 	SubmissionReceived: {
 		"en": "Registration received: {{.company}}\n\nHello {{.name}},\n\nwe received your deal registration {{.registration}} for {{.company}}. A reviewer will decide it; you will hear from us.",
 		"es": "Registro recibido: {{.company}}\n\nHola {{.name}}:\n\nrecibimos su registro de oportunidad {{.registration}} para {{.company}}. Un revisor lo decidirá y le avisaremos.",
@@ -212,6 +232,13 @@ var texts = map[string]map[string]string{
 	},
 }
 
+// attestationTexts is the customer's mail: no partner, account, case or
+// reviewer is named; the public page asks the one question.
+var attestationTexts = map[string]string{
+	"en": "A question about the partners you work with\n\nHello{{if .name}} {{.name}}{{end}},\n\nour partner programme asks for your help with one question: which of our partners do you work with, and for which solution? It takes a minute and needs no account. The link works once, until {{.until}}:\n\n{{.link}}\n\nIf you did not expect this message, you can ignore it.",
+	"es": "Una pregunta sobre los partners con los que trabaja\n\nHola{{if .name}} {{.name}}{{end}}:\n\nnuestro programa de partners le pide ayuda con una sola pregunta: ¿con cuál de nuestros partners trabaja, y para qué solución? Toma un minuto y no necesita cuenta. El enlace funciona una vez, hasta el {{.until}}:\n\n{{.link}}\n\nSi no esperaba este mensaje, puede ignorarlo.",
+}
+
 var templates = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for kind, langs := range texts {
@@ -223,9 +250,26 @@ var templates = func() map[string]*template.Template {
 }()
 
 // Render returns the subject and the plain-text body of m in its
-// language (English when it has none of ours).
+// language (English when it has none of ours). A message without a
+// language (a contact whose language nobody knew) is written in Spanish
+// and then in English.
 func Render(m Message) (subject, body string, err error) {
-	t, ok := templates[m.Kind+"/"+m.Language]
+	if m.Language == "" {
+		es, eb, err := renderIn(m, "es")
+		if err != nil {
+			return "", "", err
+		}
+		ens, enb, err := renderIn(m, "en")
+		if err != nil {
+			return "", "", err
+		}
+		return es + " / " + ens, eb + "\n---\n\n" + enb, nil
+	}
+	return renderIn(m, m.Language)
+}
+
+func renderIn(m Message, lang string) (subject, body string, err error) {
+	t, ok := templates[m.Kind+"/"+lang]
 	if !ok {
 		t, ok = templates[m.Kind+"/en"]
 	}

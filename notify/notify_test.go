@@ -76,3 +76,34 @@ func TestClassifyAndRender_EveryKind(t *testing.T) {
 	_, ok = notify.Classify(domain.RegistrationDrafted{RegistrationID: id})
 	require.False(t, ok)
 }
+
+// The customer attestation link's mail goes to the contact the request
+// names, in its language or, unknown, in both; what is stored names the
+// link's parts (the token is rebuilt when it is sent) and nothing else.
+func TestClassifyAndRender_Attestation(t *testing.T) {
+	cid, aid := uuid.New(), uuid.New()
+	exp := time.Date(2026, 3, 9, 9, 0, 0, 0, time.UTC)
+	n, ok := notify.Classify(domain.ConflictAttestationRequested{ConflictID: cid, AttestationID: aid, TokenHash: "ab", ExpiresAt: exp,
+		Personal: domain.AttestationContact{Name: "Ana Pérez", Email: "ana@xyz.example", Language: "es"}, RequestedBy: "user:cm"})
+	require.True(t, ok)
+	require.Equal(t, notify.AttestationRequested, n.Kind)
+	require.Equal(t, "ana@xyz.example", n.Contact.Email)
+	require.Equal(t, aid.String(), n.ContactKey)
+	require.Empty(t, n.Stream)
+	require.Equal(t, map[string]string{"conflict": cid.String(), "attestation": aid.String(), "expires_at": "2026-03-09T09:00:00Z", "until": "2026-03-09 09:00 UTC"}, n.Fields)
+	m := notify.Message{Name: "Ana Pérez", Kind: n.Kind, Fields: map[string]string{"link": "https://portal.test/attest/dat_x", "until": n.Fields["until"]}}
+	for lang, says := range map[string][]string{"es": {"¿con cuál de nuestros partners trabaja"}, "en": {"which of our partners do you work with"},
+		"": {"¿con cuál de nuestros partners trabaja", "which of our partners do you work with"}} {
+		m.Language = lang
+		subject, body, err := notify.Render(m)
+		require.NoError(t, err)
+		require.NotEmpty(t, subject)
+		for _, s := range says {
+			require.Contains(t, body, s, lang)
+		}
+		require.Contains(t, body, "https://portal.test/attest/dat_x")
+		require.Contains(t, body, "2026-03-09 09:00 UTC")
+		require.NotContains(t, body, cid.String())
+		require.NotContains(t, subject+body, "<no value>")
+	}
+}

@@ -213,7 +213,7 @@ func (o *Outbox) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
 		}
 		return nil
 	}
-	if len(o.people) > 0 {
+	if len(o.people) > 0 || rec.Type == attestationRequested {
 		if err := o.notify(b, rec); err != nil {
 			return err
 		}
@@ -253,6 +253,15 @@ func (o *Outbox) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
 // "email:<person>".
 const EmailPrefix = "email:"
 
+// ContactPrefix starts the channel of a mail to a contact an event names
+// rather than to a person: "contact:<key>", one channel per request (a
+// customer attestation), so that one address that fails holds up no
+// other.
+const ContactPrefix = "contact:"
+
+// attestationRequested is the one event type mailed to a contact.
+var attestationRequested = domain.ConflictAttestationRequested{}.EventType()
+
 // DigestHour is when, in UTC, the day's digest of a person goes out.
 const DigestHour = 7
 
@@ -275,6 +284,14 @@ func (o *Outbox) notify(b *Batch, rec domain.RecordedEvent) error {
 	}
 	n, ok := notify.Classify(ev)
 	if !ok {
+		return nil
+	}
+	if n.Contact != nil {
+		c := n.Contact
+		sub := ContactPrefix + n.ContactKey
+		o.ops = append(o.ops, outboxOp{insert: &OutboxDelivery{ID: DeliveryID(sub, rec.ID), Subscription: sub, Position: rec.Position,
+			EventID: rec.ID, EventType: rec.Type, Stream: rec.Stream, RecordedAt: rec.RecordedAt, Status: DeliveryPending,
+			Payload: notify.Message{To: c.Email, Name: c.Name, Language: c.Language, Kind: n.Kind, Fields: n.Fields}.Encode()}})
 		return nil
 	}
 	owner := ""
@@ -646,6 +663,32 @@ func (o *Outbox) NextDue(ctx context.Context, sub string, now time.Time) (Outbox
 		return OutboxDelivery{}, false, nil
 	}
 	return d, err == nil, err
+}
+
+// PendingChannels returns the channels whose ID starts with prefix that
+// have a pending delivery, in order.
+func (o *Outbox) PendingChannels(ctx context.Context, prefix string) ([]string, error) {
+	db, err := o.database()
+	if err != nil {
+		return nil, err
+	}
+	// A range on the (sub, status, pos) index, not a scan.
+	end := prefix[:len(prefix)-1] + string(prefix[len(prefix)-1]+1)
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT sub FROM outbox_deliveries
+		WHERE sub >= ? AND sub < ? AND status = 'pending' ORDER BY sub`, prefix, end)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sub string
+		if err := rows.Scan(&sub); err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, rows.Err()
 }
 
 // Delivery returns delivery id of subscription sub.

@@ -108,6 +108,8 @@ type caseData struct {
 	EvRequest    string
 	ContactName  string
 	ContactEmail string
+	ContactLang  string
+	Mails        bool   // the server e-mails the link (else it is shown once)
 	Link         string // an attestation link just made, shown once
 	LinkExpires  time.Time
 	Attestations []attestationRow
@@ -119,6 +121,7 @@ type caseData struct {
 type attestationRow struct {
 	projections.AttestationEntry
 	Partner string
+	Mail    string // the link's e-mail: pending, delivered, dead; "" if none
 }
 
 func (h *Handler) caseData(r *http.Request, s app.Session) (caseData, error) {
@@ -136,6 +139,7 @@ func (h *Handler) caseData(r *http.Request, s app.Session) (caseData, error) {
 	d.MayDecide = v.Status == "open" && s.User.Role.ConflictRank() > 0
 	d.PvP = v.Kind == domain.ConflictPartnerVsPartner
 	d.Attestable = d.MayDecide && d.PvP
+	d.Mails = h.app.MailsEnabled()
 	if v.Recommendation != nil {
 		d.Winner, d.Clause, d.Outcome = v.Recommendation.Winner, v.Recommendation.Clause, string(domain.OutcomeAward)
 	}
@@ -165,7 +169,11 @@ func (h *Handler) caseData(r *http.Request, s app.Session) (caseData, error) {
 	}
 	d.Names = names
 	for _, a := range v.Attestations {
-		d.Attestations = append(d.Attestations, attestationRow{AttestationEntry: a, Partner: names[a.PartyKey]})
+		row := attestationRow{AttestationEntry: a, Partner: names[a.PartyKey]}
+		if del, ok := h.app.AttestationMail(r.Context(), a.ID); ok {
+			row.Mail = del.Status
+		}
+		d.Attestations = append(d.Attestations, row)
 	}
 	return d, nil
 }
@@ -236,9 +244,9 @@ func (h *Handler) caseCommand(w http.ResponseWriter, r *http.Request, s app.Sess
 			err = errFieldsShown
 		}
 	case "attest":
-		d.ContactName, d.ContactEmail = r.PostFormValue("contact_name"), r.PostFormValue("contact_email")
+		d.ContactName, d.ContactEmail, d.ContactLang = r.PostFormValue("contact_name"), r.PostFormValue("contact_email"), r.PostFormValue("contact_language")
 		var link app.AttestationLink
-		link, err = h.app.RequestAttestation(ctx, call, id, domain.AttestationContact{Name: d.ContactName, Email: d.ContactEmail})
+		link, err = h.app.RequestAttestation(ctx, call, id, domain.AttestationContact{Name: d.ContactName, Email: d.ContactEmail, Language: d.ContactLang})
 		if fe := fieldErrors(l, err); fe != nil {
 			for k, v := range fe {
 				d.Errors["contact."+k] = v
@@ -253,9 +261,16 @@ func (h *Handler) caseCommand(w http.ResponseWriter, r *http.Request, s app.Sess
 				h.failErr(w, r, err)
 				return
 			}
-			nd.Link, nd.LinkExpires = absoluteURL(r, link.Path), link.ExpiresAt
+			flash := l.T("console.attest.sent")
+			if h.app.MailsEnabled() {
+				// The outbox e-mails it; the reviewer never holds the
+				// link, so cannot answer in the customer's place.
+				flash = l.T("console.attest.mailed", domain.NormalizeEmail(d.ContactEmail), link.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
+			} else {
+				nd.Link, nd.LinkExpires = absoluteURL(r, link.Path), link.ExpiresAt
+			}
 			p := h.newPage(w, r, "console.case.title", nd)
-			p.Flash = l.T("console.attest.sent")
+			p.Flash = flash
 			h.render(w, http.StatusOK, "console_conflict", p)
 			return
 		}

@@ -72,7 +72,7 @@ func newSiteWith(tb testing.TB, dir string, configure func(*app.Config)) (*site,
 		logOut = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
-	cfg := app.Config{Store: store, Clock: clock, Logger: logger}
+	cfg := app.Config{Store: store, Clock: clock, Logger: logger, PublicURL: "https://portal.test"}
 	if configure != nil {
 		configure(&cfg)
 	}

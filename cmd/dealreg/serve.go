@@ -62,7 +62,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&smtpFrom, "smtp-from", "dealreg@localhost", "sender address of e-mail notifications")
 	cmd.Flags().StringVar(&smtpUser, "smtp-user", "", "SMTP user name (PLAIN authentication)")
 	cmd.Flags().BoolVar(&smtpTLS, "smtp-tls", false, "require STARTTLS (otherwise used when offered)")
-	cmd.Flags().StringVar(&publicURL, "public-url", "", "the portal's address as people reach it, for e-mailed sign-in links and invitations (empty: http://ADDR)")
+	cmd.Flags().StringVar(&publicURL, "public-url", "", "the portal's address as people reach it, for e-mailed sign-in links, invitations and customer attestation links (empty: http://ADDR)")
 	cmd.Long = "Serve the HTTP API on the embedded ledger.\n\nThe inbound CRM endpoint (POST /v1/crm/events) is on when DEALREG_CRM_INBOUND_SECRET holds its shared secret (whsec_…); see docs/crm.md."
 	signing.register(cmd)
 	return cmd
@@ -113,14 +113,14 @@ func serve(ctx context.Context, cmd *cobra.Command, dataDir, addr, debugAddr str
 		store.Close()
 		return err
 	}
+	if publicURL == "" {
+		publicURL = "http://" + addr
+	}
 	svc := app.New(app.Config{Store: store, Logger: logger, StatePath: statePath(dataDir), CatchUpBatch: catchUpBatch, Outbox: outbox,
-		CRM: app.CRMConfig{InboundSecret: os.Getenv("DEALREG_CRM_INBOUND_SECRET")}})
+		CRM: app.CRMConfig{InboundSecret: os.Getenv("DEALREG_CRM_INBOUND_SECRET")}, PublicURL: publicURL})
 	// Listen at once: /healthz answers, /readyz and the API answer 503
 	// with Retry-After until the views have caught up with the ledger.
 	pagesCfg := web.Config{App: svc, Attachments: docs, Logger: logger, Secure: secureCookies, Store: store, PublicURL: publicURL}
-	if pagesCfg.PublicURL == "" {
-		pagesCfg.PublicURL = "http://" + addr
-	}
 	if key.verifier != "" {
 		// The portal offers the receipts the API answers.
 		pagesCfg.Proofs, pagesCfg.VerifierKey = store, key.verifier
