@@ -27,7 +27,7 @@ func (s *Service) DecideGrantTerms(ctx context.Context, now time.Time) (int, err
 	var errs []error
 	for _, p := range s.Directory.Partners() {
 		for _, g := range p.Grants {
-			if g.Contract == nil || g.TermDecision != nil || now.Before(g.ValidTo) {
+			if g.Contract == nil || g.TermDecision != nil || g.Revoked != nil || now.Before(g.ValidTo) {
 				continue
 			}
 			ok, err := s.decideGrantTerm(ctx, p.ID, g, now)
@@ -83,6 +83,28 @@ func (s *Service) decideGrantTerm(ctx context.Context, partner string, g project
 		return false, err
 	}
 	return true, s.WaitFor(ctx, res.Position)
+}
+
+// RevokeGrant ends partner's territory grant id now, for reason
+// (domain.RevokeGrant: the roles that grant revoke). It returns the
+// grant as the directory then shows it.
+func (s *Service) RevokeGrant(ctx context.Context, call Call, partner string, id uuid.UUID, reason string) (projections.GrantView, error) {
+	if _, ok := s.Directory.Partner(partner); !ok {
+		return projections.GrantView{}, domain.Errorf(domain.ENOTFOUND, "grant not found")
+	}
+	_, err := s.execute(ctx, call, domain.PartnerStream(partner), func(stored []domain.Event) ([]domain.Event, error) {
+		return domain.RevokeGrant(call.Actor, partner, id, stored, reason, s.clock.Now())
+	})
+	if err != nil {
+		return projections.GrantView{}, err
+	}
+	p, _ := s.Directory.Partner(partner)
+	for _, g := range p.Grants {
+		if g.ID == id {
+			return g, nil
+		}
+	}
+	return projections.GrantView{}, domain.Errorf(domain.ENOTFOUND, "grant not found")
 }
 
 // grantFigures gathers what the grant's partner achieved in its term from

@@ -87,6 +87,21 @@ func (s *Service) RecordCredential(ctx context.Context, call Call, id string, c 
 	})
 }
 
+// RevokeCredential ends partner id's certification or training of kind
+// and name now: the record is recorded again, as a correction, expiring
+// at this instant (domain.RecordCredential decides who may). One not on
+// record, or no longer in force, is not found.
+func (s *Service) RevokeCredential(ctx context.Context, call Call, id string, kind domain.CredentialKind, name string) (projections.PartnerView, error) {
+	return s.partnerCommand(ctx, call, id, func(exists bool, p projections.PartnerView, now time.Time) ([]domain.Event, error) {
+		c, ok := p.Standing.Credential(kind, name)
+		if !exists || !ok || !c.ValidAt(now) {
+			return nil, domain.Errorf(domain.ENOTFOUND, "no such certification in force")
+		}
+		c.Expires = now
+		return domain.RecordCredential(call.Actor, id, exists, c, now)
+	})
+}
+
 // SuspendPartner suspends a partner until a time, then applies what the
 // policy says of its active protections.
 func (s *Service) SuspendPartner(ctx context.Context, call Call, id string, until time.Time, reason string) (projections.PartnerView, error) {

@@ -96,6 +96,13 @@ func (b *ClaimBook) ApplyAt(e Event, position uint64, recordedAt time.Time) {
 	case TerritoryGranted:
 		b.grants = append(b.grants, grantEntry{id: e.GrantID, grant: e.Grant})
 		return
+	case TerritoryGrantRevoked:
+		for i := range b.grants {
+			if b.grants[i].id == e.GrantID {
+				b.grants[i].grant = b.grants[i].grant.Revoked(e.At)
+			}
+		}
+		return
 	case PartnerAdded:
 		b.tiers[e.ID] = e.Tier
 		return

@@ -85,7 +85,7 @@ func (b *ClaimBook) Reset() {
 // events and applied again on restore.
 func IsBookInput(e Event) bool {
 	switch e.(type) {
-	case TerritoryGranted, PartnerAdded, PartnerUpdated, AccountMatchDecided, SubsidiaryLinked:
+	case TerritoryGranted, TerritoryGrantRevoked, PartnerAdded, PartnerUpdated, AccountMatchDecided, SubsidiaryLinked:
 		return true
 	}
 	return false

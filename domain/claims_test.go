@@ -221,6 +221,37 @@ func TestClaimBook_TerritoryGrants(t *testing.T) {
 
 	f = l.book.Check(submission("b", domain.TypeOpportunity, "Empresa XYZ", "xyz.example", "HR"), t0.Add(400*domain.Day))
 	require.Equal(t, domain.VerdictClear, f.Verdict, "an expired grant covers nothing")
+
+	// Revoked at t0+10 days: covered before, not after.
+	l.apply(domain.TerritoryGrantRevoked{GrantID: ga.GrantID, PartnerID: "a", Reason: "contract ended", At: t0.Add(10 * domain.Day)})
+	f = l.book.Check(submission("b", domain.TypeOpportunity, "Empresa XYZ", "xyz.example", "HR"), t0.Add(9*domain.Day))
+	require.Equal(t, []uuid.UUID{ga.GrantID}, f.GrantConflicts, "before the revocation the grant still covered")
+	f = l.book.Check(submission("b", domain.TypeOpportunity, "Empresa XYZ", "xyz.example", "HR"), t0.Add(10*domain.Day))
+	require.Equal(t, domain.VerdictClear, f.Verdict, "a revoked grant covers nothing from its revocation on")
+	require.Empty(t, f.GrantConflicts)
+}
+
+func TestRevokeGrant(t *testing.T) {
+	id := uuid.New()
+	g := domain.TerritoryGranted{GrantID: id, Grant: domain.TerritoryGrant{PartnerID: "a", Country: "MX", ValidFrom: t0, ValidTo: t0.Add(365 * domain.Day)}}
+	dir := domain.Actor{ID: "dir", Role: domain.RoleChannelDirector}
+	now := t0.Add(domain.Day)
+	_, err := domain.RevokeGrant(domain.Actor{ID: "cm", Role: domain.RoleChannelManager}, "a", id, []domain.Event{g}, "ended", now)
+	require.Equal(t, domain.EFORBIDDEN, domain.ErrorCode(err))
+	_, err = domain.RevokeGrant(dir, "a", uuid.New(), []domain.Event{g}, "ended", now)
+	require.Equal(t, domain.ENOTFOUND, domain.ErrorCode(err))
+	_, err = domain.RevokeGrant(dir, "a", id, []domain.Event{g}, "  ", now)
+	var de *domain.Error
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "reason", de.Fields[0].Field)
+	events, err := domain.RevokeGrant(dir, "a", id, []domain.Event{g}, "contract ended early", now)
+	require.NoError(t, err)
+	r := events[0].(domain.TerritoryGrantRevoked)
+	require.Equal(t, domain.TerritoryGrantRevoked{GrantID: id, PartnerID: "a", Reason: "contract ended early", RevokedBy: "dir", At: now}, r)
+	_, err = domain.RevokeGrant(dir, "a", id, []domain.Event{g, r}, "again", now)
+	require.Equal(t, domain.ECONFLICT, domain.ErrorCode(err), "once only")
+	_, err = domain.RevokeGrant(dir, "a", id, []domain.Event{g}, "late", t0.Add(400*domain.Day))
+	require.Equal(t, domain.ECONFLICT, domain.ErrorCode(err), "an ended grant is not revoked")
 }
 
 func TestClaimBook_LearnsAndLooksFurther(t *testing.T) {

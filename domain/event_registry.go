@@ -109,6 +109,7 @@ var eventRegistry = buildRegistry(
 	codecFor[PresalesAssigned](1),
 	codecFor[PresalesUnassigned](1),
 	codecFor[GrantTermDecided](1),
+	codecFor[TerritoryGrantRevoked](1),
 	codecFor[MDFRequestWithdrawn](1),
 	// The outbox's webhook subscriptions (domain/webhook.go).
 	codecFor[WebhookCreated](1),

@@ -58,6 +58,7 @@ func sampleEvents() []domain.Event {
 		domain.PartnerAdded{Partner: domain.Partner{ID: "acme", Name: "Acme", Tier: domain.TierGold, Regions: []string{"EMEA"}}, AddedBy: "admin", At: at},
 		domain.PartnerUpdated{Partner: domain.Partner{ID: "acme", Name: "Acme Ltd", Tier: domain.TierPlatinum}, UpdatedBy: "admin", At: at},
 		domain.TerritoryGranted{GrantID: id, Grant: domain.TerritoryGrant{PartnerID: "acme", Country: "US", Region: "Northeast", Vertical: "Healthcare", ValidFrom: at, ValidTo: end}, GrantedBy: "dir", At: at},
+		domain.TerritoryGrantRevoked{GrantID: id, PartnerID: "acme", Reason: "contract ended early", RevokedBy: "dir", At: at},
 		domain.TokenIssued{TokenID: id, Name: "ci", Role: domain.RolePartner, PartnerID: "acme", SecretSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", IssuedBy: "admin", At: at},
 		domain.TokenRevoked{TokenID: id, RevokedBy: "admin", At: at},
 		domain.UserInvited{UserID: id, Personal: domain.UserPersonal{Name: "Ana", Email: "ana@acme.example"}, Role: domain.RolePartner, PartnerID: "acme", Language: "es", InviteSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", InvitedBy: "admin", At: at},

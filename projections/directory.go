@@ -32,6 +32,19 @@ type GrantView struct {
 	// TermDecision is what the end of a contract grant's term decided:
 	// renewed (as the grant it names) or lapsed, with the figures.
 	TermDecision *domain.GrantTermDecided `json:"term_decision,omitempty"`
+	// Revoked is the grant's revocation, if it was ended early: it covers
+	// nothing from Revoked.At on (ValidTo stays the term it was given).
+	Revoked *domain.TerritoryGrantRevoked `json:"revoked,omitempty"`
+}
+
+// ActiveAt reports whether the grant covers anything at t: within its
+// term and not revoked by then.
+func (g GrantView) ActiveAt(t time.Time) bool {
+	end := g.ValidTo
+	if g.Revoked != nil {
+		end = g.TerritoryGrant.Revoked(g.Revoked.At).ValidTo
+	}
+	return !t.Before(g.ValidFrom) && t.Before(end)
 }
 
 // TokenView is an API token without its secret.
@@ -217,6 +230,15 @@ func (d *Directory) Apply(rec domain.RecordedEvent) error {
 	case domain.PartnerCredentialRecorded, domain.PartnerSuspended, domain.PartnerReinstated,
 		domain.PartnerTerminated, domain.RegistrationViolationRecorded:
 		d.applyStanding(e)
+	case domain.TerritoryGrantRevoked:
+		if p, ok := d.partners[e.PartnerID]; ok {
+			for i := range p.Grants {
+				if p.Grants[i].ID == e.GrantID {
+					p.Grants[i].Revoked = &e
+				}
+			}
+			d.markPartner(e.PartnerID)
+		}
 	case domain.GrantTermDecided:
 		if p, ok := d.partners[e.PartnerID]; ok {
 			for i := range p.Grants {

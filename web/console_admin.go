@@ -117,6 +117,14 @@ type partnerData struct {
 	FormError string
 	Until     string
 	Reason    string
+	// Certifications and territory grants (console_grants.go).
+	Now          time.Time
+	Credentials  []credentialRow
+	Grants       []grantRow
+	Cred         credentialForm
+	Grant        grantForm
+	RevokeGrant  string // the grant whose revocation form was sent
+	RevokeReason string
 }
 
 func (h *Handler) partnerData(r *http.Request, s app.Session) (partnerData, error) {
@@ -125,7 +133,10 @@ func (h *Handler) partnerData(r *http.Request, s app.Session) (partnerData, erro
 		return partnerData{}, domain.Errorf(domain.ENOTFOUND, "partner not found")
 	}
 	st, until := h.app.PartnerStatus(p)
-	return partnerData{P: partnerRow{PartnerView: p, Status: st, Until: until}, Tiers: tiers, MayEdit: s.User.Role.Reviewer(), Errors: map[string]string{}}, nil
+	d := partnerData{P: partnerRow{PartnerView: p, Status: st, Until: until}, Tiers: tiers, MayEdit: s.User.Role.Reviewer(), Errors: map[string]string{},
+		Now: h.app.Clock().Now(), Cred: credentialForm{Kind: string(domain.CredentialCertification)}}
+	d.programRows()
+	return d, nil
 }
 
 func (h *Handler) partnerPage(w http.ResponseWriter, r *http.Request, s app.Session) {
@@ -163,6 +174,8 @@ func (h *Handler) partnerCommand(w http.ResponseWriter, r *http.Request, s app.S
 		_, err = h.app.ReinstatePartner(ctx, call, id, d.Reason)
 	case "terminate":
 		_, err = h.app.TerminatePartner(ctx, call, id, d.Reason)
+	case "credential-add", "credential-revoke", "grant-add", "grant-revoke":
+		err = h.programCommand(r, call, l, &d, action)
 	default:
 		d.Errors["action"] = l.fieldMessage(domain.FieldInvalid, "")
 	}
