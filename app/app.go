@@ -92,6 +92,8 @@ type Service struct {
 	Users *projections.Users
 	// Analytics is the program analytics view (analytics.go).
 	Analytics *projections.Analytics
+	// Inbox indexes the portal inbox's notices per partner (inbox.go).
+	Inbox *projections.Inbox
 
 	// attestKey signs customer attestation links (attest.go).
 	attestKey []byte
@@ -137,6 +139,7 @@ func New(cfg Config) *Service {
 	}
 	s.Registrations = projections.NewRegistrations(s.Policies.Policy, cfg.Store)
 	s.Outbox = projections.NewOutbox(cfg.Store)
+	s.Inbox = projections.NewInbox(cfg.Store)
 	if !cfg.DirectoryOnly && !cfg.Outbox.Disabled {
 		s.dispatch = newDispatcher(s, cfg.Outbox)
 	}
@@ -170,7 +173,7 @@ func (s *Service) handlers() []projections.Handler {
 	// The track records come last: the checker's automatic decisions read
 	// them, and the directory, as of the ledger before the submission.
 	return []projections.Handler{s.Policies, s.checker, s.Registrations, s.Directory, s.Pipeline, s.Conflicts, s.resolver, s.tracks,
-		s.MDF, s.Presales, s.Users, s.Analytics, s.Outbox}
+		s.MDF, s.Presales, s.Users, s.Analytics, s.Outbox, s.Inbox}
 }
 
 // Open opens the state database and restores every view, the claim book

@@ -65,6 +65,7 @@ var eventRegistry = buildRegistry(
 	codecFor[UserInvited](1), // user.go
 	codecFor[UserPasswordSet](1),
 	codecFor[UserLanguageSet](1),
+	codecFor[UserNotificationsRead](1),
 	codecFor[SessionStarted](1),
 	codecFor[SessionEnded](1),
 	codecFor[SignInLinkIssued](1), // signin_link.go

@@ -64,6 +64,7 @@ func sampleEvents() []domain.Event {
 		domain.UserInvited{UserID: id, Personal: domain.UserPersonal{Name: "Ana", Email: "ana@acme.example"}, Role: domain.RolePartner, PartnerID: "acme", Language: "es", InviteSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", InvitedBy: "admin", At: at},
 		domain.UserPasswordSet{UserID: id, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", At: at},
 		domain.UserLanguageSet{UserID: id, Language: "en", At: at},
+		domain.UserNotificationsRead{UserID: id, Through: 42, At: at},
 		domain.SessionStarted{SessionID: earlierID, UserID: id, SecretSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", ExpiresAt: end, At: at},
 		domain.SessionEnded{SessionID: earlierID, EndedBy: "user:x", At: at},
 		domain.SignInLinkIssued{LinkID: earlierID, UserID: id, SecretSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", ExpiresAt: end, At: at},

@@ -41,12 +41,11 @@ type Outbox struct {
 	rows    *rowSet
 	people  map[string]domain.Person // the e-mail channel's recipients
 	prows   *rowSet
-	owners  map[uuid.UUID]string // registration -> partner, read from its first event
+	owners  *registrationOwners
 	ops     []outboxOp           // what the next flush writes, besides rows
 	db      *sql.DB
 	dbMu    sync.Mutex
 	kick    chan struct{}
-	ownerMu sync.Mutex
 }
 
 var _ Handler = (*Outbox)(nil)
@@ -140,7 +139,7 @@ CREATE TABLE IF NOT EXISTS outbox_failing (sub TEXT PRIMARY KEY, since INTEGER N
 // answers which partner a registration belongs to.
 func NewOutbox(store domain.EventStore) *Outbox {
 	return &Outbox{tracker: newTracker(), store: store, subs: map[string]OutboxSubscription{},
-		rows: newRowSet("outbox-subs"), people: map[string]domain.Person{}, prows: newRowSet("outbox-people"), owners: map[uuid.UUID]string{}, kick: make(chan struct{}, 1)}
+		rows: newRowSet("outbox-subs"), people: map[string]domain.Person{}, prows: newRowSet("outbox-people"), owners: newRegistrationOwners(store), kick: make(chan struct{}, 1)}
 }
 
 // Kick is signalled whenever a commit may have made deliveries due.
@@ -412,32 +411,8 @@ func subID(ev domain.Event) string {
 
 // ownerOf returns the partner whose registration stream is, "" for any
 // other stream: a partner-facing subscription sees its own registrations
-// only. It reads the stream's first event (RegistrationDrafted, which
-// never changes) from the ledger once per registration.
-func (o *Outbox) ownerOf(ctx context.Context, stream string) string {
-	id, err := uuid.Parse(strings.TrimPrefix(stream, "registration-"))
-	if err != nil || !strings.HasPrefix(stream, "registration-") {
-		return ""
-	}
-	o.ownerMu.Lock()
-	p, ok := o.owners[id]
-	o.ownerMu.Unlock()
-	if ok {
-		return p
-	}
-	recs, err := o.store.ReadStream(ctx, stream, domain.ReadStreamOptions{Count: 1})
-	if err != nil || len(recs) == 0 {
-		return ""
-	}
-	var d domain.RegistrationDrafted
-	if recs[0].Type != d.EventType() || gojson.Unmarshal(recs[0].Data, &d) != nil {
-		return ""
-	}
-	o.ownerMu.Lock()
-	o.owners[id] = d.PartnerID
-	o.ownerMu.Unlock()
-	return d.PartnerID
-}
+// only.
+func (o *Outbox) ownerOf(ctx context.Context, stream string) string { return o.owners.of(ctx, stream) }
 
 // partnerEventData is an event's data as its partner may see it: what the
 // duplicate check says about other registrations is left out, as in the

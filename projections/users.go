@@ -28,6 +28,9 @@ type UserView struct {
 	PasswordHash string `json:"-"`
 	// PartnerAdmin marks a partner user who may invite colleagues.
 	PartnerAdmin bool `json:"partner_admin,omitempty"`
+	// ReadThrough is the ledger position of the newest notification the
+	// user saw in the inbox (UserNotificationsRead); later ones are unread.
+	ReadThrough uint64 `json:"read_through,omitempty"`
 	inviteHash   string
 }
 
@@ -181,6 +184,11 @@ func (u *Users) Apply(rec domain.RecordedEvent) error {
 	case domain.UserLanguageSet:
 		if v, ok := u.users[e.UserID]; ok {
 			v.Language = e.Language
+			u.markUser(v)
+		}
+	case domain.UserNotificationsRead:
+		if v, ok := u.users[e.UserID]; ok && e.Through > v.ReadThrough {
+			v.ReadThrough = e.Through
 			u.markUser(v)
 		}
 	case domain.SessionStarted:

@@ -160,3 +160,26 @@ func TestBrowser_Team(t *testing.T) {
 		})
 	}
 }
+
+// The unread count in the portal's header, in the browser: shown until
+// the inbox is seen, then gone in this browser and in another one.
+func TestBrowser_InboxUnread(t *testing.T) {
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			s := newTestSite(t)
+			s.registration(t, "acme", "Empresa Uno", "uno.example", true)
+			email := s.user(t, domain.RolePartner, "acme", "en")
+			b := s.tab(t, vp, "partner")
+			b.signIn(email)
+			require.Regexp(t, `^\d+ new$`, b.text("#unread-badge"))
+			b.screenshot("unread-badge")
+			b.do(chromedp.Click(chromedp.CSS("#nav-inbox")), chromedp.WaitVisible(chromedp.CSS("ol.inbox li.unread")),
+				chromedp.WaitNotPresent(chromedp.CSS("#unread-badge")))
+			b.screenshot("inbox-read")
+			other := s.tab(t, vp, "other-browser")
+			other.signIn(email)
+			other.do(chromedp.WaitNotPresent(chromedp.CSS("#unread-badge")))
+			require.Contains(t, other.text("#nav-inbox"), "Notifications")
+		})
+	}
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -21,10 +22,6 @@ import (
 
 // maxInbox is how many notifications the inbox shows, newest first.
 const maxInbox = 200
-
-// seenCookie remembers, per browser, the ledger position of the newest
-// notification the user saw: anything later shows as unread.
-const seenCookie = "dealreg_seen"
 
 // inboxItem is one notification: what notify.Classify makes of a ledger
 // event for the partner's users, in the words of its e-mail.
@@ -55,7 +52,10 @@ func (h *Handler) notifications(w http.ResponseWriter, r *http.Request, s app.Se
 		h.failErr(w, r, err)
 		return
 	}
-	seen := h.seen(r, s)
+	// The read mark is the user's, on the server (UserNotificationsRead):
+	// what this page shows for the first time is new, and read from then
+	// on, in every browser the user signs in with.
+	seen := s.User.ReadThrough
 	d := inboxData{Items: items}
 	for i := range d.Items {
 		if d.Items[i].Position > seen {
@@ -64,25 +64,14 @@ func (h *Handler) notifications(w http.ResponseWriter, r *http.Request, s app.Se
 		}
 	}
 	if len(items) > 0 && items[0].Position > seen {
-		h.setCookie(w, r, seenCookie, s.User.ID.String()+":"+strconv.FormatUint(items[0].Position, 10), 365*24*time.Hour)
+		if err := h.app.MarkNotificationsRead(r.Context(), s, items[0].Position); err != nil {
+			h.failErr(w, r, err)
+			return
+		}
+		p.User.User.ReadThrough = items[0].Position
 	}
 	p.Data = d
 	h.render(w, http.StatusOK, "notifications", p)
-}
-
-// seen is the position of the newest notification this browser showed
-// the user (0: none).
-func (h *Handler) seen(r *http.Request, s app.Session) uint64 {
-	c, err := r.Cookie(seenCookie)
-	if err != nil {
-		return 0
-	}
-	user, pos, ok := strings.Cut(c.Value, ":")
-	if !ok || user != s.User.ID.String() {
-		return 0
-	}
-	n, _ := strconv.ParseUint(pos, 10, 64)
-	return n
 }
 
 func (h *Handler) inbox(s app.Session, lang string) ([]inboxItem, error) {
@@ -119,7 +108,7 @@ func (h *Handler) inbox(s app.Session, lang string) ([]inboxItem, error) {
 	}
 	// The publications every partner is told of.
 	recs, err := h.cfg.Store.ReadStream(context.Background(), domain.PolicyStream, domain.ReadStreamOptions{})
-	if err != nil {
+	if err != nil && !errors.Is(err, domain.ErrStreamNotFound) { // no policy published yet: none to tell
 		return nil, err
 	}
 	for _, rec := range recs {

@@ -10,6 +10,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -17,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -173,6 +175,20 @@ type page struct {
 	Flash   string
 	Data    any
 	Console bool
+	// Unread is a partner user's count of unread notifications, shown in
+	// the header (at most maxUnread: "99+").
+	Unread int
+}
+
+// maxUnread is the highest unread count the header tells exactly.
+const maxUnread = 99
+
+// UnreadText is the header's count: "99+" past maxUnread.
+func (p page) UnreadText() string {
+	if p.Unread > maxUnread {
+		return strconv.Itoa(maxUnread) + "+"
+	}
+	return strconv.Itoa(p.Unread)
 }
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, titleKey string, data any) page {
@@ -197,6 +213,14 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p page)
 	t, ok := h.pages[name]
 	if !ok {
 		panic("web: no page " + name)
+	}
+	if p.User != nil && !p.Console {
+		// One bounded read of the inbox index (projections.Inbox).
+		n, err := h.app.UnreadNotifications(context.Background(), p.User.User, maxUnread+1)
+		if err != nil {
+			h.logger.Error("unread notifications", "err", err)
+		}
+		p.Unread = n
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -320,8 +320,16 @@ func TestPageWeight(t *testing.T) {
 	s := newTestSite(t)
 	c := s.client(t)
 	c.signIn(s.user(t, domain.RolePartner, "acme", "en"))
-	total := len(c.get("/portal/registrations/new").Body) + len(c.get("/static/app.css").Body) + len(c.get("/static/app.js").Body)
+	assets := len(c.get("/static/app.css").Body) + len(c.get("/static/app.js").Body)
+	total := len(c.get("/portal/registrations/new").Body) + assets
 	require.Less(t, total, 150<<10)
+	t.Logf("registration form: %d bytes with the stylesheet and script", total)
+	// The console's partner page with its certification and grant forms.
+	dir := s.client(t)
+	dir.signIn(s.user(t, domain.RoleChannelDirector, "", "en"))
+	total = len(dir.get("/console/partners/acme").Body) + assets
+	require.Less(t, total, 150<<10)
+	t.Logf("partner page: %d bytes with the stylesheet and script", total)
 }
 
 // The review page sets a possible duplicate beside the claim it matched:
