@@ -37,15 +37,15 @@ type Outbox struct {
 	tracker
 	store domain.EventStore
 
-	subs    map[string]OutboxSubscription
-	rows    *rowSet
-	people  map[string]domain.Person // the e-mail channel's recipients
-	prows   *rowSet
-	owners  *registrationOwners
-	ops     []outboxOp           // what the next flush writes, besides rows
-	db      *sql.DB
-	dbMu    sync.Mutex
-	kick    chan struct{}
+	subs   map[string]OutboxSubscription
+	rows   *rowSet
+	people map[string]domain.Person // the e-mail channel's recipients
+	prows  *rowSet
+	owners *registrationOwners
+	ops    []outboxOp // what the next flush writes, besides rows
+	db     *sql.DB
+	dbMu   sync.Mutex
+	kick   chan struct{}
 }
 
 var _ Handler = (*Outbox)(nil)

@@ -31,7 +31,7 @@ type UserView struct {
 	// ReadThrough is the ledger position of the newest notification the
 	// user saw in the inbox (UserNotificationsRead); later ones are unread.
 	ReadThrough uint64 `json:"read_through,omitempty"`
-	inviteHash   string
+	inviteHash  string
 }
 
 // SessionView is a live web session.
