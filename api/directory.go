@@ -20,6 +20,7 @@ func (s *Server) directoryRoutes(g router) {
 	g.POST("/partners", s.addPartner)
 	g.GET("/partners/:id", s.getPartner)
 	g.POST("/partners/:id/grants", s.grantTerritory)
+	g.POST("/partners/:id/grants/:grant/revoke", s.revokeGrant)
 	g.POST("/tokens", s.createToken)
 	g.DELETE("/tokens/:id", s.revokeToken)
 }
@@ -91,6 +92,36 @@ func (s *Server) grantTerritory(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, v)
+}
+
+type revokeGrantRequest struct {
+	Reason string `json:"reason"`
+}
+
+// revokeGrant answers POST /v1/partners/{id}/grants/{grant}/revoke: the
+// grant covers nothing from now on (TerritoryGrantRevoked).
+func (s *Server) revokeGrant(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req revokeGrantRequest
+	if err := decodeJSON(body, &req, false); err != nil {
+		return err
+	}
+	id, err := uuid.Parse(c.Param("grant"))
+	if err != nil {
+		return domain.Errorf(domain.ENOTFOUND, "grant not found")
+	}
+	call, err := callFor(c, body)
+	if err != nil {
+		return err
+	}
+	v, err := s.app.RevokeGrant(c.Request().Context(), call, c.Param("id"), id, req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 func (s *Server) createToken(c echo.Context) error {

@@ -250,3 +250,35 @@ func TestScenario_TerritoryGrant(t *testing.T) {
 	require.Equal(t, "The account may already be claimed. A channel manager will review your registration.", other.Notice)
 	require.Equal(t, []uuid.UUID{g.ID}, h.get(t, "manager", other.ID).Finding.GrantConflicts)
 }
+
+// A territory grant revoked: the roles that grant revoke, with a reason,
+// once; from then on another partner's registration in it is clear.
+func TestScenario_TerritoryGrantRevoked(t *testing.T) {
+	h := newHarness(t)
+	grant := map[string]any{"country": "MX", "region": "Northeast", "vertical": "Healthcare",
+		"valid_from": t0.Add(-domain.Day), "valid_to": t0.Add(365 * domain.Day)}
+	var g projections.GrantView
+	h.mustDo(t, "director", http.MethodPost, "/v1/partners/acme/grants", grant, http.StatusCreated, &g)
+	revoke := "/v1/partners/acme/grants/" + g.ID.String() + "/revoke"
+	reason := map[string]any{"reason": "the contract ended early"}
+	for _, who := range []string{"manager", "acme", "globex"} {
+		h.problem(t, who, http.MethodPost, revoke, reason, http.StatusForbidden, domain.EFORBIDDEN)
+	}
+	p := h.problem(t, "director", http.MethodPost, revoke, map[string]any{"reason": " "}, http.StatusBadRequest, domain.EINVALID)
+	require.Equal(t, "reason", p.Errors[0].Field)
+	h.problem(t, "director", http.MethodPost, "/v1/partners/acme/grants/"+uuid.NewString()+"/revoke", reason, http.StatusNotFound, domain.ENOTFOUND)
+	h.problem(t, "director", http.MethodPost, "/v1/partners/globex/grants/"+g.ID.String()+"/revoke", reason, http.StatusNotFound, domain.ENOTFOUND)
+
+	h.clock.Advance(domain.Day)
+	var v projections.GrantView
+	h.mustDo(t, "director", http.MethodPost, revoke, reason, http.StatusOK, &v)
+	require.NotNil(t, v.Revoked)
+	require.Equal(t, "the contract ended early", v.Revoked.Reason)
+	require.Equal(t, h.clock.Now(), v.Revoked.At)
+	require.False(t, v.ActiveAt(h.clock.Now()))
+	h.problem(t, "director", http.MethodPost, revoke, reason, http.StatusConflict, domain.ECONFLICT)
+
+	other := h.register(t, "globex", "Clínica del Norte", "cdn.example", http.StatusCreated)
+	require.Equal(t, domain.StatusCleared, other.Status, "a revoked grant covers nothing")
+	require.Empty(t, h.get(t, "manager", other.ID).Finding.GrantConflicts)
+}

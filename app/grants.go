@@ -89,8 +89,10 @@ func (s *Service) decideGrantTerm(ctx context.Context, partner string, g project
 // (domain.RevokeGrant: the roles that grant revoke). It returns the
 // grant as the directory then shows it.
 func (s *Service) RevokeGrant(ctx context.Context, call Call, partner string, id uuid.UUID, reason string) (projections.GrantView, error) {
-	if _, ok := s.Directory.Partner(partner); !ok {
-		return projections.GrantView{}, domain.Errorf(domain.ENOTFOUND, "grant not found")
+	if !domain.ValidPartnerID(partner) {
+		// The role is checked first, before naming a stream after the ID.
+		_, err := domain.RevokeGrant(call.Actor, partner, id, nil, reason, s.clock.Now())
+		return projections.GrantView{}, err
 	}
 	_, err := s.execute(ctx, call, domain.PartnerStream(partner), func(stored []domain.Event) ([]domain.Event, error) {
 		return domain.RevokeGrant(call.Actor, partner, id, stored, reason, s.clock.Now())
