@@ -88,6 +88,11 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 	delete(draftDoc, "version")
 	h.mustDo(t, "admin", http.MethodPost, "/v1/policies", draftDoc, http.StatusCreated, nil)
 
+	// A territory grant of acme's, which a partner must not learn exists.
+	var grant struct{ ID string }
+	h.mustDo(t, "director", http.MethodPost, "/v1/partners/acme/grants", map[string]string{"country": "MX",
+		"valid_from": t0.Format(time.RFC3339), "valid_to": t0.Add(365 * domain.Day).Format(time.RFC3339)}, http.StatusCreated, &grant)
+
 	ghost := uuid.NewString()
 	reg, noReg := "/v1/registrations/"+r.ID.String(), "/v1/registrations/"+ghost
 	con, noCon := "/v1/conflicts/"+c.ID.String(), "/v1/conflicts/"+ghost
@@ -124,6 +129,7 @@ func TestNotYours_AnswersLikeNotFound(t *testing.T) {
 		"POST /v1/conflicts/:id/decide":                              both(con, noCon, "/decide", map[string]any{"outcome": "award", "winner": partyKey, "rationale": "first", "policy_clause": "first-to-register"}),
 		"POST /v1/conflicts/:id/attestations":                        both(con, noCon, "/attestations", map[string]string{"email": "ana@xyz.example"}),
 		"GET /v1/partners/:id":                                       {existing: "/v1/partners/acme", missing: "/v1/partners/initech"},
+		"POST /v1/partners/:id/grants/:grant/revoke":                 {existing: "/v1/partners/acme/grants/" + grant.ID + "/revoke", missing: "/v1/partners/initech/grants/" + ghost + "/revoke", body: reason},
 		"POST /v1/partners/:id/grants":                               {existing: "/v1/partners/acme/grants", missing: "/v1/partners/initech/grants", body: map[string]string{"country": "MX", "valid_from": t0.Format(time.RFC3339), "valid_to": t0.Add(365 * domain.Day).Format(time.RFC3339)}},
 		"DELETE /v1/tokens/:id":                                      {existing: "/v1/tokens/" + tok.ID.String(), missing: "/v1/tokens/" + ghost},
 		"GET /v1/direct-opportunities/:id":                           both(dir, noDir, "", nil),
