@@ -12,7 +12,7 @@ import (
 // BenchmarkInbox_Unread is the header's unread count of a user of a
 // partner with 100,000 notices among 20 partners' 1,000,000 (and 50
 // policy publications), read never (after 0: the count stops at the
-// limit) and recently (after the partner's 99,990th).
+// limit) and recently (11 unread: 10 of its own, a publication).
 func BenchmarkInbox_Unread(b *testing.B) {
 	ctx := context.Background()
 	st, err := projections.OpenState(ctx, filepath.Join(b.TempDir(), "views.db"), nil)
@@ -47,8 +47,12 @@ func BenchmarkInbox_Unread(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		after uint64
-	}{{"never-read", 0}, {"read-recently", 999_800}} {
+		want  int
+	}{{"never-read", 0, 100}, {"read-recently", 999_800, 11}} {
 		b.Run(c.name, func(b *testing.B) {
+			if n, err := x.Unread(ctx, "partner-07", c.after, 100); err != nil || n != c.want {
+				b.Fatalf("unread = %d, %v; want %d", n, err, c.want)
+			}
 			for b.Loop() {
 				if _, err := x.Unread(ctx, "partner-07", c.after, 100); err != nil {
 					b.Fatal(err)
