@@ -118,3 +118,44 @@ func TestBrowser_ConsolePages(t *testing.T) {
 		})
 	}
 }
+
+// The customer attestation link e-mailed by the outbox, in the browser:
+// the reviewer asks for it in the contact's language and never sees it;
+// the contact opens it from the mail and answers; the case shows the
+// answer and that the mail went out.
+func TestBrowser_AttestationMailed(t *testing.T) {
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			s, box := newMailSite(t)
+			cid, _, _ := s.conflictCase(t)
+			cm := s.tab(t, vp, "manager")
+			cm.signIn(s.user(t, domain.RoleChannelManager, "", "en"))
+			cm.do(chromedp.Navigate(cm.base+"/console/conflicts/"+cid.String()), chromedp.WaitVisible(chromedp.CSS("#attest-form")),
+				chromedp.SendKeys(chromedp.CSS("#contact-name"), "Ana Pérez"),
+				chromedp.SendKeys(chromedp.CSS("#contact-email"), "ana@xyz.example"),
+				chromedp.SetValue(chromedp.CSS("#contact-language"), "es"))
+			cm.screenshot("attest-form")
+			cm.do(chromedp.Click(chromedp.CSS(`#attest-form button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+			require.Contains(t, cm.text(".flash"), "The link is being e-mailed to ana@xyz.example")
+			require.NotContains(t, cm.text("main"), "/attest/")
+			cm.screenshot("attest-mailed")
+
+			msg := box.wait(t, "ana@xyz.example", 1)[0]
+			require.Equal(t, "es", msg.Language)
+			m := mailedAttestRE.FindStringSubmatch(msg.Body)
+			require.NotNil(t, m, msg.Body)
+			customer := s.tab(t, vp, "customer")
+			customer.do(chromedp.Navigate(customer.local("https://portal.test"+m[1])), chromedp.WaitVisible(chromedp.CSS("#attest-answer")))
+			customer.screenshot("question")
+			customer.do(chromedp.Click(chromedp.CSS(`label[for="party-1"]`)),
+				chromedp.SendKeys(chromedp.CSS("#solution"), "cloud migration"),
+				chromedp.Click(chromedp.CSS("#attest-answer button")), chromedp.WaitNotPresent(chromedp.CSS("#attest-answer")))
+			customer.screenshot("answered")
+
+			cm.do(chromedp.Navigate(cm.base+"/console/conflicts/"+cid.String()), chromedp.WaitVisible(chromedp.CSS("#attestations")))
+			require.Contains(t, cm.text("#attestations"), "for: cloud migration")
+			require.Contains(t, cm.text("#attestations"), "e-mailed")
+			cm.screenshot("case-attested")
+		})
+	}
+}
