@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -14,20 +15,23 @@ import (
 // of a scan of the state database (a row through database/sql cost about
 // 3 µs; the summary of 114,000 registrations took 0.25–0.4 s). It is a
 // cache of table registrations: filled from it when the projection loads
-// (in the background: until then the summary reads the table) and kept up
-// by every flush, which holds what the next commit writes. A flush's rows
+// (in the background, when the summary is first asked for or the
+// projection first commits, so that a start does not wait for it; until
+// then the summary reads the table) and kept up by every flush, which
+// holds what the next commit writes. A flush's rows
 // may be seen a moment before their commit: they are the views of events
 // the ledger already holds, and a failed commit reloads the projection.
 type pipelineIndex struct {
 	mu     sync.RWMutex
 	ready  bool
+	db     *sql.DB           // what a load reads; nil once it has begun
 	strs   []string          // interned values; 0 is ""
 	ids    map[string]uint32 // value -> index in strs
 	lines  map[uint32][]uint32
 	rows   []pipeRow
 	byPos  map[int64]int
-	staged []pipeRow // flushed while loading: applied after the load
-	gen    int       // bumped at every (re)load
+	staged [][]any // flushed before the load is done: applied after it
+	gen    int     // bumped at every (re)load
 }
 
 // summaryFromMemory lets tests compare the two ways of answering.
@@ -51,41 +55,64 @@ func newPipelineIndex() *pipelineIndex {
 // reset empties the index; ready says whether it is complete as it is
 // (a new, empty state) or waits for a load.
 func (x *pipelineIndex) reset(ready bool) {
-	x.ready, x.strs, x.ids, x.lines = ready, []string{""}, map[string]uint32{"": 0}, map[uint32][]uint32{}
+	x.ready, x.db, x.strs, x.ids, x.lines = ready, nil, []string{""}, map[string]uint32{"": 0}, map[uint32][]uint32{}
 	x.rows, x.byPos, x.staged = nil, map[int64]int{}, nil
 	x.gen++
 }
 
-// intern returns s's index; x.mu must be held for writing.
-func (x *pipelineIndex) intern(s string) uint32 {
-	if id, ok := x.ids[s]; ok {
+// intern returns v's index in x's table of values, adding it if new.
+func intern[T string | []byte](x *pipelineIndex, v T) uint32 {
+	if id, ok := x.ids[string(v)]; ok {
 		return id
 	}
 	id := uint32(len(x.strs))
-	x.strs = append(x.strs, s)
-	x.ids[s] = id
+	x.strs = append(x.strs, string(v))
+	x.ids[string(v)] = id
 	return id
 }
 
-// rowOf makes a row from the values of table registrations' columns, in
-// the order of pipelineColumns; x.mu must be held for writing.
-func (x *pipelineIndex) rowOf(pos int64, partner, status, typ, country, region, industry, stage, closeQ, currency, products string,
-	valueE4, lapses, progress int64, protected bool) pipeRow {
-	r := pipeRow{pos: pos, partner: x.intern(partner), status: x.intern(status), typ: x.intern(typ), country: x.intern(country),
-		region: x.intern(region), industry: x.intern(industry), stage: x.intern(stage), closeQ: x.intern(closeQ),
-		currency: x.intern(currency), products: x.intern(products), valueE4: valueE4, lapses: lapses, progress: progress, protected: protected}
+// The text columns of a row, in the order of pipeText.
+const (
+	tPartner = iota
+	tStatus
+	tType
+	tCountry
+	tRegion
+	tIndustry
+	tStage
+	tCloseQ
+	tCurrency
+	tProducts
+	nText
+)
+
+// rowOf makes a row of x from the values of table registrations' columns.
+func rowOf[T string | []byte](x *pipelineIndex, pos int64, text *[nText]T, valueE4, lapses, progress int64, protected bool) pipeRow {
+	r := pipeRow{pos: pos, partner: intern(x, text[tPartner]), status: intern(x, text[tStatus]), typ: intern(x, text[tType]),
+		country: intern(x, text[tCountry]), region: intern(x, text[tRegion]), industry: intern(x, text[tIndustry]),
+		stage: intern(x, text[tStage]), closeQ: intern(x, text[tCloseQ]), currency: intern(x, text[tCurrency]),
+		products: intern(x, text[tProducts]), valueE4: valueE4, lapses: lapses, progress: progress, protected: protected}
 	if _, ok := x.lines[r.products]; !ok {
+		products := x.strs[r.products]
 		var ls []uint32
 		if products == "" {
 			ls = []uint32{0}
 		} else {
 			for _, l := range strings.Split(strings.Trim(products, "|"), "|") {
-				ls = append(ls, x.intern(l))
+				ls = append(ls, intern(x, l))
 			}
 		}
 		x.lines[r.products] = ls
 	}
 	return r
+}
+
+// argsRow makes a row of x from a flush's values (registrationColumns').
+func argsRow(x *pipelineIndex, a []any) pipeRow {
+	text := [nText]string{a[colPartner].(string), a[colStatus].(string), a[colType].(string), a[colCountry].(string),
+		a[colRegion].(string), a[colIndustry].(string), a[colStage].(string), a[colCloseQ].(string), a[colCurrency].(string),
+		a[colProducts].(string)}
+	return rowOf(x, a[colPos].(int64), &text, a[colValue].(int64), a[colLapses].(int64), a[colProgress].(int64), a[colProtected].(bool))
 }
 
 // put sets a row; x.mu must be held for writing.
@@ -102,29 +129,41 @@ func (x *pipelineIndex) put(r pipeRow) {
 func (x *pipelineIndex) flushed(rows [][]any) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if !x.ready {
+		x.staged = append(x.staged, rows...)
+		return
+	}
 	for _, a := range rows {
-		r := x.rowOf(a[colPos].(int64), a[colPartner].(string), a[colStatus].(string), a[colType].(string), a[colCountry].(string),
-			a[colRegion].(string), a[colIndustry].(string), a[colStage].(string), a[colCloseQ].(string), a[colCurrency].(string),
-			a[colProducts].(string), a[colValue].(int64), a[colLapses].(int64), a[colProgress].(int64), a[colProtected].(bool))
-		if x.ready {
-			x.put(r)
-		} else {
-			x.staged = append(x.staged, r)
-		}
+		x.put(argsRow(x, a))
 	}
 }
 
-// loading empties the index for a load from the state database and
-// returns the load's generation.
-func (x *pipelineIndex) loading() int {
+// loadFrom empties the index, to be loaded from db's table registrations
+// when first needed (begin). Every flush from now on is kept for the load.
+func (x *pipelineIndex) loadFrom(db *sql.DB) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.reset(false)
-	return x.gen
+	x.db = db
+}
+
+// begin starts the load, if it waits: the table then holds at least every
+// flush before loadFrom that the flushes kept since do not cover.
+func (x *pipelineIndex) begin() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.ready || x.db == nil {
+		return
+	}
+	go x.load(context.Background(), x.db, x.gen)
+	x.db = nil
 }
 
 // load fills the index from db's table registrations, then applies what
-// was flushed since loading (gen). A reload that began since wins.
+// was flushed since loadFrom (gen). A reload that began since wins. The
+// table is read into an index of its own, without holding x's lock, and
+// without a string for each value (the columns are read as raw bytes and
+// interned): the load leaves little garbage behind.
 func (x *pipelineIndex) load(ctx context.Context, db *sql.DB, gen int) {
 	rows, err := db.QueryContext(ctx, `SELECT pos, partner_id, status, type, country, region, industry, stage, close_q, currency, products,
 		value_e4, lapses_at, progress_at, protected FROM registrations`)
@@ -132,20 +171,24 @@ func (x *pipelineIndex) load(ctx context.Context, db *sql.DB, gen int) {
 		return // the summary keeps reading the table
 	}
 	defer rows.Close()
-	type raw struct {
-		pos                                                                             int64
-		partner, status, typ, country, region, industry, stage, closeQ, currency, prods string
-		value, lapses, progress                                                         int64
-		protected                                                                       bool
+	fresh := newPipelineIndex()
+	var text [nText]sql.RawBytes
+	var pos, value, lapses, progress int64
+	var protected bool
+	dest := []any{&pos}
+	for i := range text {
+		dest = append(dest, &text[i])
 	}
-	var all []raw
+	dest = append(dest, &value, &lapses, &progress, &protected)
 	for rows.Next() {
-		var r raw
-		if err := rows.Scan(&r.pos, &r.partner, &r.status, &r.typ, &r.country, &r.region, &r.industry, &r.stage, &r.closeQ, &r.currency,
-			&r.prods, &r.value, &r.lapses, &r.progress, &r.protected); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return
 		}
-		all = append(all, r)
+		var b [nText][]byte
+		for i, t := range text {
+			b[i] = t
+		}
+		fresh.put(rowOf(fresh, pos, &b, value, lapses, progress, protected))
 	}
 	if rows.Err() != nil {
 		return
@@ -155,22 +198,25 @@ func (x *pipelineIndex) load(ctx context.Context, db *sql.DB, gen int) {
 	if x.gen != gen {
 		return
 	}
-	for _, r := range all {
-		x.put(x.rowOf(r.pos, r.partner, r.status, r.typ, r.country, r.region, r.industry, r.stage, r.closeQ, r.currency, r.prods,
-			r.value, r.lapses, r.progress, r.protected))
-	}
-	for _, r := range x.staged {
-		x.put(r)
+	x.strs, x.ids, x.lines, x.rows, x.byPos = fresh.strs, fresh.ids, fresh.lines, fresh.rows, fresh.byPos
+	for _, a := range x.staged {
+		x.put(argsRow(x, a))
 	}
 	x.staged, x.ready = nil, true
+	// As after the follower's load: give back what loading left (a
+	// start measures its resident memory just after it is ready).
+	go debug.FreeOSMemory()
 }
 
-// summary answers Summary from memory (f has no Before); false while the
-// index is loading.
+// summary answers Summary from memory (f has no Before); false until the
+// index is loaded (the first call begins the load).
 func (x *pipelineIndex) summary(f ListFilter, groupBy []string) (*summaryAcc, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if !x.ready || !summaryFromMemory {
+		if !x.ready {
+			go x.begin()
+		}
 		return nil, false
 	}
 	acc := newSummaryAcc(len(groupBy))

@@ -157,13 +157,13 @@ func (p *Registrations) dropDirty() {
 
 // Load implements Handler: the views are read from db as needed, so only
 // the cache of aggregates is dropped.
-func (p *Registrations) Load(ctx context.Context, db *sql.DB) error {
+func (p *Registrations) Load(_ context.Context, db *sql.DB) error {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	p.db, p.standalone = db, false
 	clear(p.cache)
 	clear(p.dirty)
-	go p.pipeline.load(context.WithoutCancel(ctx), db, p.pipeline.loading())
+	p.pipeline.loadFrom(db)
 	return nil
 }
 
@@ -206,6 +206,7 @@ func (p *Registrations) Committed(next uint64) {
 		}
 	}
 	p.wmu.Unlock()
+	p.pipeline.begin()
 	p.mu.Lock()
 	p.next = next
 	p.wake()
