@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // pipelineIndex keeps, in memory, the columns the pipeline summary filters
@@ -34,8 +35,9 @@ type pipelineIndex struct {
 	gen    int     // bumped at every (re)load
 }
 
-// summaryFromMemory lets tests compare the two ways of answering.
-var summaryFromMemory = true
+// fromTableOnly makes the summary read the table always, so that tests can
+// compare the two ways of answering.
+var fromTableOnly atomic.Bool
 
 // pipeRow is one registration's summary columns (see table registrations).
 type pipeRow struct {
@@ -213,7 +215,7 @@ func (x *pipelineIndex) load(ctx context.Context, db *sql.DB, gen int) {
 func (x *pipelineIndex) summary(f ListFilter, groupBy []string) (*summaryAcc, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	if !x.ready || !summaryFromMemory {
+	if !x.ready || fromTableOnly.Load() {
 		if !x.ready {
 			go x.begin()
 		}

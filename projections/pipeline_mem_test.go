@@ -83,9 +83,9 @@ func TestPipelineIndex_LoadKeepsWhatWasFlushedMeanwhile(t *testing.T) {
 	} {
 		mem, err := p.Summary(c.f, c.groupBy)
 		require.NoError(t, err)
-		summaryFromMemory = false
+		fromTableOnly.Store(true)
 		table, err := p.Summary(c.f, c.groupBy)
-		summaryFromMemory = true
+		fromTableOnly.Store(false)
 		require.NoError(t, err)
 		require.Equal(t, table, mem, "%+v by %v", c.f, c.groupBy)
 	}
