@@ -16,8 +16,8 @@ import (
 // of a scan of the state database (a row through database/sql cost about
 // 3 µs; the summary of 114,000 registrations took 0.25–0.4 s). It is a
 // cache of table registrations: filled from it when the projection loads
-// (in the background, when the summary is first asked for or the
-// projection first commits, so that a start does not wait for it; until
+// (in the background, when the summary is first asked for or a commit
+// first writes registrations, so that a start does not wait for it; until
 // then the summary reads the table) and kept up by every flush, which
 // holds what the next commit writes. A flush's rows
 // may be seen a moment before their commit: they are the views of events
@@ -150,11 +150,13 @@ func (x *pipelineIndex) loadFrom(db *sql.DB) {
 }
 
 // begin starts the load, if it waits: the table then holds at least every
-// flush before loadFrom that the flushes kept since do not cover.
-func (x *pipelineIndex) begin() {
+// flush before loadFrom that the flushes kept since do not cover. With
+// changed, only once a flush has been kept (a commit that wrote rows): a
+// start that changes nothing loads nothing.
+func (x *pipelineIndex) begin(changed bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.ready || x.db == nil {
+	if x.ready || x.db == nil || (changed && len(x.staged) == 0) {
 		return
 	}
 	go x.load(context.Background(), x.db, x.gen)
@@ -217,7 +219,7 @@ func (x *pipelineIndex) summary(f ListFilter, groupBy []string) (*summaryAcc, bo
 	defer x.mu.RUnlock()
 	if !x.ready || fromTableOnly.Load() {
 		if !x.ready {
-			go x.begin()
+			go x.begin(false)
 		}
 		return nil, false
 	}
