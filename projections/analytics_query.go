@@ -2,6 +2,8 @@ package projections
 
 import (
 	"cmp"
+	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -123,6 +125,7 @@ func (d *DurationStats) finish(explain bool) {
 	if explain {
 		d.Explain = d.spans
 	}
+	d.spans = nil // served as Explain or not at all
 }
 
 func nearestRank(sorted []Span, p int) time.Duration {
@@ -171,32 +174,6 @@ type RegistrationAnalytics struct {
 	Total   RegistrationMetrics   `json:"total"`
 }
 
-// period returns the submitted registrations whose first submission lies
-// in f's period: one range of subs, found by binary search. p.mu is held.
-func (p *Analytics) period(f AnalyticsFilter) []*RegistrationFact {
-	at := func(t time.Time) int {
-		i, _ := slices.BinarySearchFunc(p.subs, t, func(r *RegistrationFact, t time.Time) int {
-			if r.SubmittedAt.Before(t) {
-				return -1
-			}
-			return 1
-		})
-		return i
-	}
-	lo, hi := 0, len(p.subs)
-	if !f.From.IsZero() {
-		lo = at(f.From)
-	}
-	if !f.To.IsZero() {
-		hi = max(at(f.To), lo)
-	}
-	if f.Before != 0 {
-		cut, _ := slices.BinarySearchFunc(p.subs, f.Before, func(r *RegistrationFact, pos uint64) int { return cmp.Compare(r.SubmittedPos, pos) })
-		hi = max(min(hi, cut), lo)
-	}
-	return p.subs[lo:hi]
-}
-
 func (f AnalyticsFilter) matchesReg(r *RegistrationFact) bool {
 	return f.seen(r.SubmittedPos) && f.inPeriod(r.SubmittedAt) &&
 		(f.PartnerID == "" || r.PartnerID == f.PartnerID) &&
@@ -206,12 +183,17 @@ func (f AnalyticsFilter) matchesReg(r *RegistrationFact) bool {
 
 // Registrations computes the registration metrics of the registrations
 // first submitted within f's period, grouped by groupBy (names of
-// AnalyticsKeys).
+// AnalyticsKeys). Without Explain and Before, the period's whole months
+// are summed from the cohorts and only its edges from the facts.
 func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (RegistrationAnalytics, error) {
 	for _, k := range groupBy {
 		if !slices.Contains(AnalyticsKeys, k) {
 			return RegistrationAnalytics{}, domain.Errorf(domain.EINVALID, "cannot group by %q", k)
 		}
+	}
+	db, err := p.stateDB()
+	if err != nil {
+		return RegistrationAnalytics{}, err
 	}
 	type acc = regAcc
 	newAcc := func(key map[string]string) *acc {
@@ -220,33 +202,60 @@ func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (Registra
 	total := newAcc(map[string]string{})
 	groups := map[string]*acc{}
 	var buf []byte
-	p.mu.RLock()
-	for _, r := range p.period(f) {
-		if !f.matchesReg(r) {
-			continue
+	group := func(partner, region, tier string) *acc {
+		buf = buf[:0]
+		for i, k := range groupBy {
+			if i > 0 {
+				buf = append(buf, 0)
+			}
+			buf = append(buf, groupKey(partner, region, tier, k)...)
 		}
-		total.count(r, f)
-		if len(groupBy) > 0 {
-			buf = buf[:0]
-			for i, k := range groupBy {
-				if i > 0 {
-					buf = append(buf, 0)
-				}
-				buf = append(buf, groupValue(r, k)...)
+		g := groups[string(buf)] // no allocation for the lookup
+		if g == nil {
+			key := make(map[string]string, len(groupBy))
+			for _, k := range groupBy {
+				key[k] = groupKey(partner, region, tier, k)
 			}
-			g := groups[string(buf)] // no allocation for the lookup
-			if g == nil {
-				key := make(map[string]string, len(groupBy))
-				for _, k := range groupBy {
-					key[k] = groupValue(r, k)
-				}
-				g = newAcc(key)
-				groups[string(buf)] = g
+			g = newAcc(key)
+			groups[string(buf)] = g
+		}
+		return g
+	}
+	facts := func(from, to time.Time) error {
+		return submittedFacts(db, from, to, f.Before, f.PartnerID, func(r *RegistrationFact) {
+			if !f.matchesReg(r) {
+				return
 			}
-			g.count(r, f)
+			total.count(r, f)
+			if len(groupBy) > 0 {
+				group(r.PartnerID, r.Region, r.Tier).count(r, f)
+			}
+		})
+	}
+	lo, hi, loAt, hiAt, whole := fullMonths(f.From, f.To)
+	if f.Explain || f.Before != 0 || !whole {
+		err = facts(f.From, f.To)
+	} else {
+		err = cohorts(db, lo, hi, f.PartnerID, f.Tier, func(k cohortKey, c *cohort) error {
+			if f.Region != "" && !strings.EqualFold(k.region, f.Region) {
+				return nil
+			}
+			total.addCohort(c)
+			if len(groupBy) > 0 {
+				group(k.partner, k.region, k.tier).addCohort(c)
+			}
+			return nil
+		})
+		if err == nil && !f.From.IsZero() && f.From.Before(loAt) {
+			err = facts(f.From, loAt)
+		}
+		if err == nil && !f.To.IsZero() && hiAt.Before(f.To) {
+			err = facts(hiAt, f.To)
 		}
 	}
-	p.mu.RUnlock()
+	if err != nil {
+		return RegistrationAnalytics{}, fmt.Errorf("analytics: %w", err)
+	}
 	finish := func(a *acc) RegistrationMetrics {
 		m := a.m
 		m.ApprovalRate.finish()
@@ -290,16 +299,14 @@ func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (Registra
 	return out, nil
 }
 
-// groupValue is r's value of group key k; regions are grouped without
-// regard to case.
-func groupValue(r *RegistrationFact, k string) string {
-	switch k {
-	case "partner":
-		return r.PartnerID
-	case "region":
-		return strings.ToLower(r.Region)
+// stateDB returns the state database the facts are in.
+func (p *Analytics) stateDB() (*sql.DB, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.db == nil {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "analytics: no state database (the view was never loaded)")
 	}
-	return r.Tier
+	return p.db, nil
 }
 
 // regAcc accumulates one group's registration metrics.
@@ -349,6 +356,39 @@ func (a *regAcc) count(r *RegistrationFact, f AnalyticsFilter) {
 	}
 	if f.seen(r.WonPos) && r.WonValue.Currency != "" {
 		a.won[r.WonValue.Currency] = a.won[r.WonValue.Currency].Add(r.WonValue.Amount)
+	}
+}
+
+// addCohort adds a cohort's summed figures to the group's, as count would
+// have added each of its facts without explain or Before.
+func (a *regAcc) addCohort(c *cohort) {
+	m := &a.m
+	m.Submitted += c.Submitted
+	m.Decided += c.Decided
+	m.Rejected += c.Rejected
+	m.Duplicates += c.Duplicates
+	m.Approved += c.Approved
+	m.AutoApproved += c.Auto
+	m.ApprovalRate.Numerator += c.ApprovalNum
+	m.ApprovalRate.Denominator += c.Decided
+	m.Utilisation.Numerator += c.UtilNum
+	m.Utilisation.Denominator += c.Approved
+	m.ExpiryRate.Numerator += c.ExpiryNum
+	m.ExpiryRate.Denominator += c.Approved
+	m.Conversion.Numerator += c.WonNum
+	m.Conversion.Denominator += c.Submitted
+	m.ConflictRate.Numerator += c.ConflictNum
+	m.ConflictRate.Denominator += c.Submitted
+	m.Satisfaction.Count += c.Rated
+	m.Satisfaction.Sum += c.ScoreSum
+	for _, l := range c.Manual {
+		m.TimeToApproval.spans = append(m.TimeToApproval.spans, Span{Length: time.Duration(l)})
+	}
+	for _, l := range c.Automatic {
+		m.TimeToAutoApproval.spans = append(m.TimeToAutoApproval.spans, Span{Length: time.Duration(l)})
+	}
+	for cur, w := range c.Won {
+		a.won[cur] = a.won[cur].Add(w.Sum)
 	}
 }
 
@@ -568,36 +608,53 @@ func ValueBand(m domain.Money) string {
 	return m.Currency + " >=10M"
 }
 
-// registrationConsistency builds the registration half of the report;
-// p.mu is held.
-func (p *Analytics) registrationConsistency(f AnalyticsFilter) RegistrationConsistency {
+// registrationConsistency builds the registration half of the report
+// from the facts first decided in f's period.
+func registrationConsistency(db *sql.DB, f AnalyticsFilter) (RegistrationConsistency, error) {
 	out := RegistrationConsistency{Groups: []RegistrationGroup{}, Rules: []RuleUse{}}
 	groups := map[RegistrationFeatures]*RegistrationGroup{}
 	rules := map[string]*RuleUse{}
-	for _, r := range p.period(AnalyticsFilter{Before: f.Before}) {
-		if (r.Outcome != "approved" && r.Outcome != "rejected") || !f.seen(r.DecidedPos) || !f.inPeriod(r.DecidedAt) ||
-			(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
-			(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) || (f.Tier != "" && r.Tier != f.Tier) {
-			continue
-		}
-		out.Decided++
-		ft := RegistrationFeatures{Type: r.Type, Tier: r.Tier, Verdict: r.Verdict, HasProof: r.HasProof, ValueBand: ValueBand(r.Value)}
-		g := groups[ft]
-		if g == nil {
-			g = &RegistrationGroup{Features: ft, Results: map[string]int{}}
-			groups[ft] = g
-		}
-		g.Results[r.Outcome]++
-		g.Decisions = append(g.Decisions, DecidedRegistration{RegistrationID: r.ID, PartnerID: r.PartnerID, Result: r.Outcome,
-			Rule: r.Rule, Reason: r.Reason, Position: r.DecidedPos})
-		u := rules[r.Rule]
-		if u == nil {
-			u = &RuleUse{Rule: r.Rule, Results: map[string]int{}}
-			rules[r.Rule] = u
-		}
-		u.Cases++
-		u.Results[r.Outcome]++
+	lo, hi := periodNanos(f.From, f.To)
+	err := scanFacts(db, "SELECT "+factColumns+` FROM analytics_facts INDEXED BY analytics_decided
+		WHERE decided_pos != 0 AND decided_at >= ? AND decided_at < ? AND decided_pos < ? AND outcome IN ('approved', 'rejected')`,
+		[]any{lo, hi, beforeBound(f.Before)}, func(r *RegistrationFact) {
+			if !f.seen(r.SubmittedPos) || !f.seen(r.DecidedPos) || !f.inPeriod(r.DecidedAt) ||
+				(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
+				(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) || (f.Tier != "" && r.Tier != f.Tier) {
+				return
+			}
+			decidedRegistration(&out, groups, rules, r)
+		})
+	if err != nil {
+		return out, err
 	}
+	finishRegistrationConsistency(&out, groups, rules)
+	return out, nil
+}
+
+// decidedRegistration adds decision r to the report.
+func decidedRegistration(out *RegistrationConsistency, groups map[RegistrationFeatures]*RegistrationGroup, rules map[string]*RuleUse, r *RegistrationFact) {
+	out.Decided++
+	ft := RegistrationFeatures{Type: r.Type, Tier: r.Tier, Verdict: r.Verdict, HasProof: r.HasProof, ValueBand: ValueBand(r.Value)}
+	g := groups[ft]
+	if g == nil {
+		g = &RegistrationGroup{Features: ft, Results: map[string]int{}}
+		groups[ft] = g
+	}
+	g.Results[r.Outcome]++
+	g.Decisions = append(g.Decisions, DecidedRegistration{RegistrationID: r.ID, PartnerID: r.PartnerID, Result: r.Outcome,
+		Rule: r.Rule, Reason: r.Reason, Position: r.DecidedPos})
+	u := rules[r.Rule]
+	if u == nil {
+		u = &RuleUse{Rule: r.Rule, Results: map[string]int{}}
+		rules[r.Rule] = u
+	}
+	u.Cases++
+	u.Results[r.Outcome]++
+}
+
+// finishRegistrationConsistency orders the report's groups and rules.
+func finishRegistrationConsistency(out *RegistrationConsistency, groups map[RegistrationFeatures]*RegistrationGroup, rules map[string]*RuleUse) {
 	for _, g := range groups {
 		g.Consistent = len(g.Results) == 1
 		if !g.Consistent {
@@ -619,7 +676,6 @@ func (p *Analytics) registrationConsistency(f AnalyticsFilter) RegistrationConsi
 		out.Rules = append(out.Rules, *u)
 	}
 	slices.SortFunc(out.Rules, func(a, b RuleUse) int { return cmp.Or(cmp.Compare(b.Cases, a.Cases), cmp.Compare(a.Rule, b.Rule)) })
-	return out
 }
 
 // features and result describe case c.
@@ -654,7 +710,11 @@ func (c *ConflictFact) features() (CaseFeatures, string) {
 
 // Consistency groups the conflicts decided within f's period by their
 // features and by the clause applied.
-func (p *Analytics) Consistency(f AnalyticsFilter) Consistency {
+func (p *Analytics) Consistency(f AnalyticsFilter) (Consistency, error) {
+	db, err := p.stateDB()
+	if err != nil {
+		return Consistency{}, err
+	}
 	groups := map[CaseFeatures]*CaseGroup{}
 	clauses := map[string]*ClauseUse{}
 	out := Consistency{Groups: []CaseGroup{}, Clauses: []ClauseUse{}}
@@ -681,8 +741,10 @@ func (p *Analytics) Consistency(f AnalyticsFilter) Consistency {
 		u.Cases++
 		u.Results[result]++
 	}
-	out.Registrations = p.registrationConsistency(f)
 	p.mu.RUnlock()
+	if out.Registrations, err = registrationConsistency(db, f); err != nil {
+		return Consistency{}, fmt.Errorf("analytics: %w", err)
+	}
 	for _, g := range groups {
 		g.Consistent = len(g.Results) == 1
 		if !g.Consistent {
@@ -706,7 +768,7 @@ func (p *Analytics) Consistency(f AnalyticsFilter) Consistency {
 	slices.SortFunc(out.Clauses, func(a, b ClauseUse) int {
 		return cmp.Or(cmp.Compare(b.Cases, a.Cases), cmp.Compare(a.Clause, b.Clause))
 	})
-	return out
+	return out, nil
 }
 
 // The buckets a volume trend counts by.
@@ -763,11 +825,28 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 		at  time.Time
 		pos uint64
 	}
+	db, err := p.stateDB()
+	if err != nil {
+		return nil, err
+	}
 	by := map[string][]sub{}
 	var first, last time.Time
-	p.mu.RLock()
-	for _, r := range p.period(f) {
-		if !f.matchesReg(r) {
+	lo, hi := periodNanos(f.From, f.To)
+	rows, err := query(db, `SELECT partner_id, region, tier, submitted_pos, submitted_at FROM analytics_facts INDEXED BY analytics_submitted
+		WHERE submitted_pos != 0 AND submitted_at >= ? AND submitted_at < ? AND submitted_pos < ? AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?)`,
+		lo, hi, beforeBound(f.Before), f.PartnerID, f.PartnerID, f.Tier, f.Tier)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r RegistrationFact
+		var pos, at int64
+		if err := rows.Scan(&r.PartnerID, &r.Region, &r.Tier, &pos, &at); err != nil {
+			return nil, fmt.Errorf("analytics: %w", err)
+		}
+		r.SubmittedPos, r.SubmittedAt = uint64(pos), fromNanos(at)
+		if !f.matchesReg(&r) {
 			continue
 		}
 		by[r.PartnerID] = append(by[r.PartnerID], sub{r.SubmittedAt, r.SubmittedPos})
@@ -778,7 +857,10 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 			last = r.SubmittedAt
 		}
 	}
-	p.mu.RUnlock()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	rows.Close()
 	out := []PartnerTrend{}
 	if len(by) == 0 {
 		return out, nil
@@ -843,30 +925,47 @@ type Rating struct {
 
 // Ratings lists the ratings recorded within f's period, of registrations
 // matching f's partner, region and tier, in ledger order.
-func (p *Analytics) Ratings(f AnalyticsFilter) []Rating {
+func (p *Analytics) Ratings(f AnalyticsFilter) ([]Rating, error) {
+	db, err := p.stateDB()
+	if err != nil {
+		return nil, err
+	}
 	out := []Rating{}
-	p.mu.RLock()
-	for _, r := range p.regs {
+	lo, hi := periodNanos(f.From, f.To)
+	err = scanFacts(db, "SELECT "+factColumns+` FROM analytics_facts INDEXED BY analytics_rated
+		WHERE rated_pos != 0 AND rated_at >= ? AND rated_at < ? AND rated_pos < ?`, []any{lo, hi, beforeBound(f.Before)}, func(r *RegistrationFact) {
 		if !f.seen(r.RatedPos) || !f.inPeriod(r.RatedAt) ||
 			(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
 			(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) ||
 			(f.Tier != "" && r.Tier != f.Tier) {
-			continue
+			return
 		}
-		out = append(out, Rating{RegistrationID: r.ID, PartnerID: r.PartnerID, Score: r.Score, Comment: r.Comment, RatedAt: r.RatedAt, Position: r.RatedPos})
+		out = append(out, r.rating())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	p.mu.RUnlock()
 	slices.SortFunc(out, func(a, b Rating) int { return cmp.Compare(a.Position, b.Position) })
-	return out
+	return out, nil
 }
 
-// Rating returns the rating of registration id, if it was rated.
-func (p *Analytics) Rating(id uuid.UUID) (Rating, bool) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	r := p.regs[id]
-	if r == nil || r.RatedPos == 0 {
-		return Rating{}, false
+func (r *RegistrationFact) rating() Rating {
+	return Rating{RegistrationID: r.ID, PartnerID: r.PartnerID, Score: r.Score, Comment: r.Comment, RatedAt: r.RatedAt, Position: r.RatedPos}
+}
+
+// Rating returns the rating of registration id, if it was rated (as of
+// the last commit).
+func (p *Analytics) Rating(id uuid.UUID) (Rating, bool, error) {
+	db, err := p.stateDB()
+	if err != nil {
+		return Rating{}, false, err
 	}
-	return Rating{RegistrationID: r.ID, PartnerID: r.PartnerID, Score: r.Score, Comment: r.Comment, RatedAt: r.RatedAt, Position: r.RatedPos}, true
+	r, err := loadFact(db, id)
+	if err != nil {
+		return Rating{}, false, fmt.Errorf("analytics: %w", err)
+	}
+	if r == nil || r.RatedPos == 0 {
+		return Rating{}, false, nil
+	}
+	return r.rating(), true, nil
 }

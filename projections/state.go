@@ -19,7 +19,7 @@ import (
 // the views keep in it. Bump it whenever a view changes what it stores or
 // how it folds an event: a state database of another version is discarded
 // and rebuilt from the ledger, never trusted.
-const SchemaVersion = 12
+const SchemaVersion = 13
 
 // State is the durable home of the read side: a SQLite database beside the
 // ledger (views.db) that holds every view's state together with the one
@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS registration_history (
 	lapses_at   INTEGER NOT NULL,
 	progress_at INTEGER NOT NULL
 );
-` + stateIndexes
+` + analyticsSchema + stateIndexes
 
 // stateIndexes are the registrations table's secondary indexes: what each
 // query of queries.go and summary.go reads. A catch-up from an empty state
@@ -115,12 +115,14 @@ CREATE INDEX IF NOT EXISTS registrations_value ON registrations (currency, value
 CREATE INDEX IF NOT EXISTS registrations_expires ON registrations (expires_at);
 -- An as-of list walks the versions in the registrations' order.
 CREATE INDEX IF NOT EXISTS registration_history_list ON registration_history (reg_pos, valid_to);
-`
+` + analyticsIndexes
 
 // secondaryIndexes names the indexes of stateIndexes.
 var secondaryIndexes = []string{"registrations_partner", "registrations_status", "registrations_queue", "registrations_lapse",
 	"registrations_account", "registrations_domain", "registrations_pipeline",
 	"registrations_updated", "registrations_value", "registrations_expires", "registration_history_list"}
+
+func init() { secondaryIndexes = append(secondaryIndexes, analyticsIndexNames...) }
 
 // dropIndexes drops the secondary indexes, for a catch-up from an empty
 // state: maintaining seven indexes row by row, over upserts in random key
@@ -322,7 +324,7 @@ func saveCheckpoint(ctx context.Context, tx *sql.Tx, next uint64, last uuid.UUID
 
 // Reset empties the state: every view and the checkpoint.
 func (s *State) Reset(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations; DELETE FROM registration_history;")
+	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations; DELETE FROM registration_history; DELETE FROM analytics_facts; DELETE FROM analytics_cohorts;")
 	s.next = 0
 	return err
 }

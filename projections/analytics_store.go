@@ -1,0 +1,545 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/dealreg/dealreg/domain"
+)
+
+// Program analytics keeps its registration facts in views.db
+// (docs/analytics.md, "Where the facts live"):
+//
+//   - analytics_facts: one row per registration, the fact's columns (times
+//     in unix nanoseconds, 0 when the event has not happened; amounts as
+//     decimal text). Explain, as-of, the edges of a period, consistency,
+//     top partners and ratings read them through the indexes below.
+//   - analytics_cohorts: the figures of the facts of one month of first
+//     submission, partner, region (as last submitted) and tier, summed, with
+//     the durations to approval sorted: a query without explain and without
+//     as-of reads a period's whole months from here, one row per
+//     combination instead of one per registration, and only its edges from
+//     the facts.
+//
+// Both are written from the facts a batch changed: the fact's row again,
+// and for the cohorts the difference between its contribution before the
+// batch and after, so the rows depend only on the ledger, never on how it
+// was cut into batches.
+const analyticsSchema = `
+CREATE TABLE IF NOT EXISTS analytics_facts (
+	pos            INTEGER PRIMARY KEY, -- of RegistrationDrafted
+	id             BLOB NOT NULL UNIQUE,
+	partner_id     TEXT NOT NULL,
+	region         TEXT NOT NULL,
+	country        TEXT NOT NULL,
+	tier           TEXT NOT NULL,
+	type           TEXT NOT NULL,
+	verdict        TEXT NOT NULL,
+	has_proof      INTEGER NOT NULL,
+	value_amount   TEXT NOT NULL,
+	value_cur      TEXT NOT NULL,
+	rule           TEXT NOT NULL,
+	reason         TEXT NOT NULL,
+	submitted_pos  INTEGER NOT NULL,
+	submitted_at   INTEGER NOT NULL,
+	decided_pos    INTEGER NOT NULL,
+	decided_at     INTEGER NOT NULL,
+	outcome        TEXT NOT NULL,
+	approved_pos   INTEGER NOT NULL,
+	approved_at    INTEGER NOT NULL,
+	auto           INTEGER NOT NULL,
+	auto_pending   INTEGER NOT NULL,
+	protection_end INTEGER NOT NULL,
+	expired_pos    INTEGER NOT NULL,
+	expired_at     INTEGER NOT NULL,
+	won_pos        INTEGER NOT NULL,
+	won_at         INTEGER NOT NULL,
+	won_amount     TEXT NOT NULL,
+	won_cur        TEXT NOT NULL,
+	won_protected  INTEGER NOT NULL,
+	ended_pos      INTEGER NOT NULL,
+	conflict_pos   INTEGER NOT NULL,
+	rated_pos      INTEGER NOT NULL,
+	rated_at       INTEGER NOT NULL,
+	score          INTEGER NOT NULL,
+	comment        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS analytics_cohorts (
+	month      INTEGER NOT NULL, -- unix seconds of the month's first instant, UTC
+	partner_id TEXT NOT NULL,
+	region     TEXT NOT NULL,
+	tier       TEXT NOT NULL,
+	body       BLOB NOT NULL,    -- the cohort's figures (JSON)
+	PRIMARY KEY (month, partner_id, region, tier)
+) WITHOUT ROWID;
+`
+
+// analyticsIndexes are the facts' indexes: a period of first submissions
+// (all partners, or one), of first decisions, of ratings.
+const analyticsIndexes = `
+CREATE INDEX IF NOT EXISTS analytics_submitted ON analytics_facts (submitted_at, submitted_pos) WHERE submitted_pos != 0;
+CREATE INDEX IF NOT EXISTS analytics_partner_submitted ON analytics_facts (partner_id, submitted_at) WHERE submitted_pos != 0;
+CREATE INDEX IF NOT EXISTS analytics_decided ON analytics_facts (decided_at) WHERE decided_pos != 0;
+CREATE INDEX IF NOT EXISTS analytics_rated ON analytics_facts (rated_at) WHERE rated_pos != 0;
+`
+
+var analyticsIndexNames = []string{"analytics_submitted", "analytics_partner_submitted", "analytics_decided", "analytics_rated"}
+
+// factColumns are analytics_facts' columns, in the order of factArgs and
+// scanFact.
+const factColumns = `pos, id, partner_id, region, country, tier, type, verdict, has_proof, value_amount, value_cur, rule, reason,
+	submitted_pos, submitted_at, decided_pos, decided_at, outcome, approved_pos, approved_at, auto, auto_pending, protection_end,
+	expired_pos, expired_at, won_pos, won_at, won_amount, won_cur, won_protected, ended_pos, conflict_pos, rated_pos, rated_at, score, comment`
+
+const factColumnCount = 36
+
+const (
+	getFactSQL       = "SELECT " + factColumns + " FROM analytics_facts WHERE id = ?"
+	getCohortSQL     = "SELECT body FROM analytics_cohorts WHERE month = ? AND partner_id = ? AND region = ? AND tier = ?"
+	putCohortSQL     = "INSERT OR REPLACE INTO analytics_cohorts (month, partner_id, region, tier, body) VALUES (?, ?, ?, ?, ?)"
+	deleteCohortSQL  = "DELETE FROM analytics_cohorts WHERE month = ? AND partner_id = ? AND region = ? AND tier = ?"
+	factsPerStatment = 32
+)
+
+// nanos is t in unix nanoseconds, 0 for the zero time.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is the inverse of nanos (recorded times are UTC).
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func amountText(m domain.Money) string {
+	if m.IsZero() {
+		return ""
+	}
+	return m.Amount.String()
+}
+
+func moneyOf(amount, cur string) (domain.Money, error) {
+	if amount == "" && cur == "" {
+		return domain.Money{}, nil
+	}
+	d, err := decimal.NewFromString(amount)
+	if err != nil {
+		return domain.Money{}, err
+	}
+	return domain.Money{Amount: d, Currency: cur}, nil
+}
+
+// factArgs appends f's columns to args.
+func factArgs(args []any, f *RegistrationFact) []any {
+	return append(args, int64(f.pos), f.ID[:], f.PartnerID, f.Region, f.Country, f.Tier, f.Type, f.Verdict, f.HasProof,
+		amountText(f.Value), f.Value.Currency, f.Rule, f.Reason,
+		int64(f.SubmittedPos), nanos(f.SubmittedAt), int64(f.DecidedPos), nanos(f.DecidedAt), f.Outcome,
+		int64(f.ApprovedPos), nanos(f.ApprovedAt), f.Auto, f.autoPending, nanos(f.ProtectionEnd),
+		int64(f.ExpiredPos), nanos(f.ExpiredAt), int64(f.WonPos), nanos(f.WonAt), amountText(f.WonValue), f.WonValue.Currency,
+		f.WonProtected, int64(f.EndedPos), int64(f.ConflictPos), int64(f.RatedPos), nanos(f.RatedAt), f.Score, f.Comment)
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanFact reads a row of factColumns.
+func scanFact(s scanner) (*RegistrationFact, error) {
+	f := &RegistrationFact{}
+	var id []byte
+	var pos, sub, dec, app, exp, won, ended, conflict, rated int64
+	var subAt, decAt, appAt, end, expAt, wonAt, ratedAt int64
+	var value, valueCur, wonAmount, wonCur string
+	err := s.Scan(&pos, &id, &f.PartnerID, &f.Region, &f.Country, &f.Tier, &f.Type, &f.Verdict, &f.HasProof, &value, &valueCur, &f.Rule, &f.Reason,
+		&sub, &subAt, &dec, &decAt, &f.Outcome, &app, &appAt, &f.Auto, &f.autoPending, &end,
+		&exp, &expAt, &won, &wonAt, &wonAmount, &wonCur, &f.WonProtected, &ended, &conflict, &rated, &ratedAt, &f.Score, &f.Comment)
+	if err != nil {
+		return nil, err
+	}
+	copy(f.ID[:], id)
+	f.pos, f.SubmittedPos, f.DecidedPos, f.ApprovedPos = uint64(pos), uint64(sub), uint64(dec), uint64(app)
+	f.ExpiredPos, f.WonPos, f.EndedPos, f.ConflictPos, f.RatedPos = uint64(exp), uint64(won), uint64(ended), uint64(conflict), uint64(rated)
+	f.SubmittedAt, f.DecidedAt, f.ApprovedAt, f.ProtectionEnd = fromNanos(subAt), fromNanos(decAt), fromNanos(appAt), fromNanos(end)
+	f.ExpiredAt, f.WonAt, f.RatedAt = fromNanos(expAt), fromNanos(wonAt), fromNanos(ratedAt)
+	if f.Value, err = moneyOf(value, valueCur); err != nil {
+		return nil, err
+	}
+	if f.WonValue, err = moneyOf(wonAmount, wonCur); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// monthOf is the start of t's month, UTC, in unix seconds.
+func monthOf(t time.Time) int64 {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).Unix()
+}
+
+// cohortKey names a row of analytics_cohorts.
+type cohortKey struct {
+	month                 int64
+	partner, region, tier string
+}
+
+// wonSum is the closed-won values of one currency: how many, and their
+// exact sum.
+type wonSum struct {
+	N   int             `json:"n"`
+	Sum decimal.Decimal `json:"sum"`
+}
+
+// cohort is the summed figures of a set of facts, as a query without
+// Before counts them (regAcc.count): a row of analytics_cohorts, or (with
+// signed counts) the change a batch makes to one.
+type cohort struct {
+	Submitted   int `json:"s"`
+	Decided     int `json:"d"`
+	Approved    int `json:"a"`
+	Auto        int `json:"aa"`
+	Rejected    int `json:"r"`
+	Duplicates  int `json:"dup"`
+	ApprovalNum int `json:"an"` // decided and approved
+	UtilNum     int `json:"un"` // approved, won while protected
+	ExpiryNum   int `json:"en"` // approved and expired
+	WonNum      int `json:"wn"`
+	ConflictNum int `json:"cn"`
+	Rated       int `json:"rc"`
+	ScoreSum    int `json:"rs"`
+	// Won is by currency.
+	Won map[string]wonSum `json:"won,omitempty"`
+	// Manual and Automatic are the durations to approval (nanoseconds),
+	// by a reviewer or a conflict and automatic, sorted. In a change,
+	// the durations added; Gone* those removed.
+	Manual       []int64 `json:"m,omitempty"`
+	Automatic    []int64 `json:"am,omitempty"`
+	GoneManual   []int64 `json:"-"`
+	GoneAutomatc []int64 `json:"-"`
+}
+
+// contribution returns what fact f adds to its cohort, and the cohort's
+// key; false when f counts nowhere (never submitted).
+func (f *RegistrationFact) contribution() (cohortKey, cohort, bool) {
+	if f.SubmittedPos == 0 {
+		return cohortKey{}, cohort{}, false
+	}
+	k := cohortKey{monthOf(f.SubmittedAt), f.PartnerID, f.Region, f.Tier}
+	c := cohort{Submitted: 1}
+	b := func(v bool) int {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	if f.DecidedPos != 0 {
+		c.Decided = 1
+		c.Rejected, c.Duplicates = b(f.Outcome == "rejected"), b(f.Outcome == "duplicate")
+		c.ApprovalNum = b(f.ApprovedPos != 0)
+	}
+	if f.ApprovedPos != 0 {
+		c.Approved = 1
+		l := int64(f.ApprovedAt.Sub(f.SubmittedAt))
+		if f.Auto {
+			c.Auto, c.Automatic = 1, []int64{l}
+		} else {
+			c.Manual = []int64{l}
+		}
+		c.UtilNum = b(f.WonProtected && f.WonPos != 0)
+		c.ExpiryNum = b(f.ExpiredPos != 0)
+	}
+	c.WonNum, c.ConflictNum = b(f.WonPos != 0), b(f.ConflictPos != 0)
+	if f.RatedPos != 0 {
+		c.Rated, c.ScoreSum = 1, f.Score
+	}
+	if f.WonPos != 0 && f.WonValue.Currency != "" {
+		c.Won = map[string]wonSum{f.WonValue.Currency: {N: 1, Sum: f.WonValue.Amount}}
+	}
+	return k, c, true
+}
+
+// add adds o (sign 1) or takes it away (sign -1).
+func (c *cohort) add(o cohort, sign int) {
+	c.Submitted += sign * o.Submitted
+	c.Decided += sign * o.Decided
+	c.Approved += sign * o.Approved
+	c.Auto += sign * o.Auto
+	c.Rejected += sign * o.Rejected
+	c.Duplicates += sign * o.Duplicates
+	c.ApprovalNum += sign * o.ApprovalNum
+	c.UtilNum += sign * o.UtilNum
+	c.ExpiryNum += sign * o.ExpiryNum
+	c.WonNum += sign * o.WonNum
+	c.ConflictNum += sign * o.ConflictNum
+	c.Rated += sign * o.Rated
+	c.ScoreSum += sign * o.ScoreSum
+	for cur, w := range o.Won {
+		if c.Won == nil {
+			c.Won = map[string]wonSum{}
+		}
+		s := c.Won[cur]
+		s.N += sign * w.N
+		if sign > 0 {
+			s.Sum = s.Sum.Add(w.Sum)
+		} else {
+			s.Sum = s.Sum.Sub(w.Sum)
+		}
+		if s.N == 0 {
+			delete(c.Won, cur)
+		} else {
+			c.Won[cur] = s
+		}
+	}
+	if sign > 0 {
+		c.Manual = append(c.Manual, o.Manual...)
+		c.Automatic = append(c.Automatic, o.Automatic...)
+	} else {
+		c.GoneManual = append(c.GoneManual, o.Manual...)
+		c.GoneAutomatc = append(c.GoneAutomatc, o.Automatic...)
+	}
+}
+
+// apply applies change d to stored cohort c: the counts, then the
+// durations removed and added, kept sorted.
+func (c *cohort) apply(d cohort) {
+	gm, ga := d.GoneManual, d.GoneAutomatc
+	d.GoneManual, d.GoneAutomatc = nil, nil
+	add := d.Manual
+	auto := d.Automatic
+	d.Manual, d.Automatic = nil, nil
+	c.add(d, 1)
+	c.Manual = mergeDurations(c.Manual, add, gm)
+	c.Automatic = mergeDurations(c.Automatic, auto, ga)
+}
+
+// mergeDurations returns sorted with added inserted and each of gone
+// removed once, sorted.
+func mergeDurations(sorted, added, gone []int64) []int64 {
+	out := append(sorted, added...)
+	slices.Sort(out)
+	if len(gone) == 0 {
+		return out
+	}
+	n := map[int64]int{}
+	for _, g := range gone {
+		n[g]++
+	}
+	kept := out[:0]
+	for _, v := range out {
+		if n[v] > 0 {
+			n[v]--
+			continue
+		}
+		kept = append(kept, v)
+	}
+	return kept
+}
+
+// factChange is a fact changed since the last flush, with what it
+// contributed to its cohort before.
+type factChange struct {
+	f       *RegistrationFact
+	had     bool
+	key     cohortKey
+	contrib cohort
+}
+
+// analyticsWrite is what one flush of Analytics stores.
+type analyticsWrite struct {
+	facts   []any // factColumnCount a fact
+	cohorts map[cohortKey]cohort
+	rows    Write
+}
+
+func (w *analyticsWrite) write(ctx context.Context, tx *sql.Tx) error {
+	if w.rows != nil {
+		if err := w.rows(ctx, tx); err != nil {
+			return err
+		}
+	}
+	err := execChunked(ctx, tx, w.facts, factColumnCount, factsPerStatment, func(n int) string {
+		return "INSERT OR REPLACE INTO analytics_facts (" + factColumns + ") VALUES " + placeholders(n, factColumnCount)
+	})
+	if err != nil {
+		return err
+	}
+	if len(w.cohorts) == 0 {
+		return nil
+	}
+	keys := make([]cohortKey, 0, len(w.cohorts))
+	for k := range w.cohorts {
+		keys = append(keys, k)
+	}
+	// In key order: the table is written page by page.
+	slices.SortFunc(keys, func(a, b cohortKey) int {
+		return cmp.Or(cmp.Compare(a.month, b.month), cmp.Compare(a.partner, b.partner), cmp.Compare(a.region, b.region), cmp.Compare(a.tier, b.tier))
+	})
+	get, err := prepareTx(ctx, tx, getCohortSQL)
+	if err != nil {
+		return err
+	}
+	defer get.Close()
+	for _, k := range keys {
+		var c cohort
+		var body []byte
+		switch err := get.QueryRowContext(ctx, k.month, k.partner, k.region, k.tier).Scan(&body); {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return err
+		default:
+			if err := json.Unmarshal(body, &c); err != nil {
+				return err
+			}
+		}
+		c.apply(w.cohorts[k])
+		if c.Submitted == 0 {
+			if _, err := execTx(ctx, tx, deleteCohortSQL, k.month, k.partner, k.region, k.tier); err != nil {
+				return err
+			}
+			continue
+		}
+		if body, err = json.Marshal(c); err != nil {
+			return err
+		}
+		if _, err := execTx(ctx, tx, putCohortSQL, k.month, k.partner, k.region, k.tier, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadFact reads registration id's fact from the state database; nil if
+// it has none.
+func loadFact(db *sql.DB, id uuid.UUID) (*RegistrationFact, error) {
+	f, err := scanFact(queryRow(db, getFactSQL, id[:]))
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return f, err
+}
+
+// The bounds of an open period, in unix nanoseconds.
+const (
+	minNanos = math.MinInt64
+	maxNanos = math.MaxInt64
+)
+
+func periodNanos(from, to time.Time) (int64, int64) {
+	lo, hi := int64(minNanos), int64(maxNanos)
+	if !from.IsZero() {
+		lo = from.UnixNano()
+	}
+	if !to.IsZero() {
+		hi = to.UnixNano()
+	}
+	return lo, hi
+}
+
+func beforeBound(before uint64) int64 {
+	if before == 0 || before > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(before)
+}
+
+// scanFacts calls fn with every fact q selects.
+func scanFacts(db *sql.DB, q string, args []any, fn func(*RegistrationFact)) error {
+	rows, err := query(db, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		f, err := scanFact(rows)
+		if err != nil {
+			return err
+		}
+		fn(f)
+	}
+	return rows.Err()
+}
+
+// submittedFacts calls fn with the facts first submitted in [from, to)
+// before position before (0: all), of partner if given, in ledger order.
+func submittedFacts(db *sql.DB, from, to time.Time, before uint64, partner string, fn func(*RegistrationFact)) error {
+	lo, hi := periodNanos(from, to)
+	if partner != "" {
+		return scanFacts(db, "SELECT "+factColumns+` FROM analytics_facts INDEXED BY analytics_partner_submitted
+			WHERE submitted_pos != 0 AND partner_id = ? AND submitted_at >= ? AND submitted_at < ? AND submitted_pos < ?
+			ORDER BY submitted_at, submitted_pos`, []any{partner, lo, hi, beforeBound(before)}, fn)
+	}
+	return scanFacts(db, "SELECT "+factColumns+` FROM analytics_facts INDEXED BY analytics_submitted
+		WHERE submitted_pos != 0 AND submitted_at >= ? AND submitted_at < ? AND submitted_pos < ?
+		ORDER BY submitted_at, submitted_pos`, []any{lo, hi, beforeBound(before)}, fn)
+}
+
+// cohorts calls fn with the cohort rows of the months in [fromMonth,
+// toMonth) (unix seconds), of partner and tier if given.
+func cohorts(db *sql.DB, fromMonth, toMonth int64, partner, tier string, fn func(cohortKey, *cohort) error) error {
+	rows, err := query(db, `SELECT month, partner_id, region, tier, body FROM analytics_cohorts
+		WHERE month >= ? AND month < ? AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?)`, fromMonth, toMonth, partner, partner, tier, tier)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k cohortKey
+		var body []byte
+		if err := rows.Scan(&k.month, &k.partner, &k.region, &k.tier, &body); err != nil {
+			return err
+		}
+		c := &cohort{}
+		if err := json.Unmarshal(body, c); err != nil {
+			return err
+		}
+		if err := fn(k, c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// fullMonths splits the period [from, to) into the whole months it holds,
+// [lo, hi) in unix seconds, which the cohorts answer, and its edges, which
+// the facts answer: [from, loAt) and [hiAt, to). ok is false when it holds
+// no whole month.
+func fullMonths(from, to time.Time) (lo, hi int64, loAt, hiAt time.Time, ok bool) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	if !from.IsZero() {
+		lo = monthOf(from)
+		if time.Unix(lo, 0).Before(from) {
+			lo = time.Unix(lo, 0).UTC().AddDate(0, 1, 0).Unix()
+		}
+		loAt = time.Unix(lo, 0).UTC()
+	}
+	if !to.IsZero() {
+		hi = monthOf(to)
+		hiAt = time.Unix(hi, 0).UTC()
+	}
+	return lo, hi, loAt, hiAt, lo < hi
+}
+
+// groupKey is the value of group key k of a registration of partner,
+// region and tier; regions are grouped without regard to case.
+func groupKey(partner, region, tier, k string) string {
+	switch k {
+	case "partner":
+		return partner
+	case "region":
+		return strings.ToLower(region)
+	}
+	return tier
+}
