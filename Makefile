@@ -60,7 +60,7 @@ LOAD_FOR    ?= 15s
 LOAD_READ_RATE ?= 1000
 LOAD_SERVE_FLAGS ?=
 LOAD_FLAGS  ?=
-load: ## serve a generated ledger (LOAD_EVENTS, kept in LOAD_DATA) and drive it over HTTP: submissions by 1 and 64 clients, reads by 50 (as fast as answered, then at LOAD_READ_RATE/s)
+load: ## serve a generated ledger (LOAD_EVENTS, kept in LOAD_DATA) and drive it over HTTP: submissions by 1 and 64 clients, reads by 50 (as fast as answered, then at LOAD_READ_RATE/s), each whole-period analytics query by 10
 	CGO_ENABLED=0 $(GO) build -o $(LOAD_DATA).bin/dealreg ./cmd/dealreg
 	$(GO) build -o $(LOAD_DATA).bin/dealreg-load ./cmd/dealreg-load
 	test -f $(LOAD_DATA)/ledger.db || $(LOAD_DATA).bin/dealreg generate --data $(LOAD_DATA) --events $(LOAD_EVENTS)

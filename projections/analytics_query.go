@@ -101,19 +101,33 @@ type Span struct {
 // nearest-rank method: of n durations sorted, the p-th percentile is the
 // ceil(p·n/100)-th, so both are durations that happened. Zero Count: none.
 type DurationStats struct {
-	Count   int           `json:"count"`
-	Median  time.Duration `json:"-"`
-	P90     time.Duration `json:"-"`
-	Explain []Span        `json:"explain,omitempty"`
-	spans   []Span
+	Count   int             `json:"count"`
+	Median  time.Duration   `json:"-"`
+	P90     time.Duration   `json:"-"`
+	Explain []Span          `json:"explain,omitempty"`
+	spans   []Span          // with explain
+	lengths []time.Duration // without
 }
 
-func (d *DurationStats) add(id uuid.UUID, from, to uint64, fromAt, toAt time.Time) {
+func (d *DurationStats) add(id uuid.UUID, from, to uint64, fromAt, toAt time.Time, explain bool) {
 	l := toAt.Sub(fromAt)
+	if !explain {
+		d.lengths = append(d.lengths, l) // only the figures: no span to name
+		return
+	}
 	d.spans = append(d.spans, Span{ID: id, From: from, To: to, Length: l, Seconds: int64(l / time.Second)})
 }
 
 func (d *DurationStats) finish(explain bool) {
+	if !explain {
+		d.Count = len(d.lengths)
+		if d.Count > 0 {
+			slices.Sort(d.lengths)
+			d.Median, d.P90 = d.lengths[rankIndex(d.Count, 50)], d.lengths[rankIndex(d.Count, 90)]
+		}
+		d.lengths = nil
+		return
+	}
 	d.Count = len(d.spans)
 	if d.Count == 0 {
 		return
@@ -121,17 +135,14 @@ func (d *DurationStats) finish(explain bool) {
 	slices.SortFunc(d.spans, func(a, b Span) int {
 		return cmp.Or(cmp.Compare(a.Length, b.Length), cmp.Compare(a.To, b.To))
 	})
-	d.Median, d.P90 = nearestRank(d.spans, 50), nearestRank(d.spans, 90)
-	if explain {
-		d.Explain = d.spans
-	}
-	d.spans = nil // served as Explain or not at all
+	d.Median, d.P90 = d.spans[rankIndex(d.Count, 50)].Length, d.spans[rankIndex(d.Count, 90)].Length
+	d.Explain = d.spans
+	d.spans = nil // served as Explain
 }
 
-func nearestRank(sorted []Span, p int) time.Duration {
-	i := (p*len(sorted)+99)/100 - 1
-	return sorted[max(i, 0)].Length
-}
+// rankIndex is the index of the nearest-rank p-th percentile of n sorted
+// values: the ceil(p·n/100)-th.
+func rankIndex(n, p int) int { return max((p*n+99)/100-1, 0) }
 
 // Average is a mean score: Sum over Count, rounded to RateDecimals (null
 // when Count is 0). Explain lists the positions of the ratings.
@@ -338,9 +349,9 @@ func (a *regAcc) count(r *RegistrationFact, f AnalyticsFilter) {
 		m.Approved++
 		if r.Auto {
 			m.AutoApproved++
-			m.TimeToAutoApproval.add(r.ID, r.SubmittedPos, r.ApprovedPos, r.SubmittedAt, r.ApprovedAt)
+			m.TimeToAutoApproval.add(r.ID, r.SubmittedPos, r.ApprovedPos, r.SubmittedAt, r.ApprovedAt, explain)
 		} else {
-			m.TimeToApproval.add(r.ID, r.SubmittedPos, r.ApprovedPos, r.SubmittedAt, r.ApprovedAt)
+			m.TimeToApproval.add(r.ID, r.SubmittedPos, r.ApprovedPos, r.SubmittedAt, r.ApprovedAt, explain)
 		}
 		m.Utilisation.add(r.WonProtected && f.seen(r.WonPos), r.WonPos, r.ApprovedPos, explain)
 		m.ExpiryRate.add(f.seen(r.ExpiredPos), r.ExpiredPos, r.ApprovedPos, explain)
@@ -381,12 +392,8 @@ func (a *regAcc) addCohort(c *cohort) {
 	m.ConflictRate.Denominator += c.Submitted
 	m.Satisfaction.Count += c.Rated
 	m.Satisfaction.Sum += c.ScoreSum
-	for _, l := range c.Manual {
-		m.TimeToApproval.spans = append(m.TimeToApproval.spans, Span{Length: time.Duration(l)})
-	}
-	for _, l := range c.Automatic {
-		m.TimeToAutoApproval.spans = append(m.TimeToAutoApproval.spans, Span{Length: time.Duration(l)})
-	}
+	m.TimeToApproval.lengths = append(m.TimeToApproval.lengths, c.Manual...)
+	m.TimeToAutoApproval.lengths = append(m.TimeToAutoApproval.lengths, c.Automatic...)
 	for cur, w := range c.Won {
 		a.won[cur] = a.won[cur].Add(w.Sum)
 	}
@@ -451,8 +458,8 @@ func (p *Analytics) Conflicts(f AnalyticsFilter) ConflictAnalytics {
 			out.Decided++
 			lv.Decided++
 			out.Outcomes[c.Outcome]++
-			out.TimeToResolution.add(c.ID, c.OpenedPos, c.DecidedPos, c.OpenedAt, c.DecidedAt)
-			lv.TimeToResolution.add(c.ID, c.OpenedPos, c.DecidedPos, c.OpenedAt, c.DecidedAt)
+			out.TimeToResolution.add(c.ID, c.OpenedPos, c.DecidedPos, c.OpenedAt, c.DecidedAt, f.Explain)
+			lv.TimeToResolution.add(c.ID, c.OpenedPos, c.DecidedPos, c.OpenedAt, c.DecidedAt, f.Explain)
 		}
 	}
 	p.mu.RUnlock()
@@ -615,10 +622,10 @@ func registrationConsistency(db *sql.DB, f AnalyticsFilter) (RegistrationConsist
 	groups := map[RegistrationFeatures]*RegistrationGroup{}
 	rules := map[string]*RuleUse{}
 	lo, hi := periodNanos(f.From, f.To)
-	err := scanFacts(db, "SELECT "+factColumns+` FROM analytics_facts INDEXED BY analytics_decided
-		WHERE decided_pos != 0 AND decided_at >= ? AND decided_at < ? AND decided_pos < ? AND outcome IN ('approved', 'rejected')`,
+	err := scanFacts(db, `SELECT fact FROM analytics_facts INDEXED BY analytics_decided
+		WHERE decided_pos != 0 AND decided_at >= ? AND decided_at < ? AND decided_pos < ?`,
 		[]any{lo, hi, beforeBound(f.Before)}, func(r *RegistrationFact) {
-			if !f.seen(r.SubmittedPos) || !f.seen(r.DecidedPos) || !f.inPeriod(r.DecidedAt) ||
+			if (r.Outcome != "approved" && r.Outcome != "rejected") || !f.seen(r.SubmittedPos) || !f.seen(r.DecidedPos) || !f.inPeriod(r.DecidedAt) ||
 				(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
 				(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) || (f.Tier != "" && r.Tier != f.Tier) {
 				return
@@ -831,23 +838,9 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 	}
 	by := map[string][]sub{}
 	var first, last time.Time
-	lo, hi := periodNanos(f.From, f.To)
-	rows, err := query(db, `SELECT partner_id, region, tier, submitted_pos, submitted_at FROM analytics_facts INDEXED BY analytics_submitted
-		WHERE submitted_pos != 0 AND submitted_at >= ? AND submitted_at < ? AND submitted_pos < ? AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?)`,
-		lo, hi, beforeBound(f.Before), f.PartnerID, f.PartnerID, f.Tier, f.Tier)
-	if err != nil {
-		return nil, fmt.Errorf("analytics: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r RegistrationFact
-		var pos, at int64
-		if err := rows.Scan(&r.PartnerID, &r.Region, &r.Tier, &pos, &at); err != nil {
-			return nil, fmt.Errorf("analytics: %w", err)
-		}
-		r.SubmittedPos, r.SubmittedAt = uint64(pos), fromNanos(at)
-		if !f.matchesReg(&r) {
-			continue
+	err = submittedFacts(db, f.From, f.To, f.Before, f.PartnerID, func(r *RegistrationFact) {
+		if !f.matchesReg(r) {
+			return
 		}
 		by[r.PartnerID] = append(by[r.PartnerID], sub{r.SubmittedAt, r.SubmittedPos})
 		if first.IsZero() || r.SubmittedAt.Before(first) {
@@ -856,11 +849,10 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 		if r.SubmittedAt.After(last) {
 			last = r.SubmittedAt
 		}
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	rows.Close()
 	out := []PartnerTrend{}
 	if len(by) == 0 {
 		return out, nil
@@ -932,7 +924,7 @@ func (p *Analytics) Ratings(f AnalyticsFilter) ([]Rating, error) {
 	}
 	out := []Rating{}
 	lo, hi := periodNanos(f.From, f.To)
-	err = scanFacts(db, "SELECT "+factColumns+` FROM analytics_facts INDEXED BY analytics_rated
+	err = scanFacts(db, `SELECT fact FROM analytics_facts INDEXED BY analytics_rated
 		WHERE rated_pos != 0 AND rated_at >= ? AND rated_at < ? AND rated_pos < ?`, []any{lo, hi, beforeBound(f.Before)}, func(r *RegistrationFact) {
 		if !f.seen(r.RatedPos) || !f.inPeriod(r.RatedAt) ||
 			(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -36,42 +38,16 @@ import (
 // was cut into batches.
 const analyticsSchema = `
 CREATE TABLE IF NOT EXISTS analytics_facts (
-	pos            INTEGER PRIMARY KEY, -- of RegistrationDrafted
-	id             BLOB NOT NULL UNIQUE,
-	partner_id     TEXT NOT NULL,
-	region         TEXT NOT NULL,
-	country        TEXT NOT NULL,
-	tier           TEXT NOT NULL,
-	type           TEXT NOT NULL,
-	verdict        TEXT NOT NULL,
-	has_proof      INTEGER NOT NULL,
-	value_amount   TEXT NOT NULL,
-	value_cur      TEXT NOT NULL,
-	rule           TEXT NOT NULL,
-	reason         TEXT NOT NULL,
-	submitted_pos  INTEGER NOT NULL,
-	submitted_at   INTEGER NOT NULL,
-	decided_pos    INTEGER NOT NULL,
-	decided_at     INTEGER NOT NULL,
-	outcome        TEXT NOT NULL,
-	approved_pos   INTEGER NOT NULL,
-	approved_at    INTEGER NOT NULL,
-	auto           INTEGER NOT NULL,
-	auto_pending   INTEGER NOT NULL,
-	protection_end INTEGER NOT NULL,
-	expired_pos    INTEGER NOT NULL,
-	expired_at     INTEGER NOT NULL,
-	won_pos        INTEGER NOT NULL,
-	won_at         INTEGER NOT NULL,
-	won_amount     TEXT NOT NULL,
-	won_cur        TEXT NOT NULL,
-	won_protected  INTEGER NOT NULL,
-	ended_pos      INTEGER NOT NULL,
-	conflict_pos   INTEGER NOT NULL,
-	rated_pos      INTEGER NOT NULL,
-	rated_at       INTEGER NOT NULL,
-	score          INTEGER NOT NULL,
-	comment        TEXT NOT NULL
+	pos           INTEGER PRIMARY KEY, -- of RegistrationDrafted
+	id            BLOB NOT NULL UNIQUE,
+	partner_id    TEXT NOT NULL,
+	submitted_pos INTEGER NOT NULL,    -- 0: not submitted
+	submitted_at  INTEGER NOT NULL,
+	decided_pos   INTEGER NOT NULL,
+	decided_at    INTEGER NOT NULL,
+	rated_pos     INTEGER NOT NULL,
+	rated_at      INTEGER NOT NULL,
+	fact          BLOB NOT NULL        -- the whole fact (appendFact): one column to read a row
 );
 CREATE TABLE IF NOT EXISTS analytics_cohorts (
 	month      INTEGER NOT NULL, -- unix seconds of the month's first instant, UTC
@@ -94,20 +70,17 @@ CREATE INDEX IF NOT EXISTS analytics_rated ON analytics_facts (rated_at) WHERE r
 
 var analyticsIndexNames = []string{"analytics_submitted", "analytics_partner_submitted", "analytics_decided", "analytics_rated"}
 
-// factColumns are analytics_facts' columns, in the order of factArgs and
-// scanFact.
-const factColumns = `pos, id, partner_id, region, country, tier, type, verdict, has_proof, value_amount, value_cur, rule, reason,
-	submitted_pos, submitted_at, decided_pos, decided_at, outcome, approved_pos, approved_at, auto, auto_pending, protection_end,
-	expired_pos, expired_at, won_pos, won_at, won_amount, won_cur, won_protected, ended_pos, conflict_pos, rated_pos, rated_at, score, comment`
+// factColumns are what a flush writes of a fact (factArgs).
+const factColumns = "pos, id, partner_id, submitted_pos, submitted_at, decided_pos, decided_at, rated_pos, rated_at, fact"
 
-const factColumnCount = 36
+const factColumnCount = 10
 
 const (
-	getFactSQL       = "SELECT " + factColumns + " FROM analytics_facts WHERE id = ?"
+	getFactSQL       = "SELECT fact FROM analytics_facts WHERE id = ?"
 	getCohortSQL     = "SELECT body FROM analytics_cohorts WHERE month = ? AND partner_id = ? AND region = ? AND tier = ?"
 	putCohortSQL     = "INSERT OR REPLACE INTO analytics_cohorts (month, partner_id, region, tier, body) VALUES (?, ?, ?, ?, ?)"
 	deleteCohortSQL  = "DELETE FROM analytics_cohorts WHERE month = ? AND partner_id = ? AND region = ? AND tier = ?"
-	factsPerStatment = 32
+	factsPerStatment = 64
 )
 
 // nanos is t in unix nanoseconds, 0 for the zero time.
@@ -146,39 +119,120 @@ func moneyOf(amount, cur string) (domain.Money, error) {
 
 // factArgs appends f's columns to args.
 func factArgs(args []any, f *RegistrationFact) []any {
-	return append(args, int64(f.pos), f.ID[:], f.PartnerID, f.Region, f.Country, f.Tier, f.Type, f.Verdict, f.HasProof,
-		amountText(f.Value), f.Value.Currency, f.Rule, f.Reason,
-		int64(f.SubmittedPos), nanos(f.SubmittedAt), int64(f.DecidedPos), nanos(f.DecidedAt), f.Outcome,
-		int64(f.ApprovedPos), nanos(f.ApprovedAt), f.Auto, f.autoPending, nanos(f.ProtectionEnd),
-		int64(f.ExpiredPos), nanos(f.ExpiredAt), int64(f.WonPos), nanos(f.WonAt), amountText(f.WonValue), f.WonValue.Currency,
-		f.WonProtected, int64(f.EndedPos), int64(f.ConflictPos), int64(f.RatedPos), nanos(f.RatedAt), f.Score, f.Comment)
+	return append(args, int64(f.pos), f.ID[:], f.PartnerID, int64(f.SubmittedPos), nanos(f.SubmittedAt), int64(f.DecidedPos), nanos(f.DecidedAt),
+		int64(f.RatedPos), nanos(f.RatedAt), appendFact(nil, f))
 }
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+// factEncoding is the first byte of an encoded fact: its layout's version.
+const factEncoding = 1
 
-// scanFact reads a row of factColumns.
-func scanFact(s scanner) (*RegistrationFact, error) {
-	f := &RegistrationFact{}
-	var id []byte
-	var pos, sub, dec, app, exp, won, ended, conflict, rated int64
-	var subAt, decAt, appAt, end, expAt, wonAt, ratedAt int64
-	var value, valueCur, wonAmount, wonCur string
-	err := s.Scan(&pos, &id, &f.PartnerID, &f.Region, &f.Country, &f.Tier, &f.Type, &f.Verdict, &f.HasProof, &value, &valueCur, &f.Rule, &f.Reason,
-		&sub, &subAt, &dec, &decAt, &f.Outcome, &app, &appAt, &f.Auto, &f.autoPending, &end,
-		&exp, &expAt, &won, &wonAt, &wonAmount, &wonCur, &f.WonProtected, &ended, &conflict, &rated, &ratedAt, &f.Score, &f.Comment)
-	if err != nil {
-		return nil, err
+// appendFact appends f's encoding (decodeFact reads it): the ID, then
+// its strings (length-prefixed), positions (uvarints), times (varints of
+// nanos) and flags.
+func appendFact(b []byte, f *RegistrationFact) []byte {
+	b = append(b, factEncoding)
+	b = append(b, f.ID[:]...)
+	for _, s := range [...]string{f.PartnerID, f.Region, f.Country, f.Tier, f.Type, f.Verdict, amountText(f.Value), f.Value.Currency,
+		f.Rule, f.Reason, f.Outcome, amountText(f.WonValue), f.WonValue.Currency, f.Comment} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	copy(f.ID[:], id)
-	f.pos, f.SubmittedPos, f.DecidedPos, f.ApprovedPos = uint64(pos), uint64(sub), uint64(dec), uint64(app)
-	f.ExpiredPos, f.WonPos, f.EndedPos, f.ConflictPos, f.RatedPos = uint64(exp), uint64(won), uint64(ended), uint64(conflict), uint64(rated)
-	f.SubmittedAt, f.DecidedAt, f.ApprovedAt, f.ProtectionEnd = fromNanos(subAt), fromNanos(decAt), fromNanos(appAt), fromNanos(end)
-	f.ExpiredAt, f.WonAt, f.RatedAt = fromNanos(expAt), fromNanos(wonAt), fromNanos(ratedAt)
+	for _, n := range [...]uint64{f.pos, f.SubmittedPos, f.DecidedPos, f.ApprovedPos, f.ExpiredPos, f.WonPos, f.EndedPos, f.ConflictPos,
+		f.RatedPos, uint64(f.Score)} {
+		b = binary.AppendUvarint(b, n)
+	}
+	for _, t := range [...]time.Time{f.SubmittedAt, f.DecidedAt, f.ApprovedAt, f.ProtectionEnd, f.ExpiredAt, f.WonAt, f.RatedAt} {
+		b = binary.AppendVarint(b, nanos(t))
+	}
+	var flags byte
+	for i, v := range [...]bool{f.HasProof, f.Auto, f.autoPending, f.WonProtected} {
+		if v {
+			flags |= 1 << i
+		}
+	}
+	return append(b, flags)
+}
+
+// factReader decodes an encoded fact; strs shares the repeated strings of
+// the facts one scan reads.
+type factReader struct {
+	b    []byte
+	err  error
+	strs map[string]string
+}
+
+func (r *factReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err, r.b = errBadFact, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *factReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err, r.b = errBadFact, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *factReader) str(shared bool) string {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.err, r.b = errBadFact, nil
+		return ""
+	}
+	raw := r.b[:n]
+	r.b = r.b[n:]
+	if n == 0 {
+		return ""
+	}
+	if shared && r.strs != nil {
+		if s, ok := r.strs[string(raw)]; ok { // no allocation for the lookup
+			return s
+		}
+		s := string(raw)
+		r.strs[s] = s
+		return s
+	}
+	return string(raw)
+}
+
+var errBadFact = errors.New("analytics: an encoded fact is malformed")
+
+// decodeFact reads what appendFact wrote.
+func decodeFact(b []byte, strs map[string]string) (*RegistrationFact, error) {
+	if len(b) < 17 || b[0] != factEncoding {
+		return nil, errBadFact
+	}
+	f := &RegistrationFact{}
+	copy(f.ID[:], b[1:17])
+	r := &factReader{b: b[17:], strs: strs}
+	f.PartnerID, f.Region, f.Country, f.Tier, f.Type, f.Verdict = r.str(true), r.str(true), r.str(true), r.str(true), r.str(true), r.str(true)
+	value, valueCur := r.str(false), r.str(true)
+	f.Rule, f.Reason, f.Outcome = r.str(true), r.str(true), r.str(true)
+	won, wonCur := r.str(false), r.str(true)
+	f.Comment = r.str(false)
+	f.pos, f.SubmittedPos, f.DecidedPos, f.ApprovedPos, f.ExpiredPos = r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
+	f.WonPos, f.EndedPos, f.ConflictPos, f.RatedPos = r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
+	f.Score = int(r.uvarint())
+	f.SubmittedAt, f.DecidedAt, f.ApprovedAt, f.ProtectionEnd = fromNanos(r.varint()), fromNanos(r.varint()), fromNanos(r.varint()), fromNanos(r.varint())
+	f.ExpiredAt, f.WonAt, f.RatedAt = fromNanos(r.varint()), fromNanos(r.varint()), fromNanos(r.varint())
+	if r.err != nil || len(r.b) != 1 {
+		return nil, errBadFact
+	}
+	flags := r.b[0]
+	f.HasProof, f.Auto, f.autoPending, f.WonProtected = flags&1 != 0, flags&2 != 0, flags&4 != 0, flags&8 != 0
+	var err error
 	if f.Value, err = moneyOf(value, valueCur); err != nil {
 		return nil, err
 	}
-	if f.WonValue, err = moneyOf(wonAmount, wonCur); err != nil {
+	if f.WonValue, err = moneyOf(won, wonCur); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -225,10 +279,10 @@ type cohort struct {
 	// Manual and Automatic are the durations to approval (nanoseconds),
 	// by a reviewer or a conflict and automatic, sorted. In a change,
 	// the durations added; Gone* those removed.
-	Manual       []int64 `json:"m,omitempty"`
-	Automatic    []int64 `json:"am,omitempty"`
-	GoneManual   []int64 `json:"-"`
-	GoneAutomatc []int64 `json:"-"`
+	Manual       []time.Duration `json:"m,omitempty"`
+	Automatic    []time.Duration `json:"am,omitempty"`
+	GoneManual   []time.Duration `json:"-"`
+	GoneAutomatc []time.Duration `json:"-"`
 }
 
 // contribution returns what fact f adds to its cohort, and the cohort's
@@ -252,11 +306,11 @@ func (f *RegistrationFact) contribution() (cohortKey, cohort, bool) {
 	}
 	if f.ApprovedPos != 0 {
 		c.Approved = 1
-		l := int64(f.ApprovedAt.Sub(f.SubmittedAt))
+		l := f.ApprovedAt.Sub(f.SubmittedAt)
 		if f.Auto {
-			c.Auto, c.Automatic = 1, []int64{l}
+			c.Auto, c.Automatic = 1, []time.Duration{l}
 		} else {
-			c.Manual = []int64{l}
+			c.Manual = []time.Duration{l}
 		}
 		c.UtilNum = b(f.WonProtected && f.WonPos != 0)
 		c.ExpiryNum = b(f.ExpiredPos != 0)
@@ -327,13 +381,13 @@ func (c *cohort) apply(d cohort) {
 
 // mergeDurations returns sorted with added inserted and each of gone
 // removed once, sorted.
-func mergeDurations(sorted, added, gone []int64) []int64 {
+func mergeDurations(sorted, added, gone []time.Duration) []time.Duration {
 	out := append(sorted, added...)
 	slices.Sort(out)
 	if len(gone) == 0 {
 		return out
 	}
-	n := map[int64]int{}
+	n := map[time.Duration]int{}
 	for _, g := range gone {
 		n[g]++
 	}
@@ -424,11 +478,15 @@ func (w *analyticsWrite) write(ctx context.Context, tx *sql.Tx) error {
 // loadFact reads registration id's fact from the state database; nil if
 // it has none.
 func loadFact(db *sql.DB, id uuid.UUID) (*RegistrationFact, error) {
-	f, err := scanFact(queryRow(db, getFactSQL, id[:]))
+	var b []byte
+	err := queryRow(db, getFactSQL, id[:]).Scan(&b)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
-	return f, err
+	if err != nil {
+		return nil, err
+	}
+	return decodeFact(b, nil)
 }
 
 // The bounds of an open period, in unix nanoseconds.
@@ -462,8 +520,13 @@ func scanFacts(db *sql.DB, q string, args []any, fn func(*RegistrationFact)) err
 		return err
 	}
 	defer rows.Close()
+	strs := map[string]string{}
+	var b sql.RawBytes
 	for rows.Next() {
-		f, err := scanFact(rows)
+		if err := rows.Scan(&b); err != nil {
+			return err
+		}
+		f, err := decodeFact(b, strs)
 		if err != nil {
 			return err
 		}
@@ -477,11 +540,11 @@ func scanFacts(db *sql.DB, q string, args []any, fn func(*RegistrationFact)) err
 func submittedFacts(db *sql.DB, from, to time.Time, before uint64, partner string, fn func(*RegistrationFact)) error {
 	lo, hi := periodNanos(from, to)
 	if partner != "" {
-		return scanFacts(db, "SELECT "+factColumns+` FROM analytics_facts INDEXED BY analytics_partner_submitted
+		return scanFacts(db, `SELECT fact FROM analytics_facts INDEXED BY analytics_partner_submitted
 			WHERE submitted_pos != 0 AND partner_id = ? AND submitted_at >= ? AND submitted_at < ? AND submitted_pos < ?
 			ORDER BY submitted_at, submitted_pos`, []any{partner, lo, hi, beforeBound(before)}, fn)
 	}
-	return scanFacts(db, "SELECT "+factColumns+` FROM analytics_facts INDEXED BY analytics_submitted
+	return scanFacts(db, `SELECT fact FROM analytics_facts INDEXED BY analytics_submitted
 		WHERE submitted_pos != 0 AND submitted_at >= ? AND submitted_at < ? AND submitted_pos < ?
 		ORDER BY submitted_at, submitted_pos`, []any{lo, hi, beforeBound(before)}, fn)
 }

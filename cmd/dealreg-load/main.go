@@ -35,7 +35,8 @@ func main() {
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the account names")
 	webhooks := flag.Bool("webhook-receiver", false, "subscribe a local webhook receiver to every event and report deliveries/s and the append-to-delivery lag (serve needs --allow-private-webhooks)")
 	readRate := flag.Int("read-rate", 0, "also run the read phase at this many requests per second (open loop, same clients), to report latency below saturation")
-	only := flag.String("phases", "one,many,read,rate", "the phases to run, comma-separated: one (submissions by 1 client), many (by -clients), read (list + detail by -readers), rate (the same at -read-rate)")
+	analysts := flag.Int("analysts", 10, "concurrent clients for the analytics phase")
+	only := flag.String("phases", "one,many,read,rate,analytics", "the phases to run, comma-separated: one (submissions by 1 client), many (by -clients), read (list + detail by -readers), rate (the same at -read-rate), analytics (each whole-period analytics query in turn, by -analysts)")
 	flag.Parse()
 	run := map[string]bool{}
 	for _, p := range strings.Split(*only, ",") {
@@ -77,6 +78,24 @@ func main() {
 	}
 	if *readRate > 0 && run["rate"] {
 		l.phase(fmt.Sprintf("  the same at %d/s", *readRate), *readers, *dur, *readRate, l.readTarget)
+	}
+	if run["analytics"] {
+		for _, q := range analyticsQueries {
+			l.phase(fmt.Sprintf("%s, %d clients", q, *analysts), *analysts, *dur, 0, l.getTarget("/v1/analytics/"+q))
+		}
+	}
+}
+
+// analyticsQueries are the analytics routes the analytics phase asks, each
+// over the whole period, as an admin.
+var analyticsQueries = []string{"registrations?group_by=partner,tier", "registrations", "registrations?group_by=region",
+	"conflicts", "consistency", "top-partners", "ratings"}
+
+// getTarget asks path again and again as the admin.
+func (l *load) getTarget(path string) vegeta.Targeter {
+	return func(t *vegeta.Target) error {
+		*t = vegeta.Target{Method: http.MethodGet, URL: l.base + path, Header: http.Header{"Authorization": {"Bearer " + l.admin}}}
+		return nil
 	}
 }
 
