@@ -828,28 +828,55 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 	if !slices.Contains(TrendBuckets, bucket) {
 		return nil, domain.Errorf(domain.EINVALID, "bucket must be one of: %s", strings.Join(TrendBuckets, ", "))
 	}
+	// A sub is n submissions at the same bucket: one fact, or a cohort's
+	// (whose month start stands for its submissions: buckets are months
+	// or quarters then).
 	type sub struct {
 		at  time.Time
 		pos uint64
+		n   int
 	}
 	db, err := p.stateDB()
 	if err != nil {
 		return nil, err
 	}
 	by := map[string][]sub{}
+	counts := map[string]int{}
 	var first, last time.Time
-	err = submittedFacts(db, f.From, f.To, f.Before, f.PartnerID, func(r *RegistrationFact) {
-		if !f.matchesReg(r) {
-			return
+	add := func(partner string, s sub) {
+		by[partner] = append(by[partner], s)
+		counts[partner] += s.n
+		if first.IsZero() || s.at.Before(first) {
+			first = s.at
 		}
-		by[r.PartnerID] = append(by[r.PartnerID], sub{r.SubmittedAt, r.SubmittedPos})
-		if first.IsZero() || r.SubmittedAt.Before(first) {
-			first = r.SubmittedAt
+		if s.at.After(last) {
+			last = s.at
 		}
-		if r.SubmittedAt.After(last) {
-			last = r.SubmittedAt
+	}
+	facts := func(from, to time.Time) error {
+		return submittedFacts(db, from, to, f.Before, f.PartnerID, func(r *RegistrationFact) {
+			if f.matchesReg(r) {
+				add(r.PartnerID, sub{r.SubmittedAt, r.SubmittedPos, 1})
+			}
+		})
+	}
+	lo, hi, loAt, hiAt, whole := fullMonths(f.From, f.To)
+	if f.Explain || f.Before != 0 || bucket == "week" || !whole {
+		err = facts(f.From, f.To)
+	} else {
+		err = cohorts(db, lo, hi, f.PartnerID, f.Tier, func(k cohortKey, c *cohort) error {
+			if f.Region == "" || strings.EqualFold(k.region, f.Region) {
+				add(k.partner, sub{time.Unix(k.month, 0).UTC(), 0, c.Submitted})
+			}
+			return nil
+		})
+		if err == nil && !f.From.IsZero() && f.From.Before(loAt) {
+			err = facts(f.From, loAt)
 		}
-	})
+		if err == nil && !f.To.IsZero() && hiAt.Before(f.To) {
+			err = facts(hiAt, f.To)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
@@ -874,12 +901,12 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 	for id := range by {
 		ids = append(ids, id)
 	}
-	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(len(by[b]), len(by[a])), cmp.Compare(a, b)) })
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b)) })
 	if limit > 0 && len(ids) > limit {
 		ids = ids[:limit]
 	}
 	for _, id := range ids {
-		t := PartnerTrend{PartnerID: id, Submitted: len(by[id]), Buckets: make([]TrendPoint, len(starts))}
+		t := PartnerTrend{PartnerID: id, Submitted: counts[id], Buckets: make([]TrendPoint, len(starts))}
 		for i, s := range starts {
 			t.Buckets[i].Start = s
 		}
@@ -891,7 +918,7 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 				return -1
 			})
 			pt := &t.Buckets[max(i-1, 0)]
-			pt.Submitted++
+			pt.Submitted += s.n
 			if f.Explain {
 				pt.Positions = append(pt.Positions, s.pos)
 			}

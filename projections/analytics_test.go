@@ -506,8 +506,9 @@ func TestAnalytics_AsOf(t *testing.T) {
 	}
 }
 
-// The cohorts answer exactly what the facts answer: every period cut at
-// days and month starts, every grouping and filter, summed from the
+// The cohorts answer exactly what the facts answer (registration metrics
+// and top partners): every period cut at days and month starts, every
+// grouping and filter, summed from the
 // cohorts (without explain and Before) and counted fact by fact (Before
 // past the end of the ledger selects the facts, and sees every event).
 func TestAnalytics_CohortsAgreeWithFacts(t *testing.T) {
@@ -540,6 +541,15 @@ func TestAnalytics_CohortsAgreeWithFacts(t *testing.T) {
 					require.NoError(t, err)
 					require.Equal(t, counted, summed, "%v to %v, %+v by %v", from, to, f, g)
 					n++
+				}
+				for _, bucket := range projections.TrendBuckets {
+					summed, err := a.TopPartners(f, 0, bucket)
+					require.NoError(t, err)
+					byFact := f
+					byFact.Before = 1 << 62
+					counted, err := a.TopPartners(byFact, 0, bucket)
+					require.NoError(t, err)
+					require.Equal(t, counted, summed, "top partners by %s, %v to %v, %+v", bucket, from, to, f)
 				}
 			}
 		}
