@@ -242,10 +242,14 @@ func (p *Analytics) Flush() (Write, error) {
 	for _, c := range ids {
 		w.facts = factArgs(w.facts, c.f)
 		if c.had {
-			change(c.key, c.contrib, -1)
+			for _, k := range c.key.spans(time.Unix(c.key.start, 0)) {
+				change(k, c.contrib, -1)
+			}
 		}
 		if k, now, ok := c.f.contribution(); ok {
-			change(k, now, 1)
+			for _, k := range k.spans(c.f.SubmittedAt) {
+				change(k, now, 1)
+			}
 		}
 	}
 	clear(p.changed)

@@ -243,25 +243,28 @@ func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (Registra
 			}
 		})
 	}
-	lo, hi, loAt, hiAt, whole := fullMonths(f.From, f.To)
-	if f.Explain || f.Before != 0 || !whole {
+	if f.Explain || f.Before != 0 {
 		err = facts(f.From, f.To)
 	} else {
-		err = cohorts(db, lo, hi, f.PartnerID, f.Tier, func(k cohortKey, c *cohort) error {
-			if f.Region != "" && !strings.EqualFold(k.region, f.Region) {
-				return nil
+		ranges, edges := splitPeriod(f.From, f.To, false)
+		for _, r := range ranges {
+			if err == nil {
+				err = cohorts(db, r, f.PartnerID, f.Tier, func(k cohortKey, c *cohort) error {
+					if f.Region != "" && !strings.EqualFold(k.region, f.Region) {
+						return nil
+					}
+					total.addCohort(c)
+					if len(groupBy) > 0 {
+						group(k.partner, k.region, k.tier).addCohort(c)
+					}
+					return nil
+				})
 			}
-			total.addCohort(c)
-			if len(groupBy) > 0 {
-				group(k.partner, k.region, k.tier).addCohort(c)
-			}
-			return nil
-		})
-		if err == nil && !f.From.IsZero() && f.From.Before(loAt) {
-			err = facts(f.From, loAt)
 		}
-		if err == nil && !f.To.IsZero() && hiAt.Before(f.To) {
-			err = facts(hiAt, f.To)
+		for _, e := range edges {
+			if err == nil {
+				err = facts(e[0], e[1])
+			}
 		}
 	}
 	if err != nil {
@@ -860,21 +863,21 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 			}
 		})
 	}
-	lo, hi, loAt, hiAt, whole := fullMonths(f.From, f.To)
-	if f.Explain || f.Before != 0 || bucket == "week" || !whole {
+	if f.Explain || f.Before != 0 || bucket == "week" {
 		err = facts(f.From, f.To)
 	} else {
-		err = cohorts(db, lo, hi, f.PartnerID, f.Tier, func(k cohortKey, c *cohort) error {
-			if f.Region == "" || strings.EqualFold(k.region, f.Region) {
-				add(k.partner, sub{time.Unix(k.month, 0).UTC(), 0, c.Submitted})
+		ranges, edges := splitPeriod(f.From, f.To, true)
+		for _, r := range ranges {
+			if err == nil {
+				err = monthVolumes(db, r, f, func(partner string, month int64, n int) {
+					add(partner, sub{time.Unix(month, 0).UTC(), 0, n})
+				})
 			}
-			return nil
-		})
-		if err == nil && !f.From.IsZero() && f.From.Before(loAt) {
-			err = facts(f.From, loAt)
 		}
-		if err == nil && !f.To.IsZero() && hiAt.Before(f.To) {
-			err = facts(hiAt, f.To)
+		for _, e := range edges {
+			if err == nil {
+				err = facts(e[0], e[1])
+			}
 		}
 	}
 	if err != nil {
@@ -930,6 +933,30 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// monthVolumes calls fn with the volume of each partner's month cohorts
+// in r that match f, without reading their bodies.
+func monthVolumes(db *sql.DB, r cohortRange, f AnalyticsFilter, fn func(partner string, month int64, n int)) error {
+	rows, err := query(db, `SELECT start, partner_id, region, submitted FROM analytics_cohorts
+		WHERE span = ? AND start >= ? AND start < ? AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?)`,
+		r.span, r.lo, r.hi, f.PartnerID, f.PartnerID, f.Tier, f.Tier)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var month int64
+		var partner, region string
+		var n int
+		if err := rows.Scan(&month, &partner, &region, &n); err != nil {
+			return err
+		}
+		if f.Region == "" || strings.EqualFold(region, f.Region) {
+			fn(partner, month, n)
+		}
+	}
+	return rows.Err()
 }
 
 // Rating is one partner's rating of a decided registration.

@@ -50,12 +50,14 @@ CREATE TABLE IF NOT EXISTS analytics_facts (
 	fact          BLOB NOT NULL        -- the whole fact (appendFact): one column to read a row
 );
 CREATE TABLE IF NOT EXISTS analytics_cohorts (
-	month      INTEGER NOT NULL, -- unix seconds of the month's first instant, UTC
+	span       TEXT NOT NULL,    -- 'a': all time, 'y': a year, 'm': a month of first submission
+	start      INTEGER NOT NULL, -- unix seconds of the year's or month's first instant, UTC (0 for all time)
 	partner_id TEXT NOT NULL,
 	region     TEXT NOT NULL,
 	tier       TEXT NOT NULL,
+	submitted  INTEGER NOT NULL, -- the body's volume, for the top partners without the body
 	body       BLOB NOT NULL,    -- the cohort's figures (JSON)
-	PRIMARY KEY (month, partner_id, region, tier)
+	PRIMARY KEY (span, start, partner_id, region, tier)
 ) WITHOUT ROWID;
 `
 
@@ -77,9 +79,9 @@ const factColumnCount = 10
 
 const (
 	getFactSQL       = "SELECT fact FROM analytics_facts WHERE id = ?"
-	getCohortSQL     = "SELECT body FROM analytics_cohorts WHERE month = ? AND partner_id = ? AND region = ? AND tier = ?"
-	putCohortSQL     = "INSERT OR REPLACE INTO analytics_cohorts (month, partner_id, region, tier, body) VALUES (?, ?, ?, ?, ?)"
-	deleteCohortSQL  = "DELETE FROM analytics_cohorts WHERE month = ? AND partner_id = ? AND region = ? AND tier = ?"
+	getCohortSQL     = "SELECT body FROM analytics_cohorts WHERE span = ? AND start = ? AND partner_id = ? AND region = ? AND tier = ?"
+	putCohortSQL     = "INSERT OR REPLACE INTO analytics_cohorts (span, start, partner_id, region, tier, submitted, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	deleteCohortSQL  = "DELETE FROM analytics_cohorts WHERE span = ? AND start = ? AND partner_id = ? AND region = ? AND tier = ?"
 	factsPerStatment = 64
 )
 
@@ -251,9 +253,22 @@ func monthOf(t time.Time) int64 {
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).Unix()
 }
 
+// yearOf is the start of t's year, UTC, in unix seconds.
+func yearOf(t time.Time) int64 {
+	return time.Date(t.UTC().Year(), 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+}
+
+// The spans of time a cohort sums.
+const (
+	spanAll   = "a"
+	spanYear  = "y"
+	spanMonth = "m"
+)
+
 // cohortKey names a row of analytics_cohorts.
 type cohortKey struct {
-	month                 int64
+	span                  string
+	start                 int64
 	partner, region, tier string
 }
 
@@ -292,13 +307,23 @@ type cohort struct {
 	GoneAutomatc []time.Duration `json:"-"`
 }
 
-// contribution returns what fact f adds to its cohort, and the cohort's
-// key; false when f counts nowhere (never submitted).
+// keys are the cohorts (all time, year, month) fact k's key names.
+func (k cohortKey) spans(at time.Time) [3]cohortKey {
+	all, year, month := k, k, k
+	all.span, all.start = spanAll, 0
+	year.span, year.start = spanYear, yearOf(at)
+	month.span, month.start = spanMonth, monthOf(at)
+	return [3]cohortKey{all, year, month}
+}
+
+// contribution returns what fact f adds to each of its cohorts (of all
+// time, its year, its month of first submission), and the key of its
+// month's; false when f counts nowhere (never submitted).
 func (f *RegistrationFact) contribution() (cohortKey, cohort, bool) {
 	if f.SubmittedPos == 0 {
 		return cohortKey{}, cohort{}, false
 	}
-	k := cohortKey{monthOf(f.SubmittedAt), f.PartnerID, f.Region, f.Tier}
+	k := cohortKey{spanMonth, monthOf(f.SubmittedAt), f.PartnerID, f.Region, f.Tier}
 	c := cohort{Submitted: 1}
 	b := func(v bool) int {
 		if v {
@@ -446,7 +471,7 @@ func (w *analyticsWrite) write(ctx context.Context, tx *sql.Tx) error {
 	}
 	// In key order: the table is written page by page.
 	slices.SortFunc(keys, func(a, b cohortKey) int {
-		return cmp.Or(cmp.Compare(a.month, b.month), cmp.Compare(a.partner, b.partner), cmp.Compare(a.region, b.region), cmp.Compare(a.tier, b.tier))
+		return cmp.Or(cmp.Compare(a.span, b.span), cmp.Compare(a.start, b.start), cmp.Compare(a.partner, b.partner), cmp.Compare(a.region, b.region), cmp.Compare(a.tier, b.tier))
 	})
 	get, err := prepareTx(ctx, tx, getCohortSQL)
 	if err != nil {
@@ -456,7 +481,7 @@ func (w *analyticsWrite) write(ctx context.Context, tx *sql.Tx) error {
 	for _, k := range keys {
 		var c cohort
 		var body []byte
-		switch err := get.QueryRowContext(ctx, k.month, k.partner, k.region, k.tier).Scan(&body); {
+		switch err := get.QueryRowContext(ctx, k.span, k.start, k.partner, k.region, k.tier).Scan(&body); {
 		case err == sql.ErrNoRows:
 		case err != nil:
 			return err
@@ -467,7 +492,7 @@ func (w *analyticsWrite) write(ctx context.Context, tx *sql.Tx) error {
 		}
 		c.apply(w.cohorts[k])
 		if c.Submitted == 0 {
-			if _, err := execTx(ctx, tx, deleteCohortSQL, k.month, k.partner, k.region, k.tier); err != nil {
+			if _, err := execTx(ctx, tx, deleteCohortSQL, k.span, k.start, k.partner, k.region, k.tier); err != nil {
 				return err
 			}
 			continue
@@ -475,7 +500,7 @@ func (w *analyticsWrite) write(ctx context.Context, tx *sql.Tx) error {
 		if body, err = json.Marshal(c); err != nil {
 			return err
 		}
-		if _, err := execTx(ctx, tx, putCohortSQL, k.month, k.partner, k.region, k.tier, body); err != nil {
+		if _, err := execTx(ctx, tx, putCohortSQL, k.span, k.start, k.partner, k.region, k.tier, c.Submitted, body); err != nil {
 			return err
 		}
 	}
@@ -565,22 +590,30 @@ func submittedFacts(db *sql.DB, from, to time.Time, before uint64, partner strin
 		ORDER BY submitted_at, submitted_pos`, []any{lo, hi, beforeBound(before)}, fn)
 }
 
-// cohorts calls fn with the cohort rows of the months in [fromMonth,
-// toMonth) (unix seconds), of partner and tier if given.
-func cohorts(db *sql.DB, fromMonth, toMonth int64, partner, tier string, fn func(cohortKey, *cohort) error) error {
-	rows, err := query(db, `SELECT month, partner_id, region, tier, body FROM analytics_cohorts
-		WHERE month >= ? AND month < ? AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?)`, fromMonth, toMonth, partner, partner, tier, tier)
+// cohortRange is the cohorts of one span whose start is in [lo, hi).
+type cohortRange struct {
+	span   string
+	lo, hi int64
+}
+
+// cohorts calls fn with the cohort rows of r, of partner and tier if
+// given.
+func cohorts(db *sql.DB, r cohortRange, partner, tier string, fn func(cohortKey, *cohort) error) error {
+	rows, err := query(db, `SELECT start, partner_id, region, tier, body FROM analytics_cohorts
+		WHERE span = ? AND start >= ? AND start < ? AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?)`,
+		r.span, r.lo, r.hi, partner, partner, tier, tier)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	c := &cohort{}
 	for rows.Next() {
-		var k cohortKey
-		var body []byte
-		if err := rows.Scan(&k.month, &k.partner, &k.region, &k.tier, &body); err != nil {
+		k := cohortKey{span: r.span}
+		var body sql.RawBytes
+		if err := rows.Scan(&k.start, &k.partner, &k.region, &k.tier, &body); err != nil {
 			return err
 		}
-		c := &cohort{}
+		*c = cohort{}
 		if err := json.Unmarshal(body, c); err != nil {
 			return err
 		}
@@ -591,24 +624,53 @@ func cohorts(db *sql.DB, fromMonth, toMonth int64, partner, tier string, fn func
 	return rows.Err()
 }
 
-// fullMonths splits the period [from, to) into the whole months it holds,
-// [lo, hi) in unix seconds, which the cohorts answer, and its edges, which
-// the facts answer: [from, loAt) and [hiAt, to). ok is false when it holds
-// no whole month.
-func fullMonths(from, to time.Time) (lo, hi int64, loAt, hiAt time.Time, ok bool) {
-	lo, hi = math.MinInt64, math.MaxInt64
+// splitPeriod splits the period [from, to) into what the cohorts answer
+// (the whole ledger from the all-time cohorts; else its whole years, then
+// the whole months around them) and its edges, which the facts answer.
+// With months, only whole months are used (the top partners' buckets).
+func splitPeriod(from, to time.Time, monthsOnly bool) (ranges []cohortRange, edges [][2]time.Time) {
+	if from.IsZero() && to.IsZero() && !monthsOnly {
+		return []cohortRange{{spanAll, math.MinInt64, math.MaxInt64}}, nil
+	}
+	mlo, mhi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !from.IsZero() {
-		lo = monthOf(from)
-		if time.Unix(lo, 0).Before(from) {
-			lo = time.Unix(lo, 0).UTC().AddDate(0, 1, 0).Unix()
+		mlo = monthOf(from)
+		if time.Unix(mlo, 0).Before(from) {
+			mlo = time.Unix(mlo, 0).UTC().AddDate(0, 1, 0).Unix()
 		}
-		loAt = time.Unix(lo, 0).UTC()
 	}
 	if !to.IsZero() {
-		hi = monthOf(to)
-		hiAt = time.Unix(hi, 0).UTC()
+		mhi = monthOf(to)
 	}
-	return lo, hi, loAt, hiAt, lo < hi
+	if mlo >= mhi {
+		return nil, [][2]time.Time{{from, to}}
+	}
+	if !from.IsZero() && from.Before(time.Unix(mlo, 0)) {
+		edges = append(edges, [2]time.Time{from, time.Unix(mlo, 0).UTC()})
+	}
+	if !to.IsZero() && time.Unix(mhi, 0).Before(to) {
+		edges = append(edges, [2]time.Time{time.Unix(mhi, 0).UTC(), to})
+	}
+	ylo, yhi := mlo, mhi
+	if mlo != math.MinInt64 {
+		if ylo = yearOf(time.Unix(mlo, 0)); ylo < mlo {
+			ylo = time.Unix(ylo, 0).UTC().AddDate(1, 0, 0).Unix()
+		}
+	}
+	if mhi != math.MaxInt64 {
+		yhi = yearOf(time.Unix(mhi, 0))
+	}
+	if monthsOnly || ylo >= yhi {
+		return []cohortRange{{spanMonth, mlo, mhi}}, edges
+	}
+	ranges = []cohortRange{{spanYear, ylo, yhi}}
+	if mlo < ylo {
+		ranges = append(ranges, cohortRange{spanMonth, mlo, ylo})
+	}
+	if yhi < mhi {
+		ranges = append(ranges, cohortRange{spanMonth, yhi, mhi})
+	}
+	return ranges, edges
 }
 
 // groupKey is the value of group key k of a registration of partner,

@@ -228,6 +228,8 @@ func TestAnalytics_Registrations(t *testing.T) {
 		{"EmptyPeriod", projections.AnalyticsFilter{From: day(400), To: day(500)}, empty},
 		// Whole months (March, April) from the cohorts.
 		{"WholeMonths", projections.AnalyticsFilter{From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}, all},
+		// A whole year from its cohorts.
+		{"WholeYear", projections.AnalyticsFilter{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}, all},
 		{"EmptyWholeMonths", projections.AnalyticsFilter{From: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)}, empty},
 		// April from its cohort, the rest of March (from day 1) from the facts.
 		{"MonthAndEdge", projections.AnalyticsFilter{From: day(1), To: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}, brief{Submitted: 5, Decided: 5, Approved: 3, Auto: 1, Rejected: 1, Duplicates: 1,
@@ -507,7 +509,7 @@ func TestAnalytics_AsOf(t *testing.T) {
 }
 
 // The cohorts answer exactly what the facts answer (registration metrics
-// and top partners): every period cut at days and month starts, every
+// and top partners): every period cut at days, month and year starts, every
 // grouping and filter, summed from the
 // cohorts (without explain and Before) and counted fact by fact (Before
 // past the end of the ledger selects the facts, and sees every event).
@@ -521,7 +523,9 @@ func TestAnalytics_CohortsAgreeWithFacts(t *testing.T) {
 	for m := 2; m <= 7; m++ {
 		bounds = append(bounds, time.Date(2026, time.Month(m), 1, 0, 0, 0, 0, time.UTC))
 	}
-	bounds = append(bounds, time.Time{})
+	// Years: 2026 holds the whole ledger.
+	bounds = append(bounds, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{})
 	filters := []projections.AnalyticsFilter{{}, {PartnerID: "acme"}, {Region: "WEST"}, {Tier: "platinum"}}
 	groupings := [][]string{nil, {"partner", "region", "tier"}, {"tier"}}
 	n := 0
