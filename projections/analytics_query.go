@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -625,16 +626,21 @@ func registrationConsistency(db *sql.DB, f AnalyticsFilter) (RegistrationConsist
 	groups := map[RegistrationFeatures]*RegistrationGroup{}
 	rules := map[string]*RuleUse{}
 	lo, hi := periodNanos(f.From, f.To)
-	err := scanFacts(db, `SELECT fact FROM analytics_facts INDEXED BY analytics_decided
-		WHERE decided_pos != 0 AND decided_at >= ? AND decided_at < ? AND decided_pos < ?`,
-		[]any{lo, hi, beforeBound(f.Before)}, func(r *RegistrationFact) {
-			if (r.Outcome != "approved" && r.Outcome != "rejected") || !f.seen(r.SubmittedPos) || !f.seen(r.DecidedPos) || !f.inPeriod(r.DecidedAt) ||
-				(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
-				(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) || (f.Tier != "" && r.Tier != f.Tier) {
-				return
-			}
-			decidedRegistration(&out, groups, rules, r)
-		})
+	q := `SELECT fact FROM analytics_facts INDEXED BY analytics_decided
+		WHERE decided_pos != 0 AND decided_at >= ? AND decided_at < ? AND decided_pos < ?`
+	if f.From.IsZero() && f.To.IsZero() {
+		// Most facts are decided: reading the table in its order costs
+		// less than looking each row up from the index.
+		q = `SELECT fact FROM analytics_facts NOT INDEXED WHERE decided_pos != 0 AND decided_at >= ? AND decided_at < ? AND decided_pos < ?`
+	}
+	err := scanFacts(db, q, []any{lo, hi, beforeBound(f.Before)}, func(r *RegistrationFact) {
+		if (r.Outcome != "approved" && r.Outcome != "rejected") || !f.seen(r.SubmittedPos) || !f.seen(r.DecidedPos) || !f.inPeriod(r.DecidedAt) ||
+			(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
+			(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) || (f.Tier != "" && r.Tier != f.Tier) {
+			return
+		}
+		decidedRegistration(&out, groups, rules, r)
+	})
 	if err != nil {
 		return out, err
 	}
@@ -831,14 +837,7 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 	if !slices.Contains(TrendBuckets, bucket) {
 		return nil, domain.Errorf(domain.EINVALID, "bucket must be one of: %s", strings.Join(TrendBuckets, ", "))
 	}
-	// A sub is n submissions at the same bucket: one fact, or a cohort's
-	// (whose month start stands for its submissions: buckets are months
-	// or quarters then).
-	type sub struct {
-		at  time.Time
-		pos uint64
-		n   int
-	}
+	type sub = trendSub
 	db, err := p.stateDB()
 	if err != nil {
 		return nil, err
@@ -867,6 +866,19 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 		err = facts(f.From, f.To)
 	} else {
 		ranges, edges := splitPeriod(f.From, f.To, true)
+		if f.From.IsZero() && f.To.IsZero() && limit > 0 {
+			// The whole ledger: rank by the all-time cohorts, and read
+			// the months of the top partners only.
+			var lo, hi time.Time
+			lo, hi, err = topByMonths(db, f, limit, add)
+			if !lo.IsZero() && (first.IsZero() || lo.Before(first)) {
+				first = lo
+			}
+			if hi.After(last) {
+				last = hi
+			}
+			ranges = nil
+		}
 		for _, r := range ranges {
 			if err == nil {
 				err = monthVolumes(db, r, f, func(partner string, month int64, n int) {
@@ -935,12 +947,97 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 	return out, nil
 }
 
+// trendSub is n submissions at the same bucket: one fact, or a month
+// cohort's (whose start stands for its submissions: buckets are months or
+// quarters then).
+type trendSub struct {
+	at  time.Time
+	pos uint64
+	n   int
+}
+
+// topByMonths adds, for the whole ledger, the month volumes of the limit
+// partners with the most registrations matching f (ties by ID), ranked by
+// the all-time cohorts, and returns the first and last months any
+// registration counted falls in: the bounds of the buckets.
+func topByMonths(db *sql.DB, f AnalyticsFilter, limit int, add func(partner string, s trendSub)) (first, last time.Time, err error) {
+	match := func(region string) bool { return f.Region == "" || strings.EqualFold(region, f.Region) }
+	counts := map[string]int{}
+	rows, err := query(db, `SELECT partner_id, region, submitted FROM analytics_cohorts
+		WHERE span = 'a' AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?)`, f.PartnerID, f.PartnerID, f.Tier, f.Tier)
+	if err != nil {
+		return first, last, err
+	}
+	for rows.Next() {
+		var partner, region string
+		var n int
+		if err := rows.Scan(&partner, &region, &n); err != nil {
+			rows.Close()
+			return first, last, err
+		}
+		if match(region) {
+			counts[partner] += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return first, last, err
+	}
+	ids := make([]string, 0, len(counts))
+	for id := range counts {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b)) })
+	ids = ids[:min(limit, len(ids))]
+	// The bounds: the first month and the last holding a registration
+	// counted, in the order of the table.
+	for _, order := range []string{"ASC", "DESC"} {
+		rows, err := query(db, `SELECT start, region FROM analytics_cohorts
+			WHERE span = 'm' AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?) ORDER BY start `+order, f.PartnerID, f.PartnerID, f.Tier, f.Tier)
+		if err != nil {
+			return first, last, err
+		}
+		for rows.Next() {
+			var start int64
+			var region string
+			if err := rows.Scan(&start, &region); err != nil {
+				rows.Close()
+				return first, last, err
+			}
+			if match(region) {
+				if order == "ASC" {
+					first = time.Unix(start, 0).UTC()
+				} else {
+					last = time.Unix(start, 0).UTC()
+				}
+				break
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return first, last, err
+		}
+	}
+	for _, id := range ids {
+		err := monthVolumes(db, cohortRange{spanMonth, math.MinInt64, math.MaxInt64}, AnalyticsFilter{PartnerID: id, Region: f.Region, Tier: f.Tier},
+			func(partner string, month int64, n int) { add(partner, trendSub{time.Unix(month, 0).UTC(), 0, n}) })
+		if err != nil {
+			return first, last, err
+		}
+	}
+	return first, last, nil
+}
+
 // monthVolumes calls fn with the volume of each partner's month cohorts
 // in r that match f, without reading their bodies.
 func monthVolumes(db *sql.DB, r cohortRange, f AnalyticsFilter, fn func(partner string, month int64, n int)) error {
-	rows, err := query(db, `SELECT start, partner_id, region, submitted FROM analytics_cohorts
-		WHERE span = ? AND start >= ? AND start < ? AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?)`,
-		r.span, r.lo, r.hi, f.PartnerID, f.PartnerID, f.Tier, f.Tier)
+	q := `SELECT start, partner_id, region, submitted FROM analytics_cohorts
+		WHERE span = ? AND (? = '' OR partner_id = ?) AND start >= ? AND start < ? AND (? = '' OR tier = ?)`
+	if f.PartnerID != "" {
+		q = `SELECT start, partner_id, region, submitted FROM analytics_cohorts INDEXED BY analytics_cohorts_partner
+		WHERE span = ? AND ? != '' AND partner_id = ? AND start >= ? AND start < ? AND (? = '' OR tier = ?)`
+	}
+	rows, err := query(db, q, r.span, f.PartnerID, f.PartnerID, r.lo, r.hi, f.Tier, f.Tier)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS analytics_cohorts (
 	body       BLOB NOT NULL,    -- the cohort's figures (JSON)
 	PRIMARY KEY (span, start, partner_id, region, tier)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS analytics_cohorts_partner ON analytics_cohorts (span, partner_id, start);
 `
 
 // analyticsIndexes are the facts' indexes: a period of first submissions

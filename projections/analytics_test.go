@@ -547,13 +547,15 @@ func TestAnalytics_CohortsAgreeWithFacts(t *testing.T) {
 					n++
 				}
 				for _, bucket := range projections.TrendBuckets {
-					summed, err := a.TopPartners(f, 0, bucket)
-					require.NoError(t, err)
-					byFact := f
-					byFact.Before = 1 << 62
-					counted, err := a.TopPartners(byFact, 0, bucket)
-					require.NoError(t, err)
-					require.Equal(t, counted, summed, "top partners by %s, %v to %v, %+v", bucket, from, to, f)
+					for _, limit := range []int{0, 1, 5} {
+						summed, err := a.TopPartners(f, limit, bucket)
+						require.NoError(t, err)
+						byFact := f
+						byFact.Before = 1 << 62
+						counted, err := a.TopPartners(byFact, limit, bucket)
+						require.NoError(t, err)
+						require.Equal(t, counted, summed, "top %d partners by %s, %v to %v, %+v", limit, bucket, from, to, f)
+					}
 				}
 			}
 		}
