@@ -1,7 +1,8 @@
 // Command dealreg-load drives a running `dealreg serve` over real HTTP with
 // vegeta (as a library) and reports throughput and latency percentiles:
 // submissions of distinct accounts by one client and by many, then list
-// and detail reads by many. `make load` starts a server on a generated
+// and detail reads by many, then each whole-period analytics query by
+// -analysts clients (10: the goal's concurrency). `make load` starts a server on a generated
 // ledger and runs it; it is a measurement, never a test.
 //
 // It needs an admin token (-token, or DEALREG_TOKEN). It enrols its own
