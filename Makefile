@@ -60,7 +60,9 @@ LOAD_FOR    ?= 15s
 LOAD_READ_RATE ?= 1000
 LOAD_SERVE_FLAGS ?=
 LOAD_FLAGS  ?=
-load: ## serve a generated ledger (LOAD_EVENTS, kept in LOAD_DATA) and drive it over HTTP: submissions by 1 and 64 clients, reads by 50 (as fast as answered, then at LOAD_READ_RATE/s), each whole-period analytics query by 10
+LOAD_PHASES ?= one,many,read,rate,pipeline,analytics,asof,pages
+LOAD_PASSWORD ?= load-password-2026
+load: ## serve a generated ledger (LOAD_EVENTS, kept in LOAD_DATA) and drive it over HTTP: submissions by 1 and 64 clients, reads by 50 (as fast as answered, then at LOAD_READ_RATE/s), pipeline lists by 50, analytics by 10, answers as of a quarter end, the console's and portal's pages by signed-in users (LOAD_PHASES)
 	CGO_ENABLED=0 $(GO) build -o $(LOAD_DATA).bin/dealreg ./cmd/dealreg
 	$(GO) build -o $(LOAD_DATA).bin/dealreg-load ./cmd/dealreg-load
 	test -f $(LOAD_DATA)/ledger.db || $(LOAD_DATA).bin/dealreg generate --data $(LOAD_DATA) --events $(LOAD_EVENTS)
@@ -70,5 +72,9 @@ load: ## serve a generated ledger (LOAD_EVENTS, kept in LOAD_DATA) and drive it 
 	trap "kill $$pid 2>/dev/null" EXIT; \
 	until curl -sf http://$(LOAD_ADDR)/readyz >/dev/null; do sleep 0.1; done; \
 	echo "serve ready on $(LOAD_ADDR) with $$(curl -s http://$(LOAD_ADDR)/readyz)"; \
-	$(LOAD_DATA).bin/dealreg-load -addr http://$(LOAD_ADDR) -token $$token -duration $(LOAD_FOR) -read-rate $(LOAD_READ_RATE) $(LOAD_FLAGS); \
+	partner=$$($(LOAD_DATA).bin/dealreg-load -addr http://$(LOAD_ADDR) -token $$token -top-partner); \
+	$(LOAD_DATA).bin/dealreg user invite --data $(LOAD_DATA) --role channel_manager --name "Load manager" --email manager@load.example --password $(LOAD_PASSWORD) >/dev/null 2>&1 || true; \
+	$(LOAD_DATA).bin/dealreg user invite --data $(LOAD_DATA) --role partner --partner $$partner --name "Load partner" --email partner@load.example --password $(LOAD_PASSWORD) >/dev/null 2>&1 || true; \
+	$(LOAD_DATA).bin/dealreg-load -addr http://$(LOAD_ADDR) -token $$token -duration $(LOAD_FOR) -read-rate $(LOAD_READ_RATE) -phases $(LOAD_PHASES) \
+		-console-user manager@load.example:$(LOAD_PASSWORD) -partner-user partner@load.example:$(LOAD_PASSWORD) -partner $$partner $(LOAD_FLAGS); \
 	echo "resident memory of serve: $$(ps -o rss= -p $$pid) KB"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dealreg/dealreg/api"
 	"github.com/dealreg/dealreg/domain"
+	"github.com/dealreg/dealreg/projections"
 )
 
 // The policy's periods reach clients in ISO 8601, as the policy says them
@@ -132,5 +133,5 @@ func TestTerms_ShowsEveryField(t *testing.T) {
 		}
 		return out
 	}
-	require.ElementsMatch(t, names(domain.ProtectionTerms{}), names(api.Terms{}))
+	require.ElementsMatch(t, names(domain.ProtectionTerms{}), names(projections.Terms{}))
 }

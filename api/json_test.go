@@ -9,6 +9,8 @@ import (
 
 	stdjson "encoding/json"
 
+	goccy "github.com/goccy/go-json"
+
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -31,16 +33,20 @@ func TestMain(m *testing.M) {
 // raw messages with spacing, decimals and times.
 func TestJSONSerializer_AsEncodingJSON(t *testing.T) {
 	at := time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.FixedZone("CET", 3600))
+	view := RegistrationItem{
+		ID: uuid.MustParse("6f1c2d1e-8f5a-4c3b-9a7e-2b1d0c9e8f7a"), PartnerID: "p-<1>&", Status: domain.StatusActive,
+		CompanyName: "Clínica \"Santa\" María \u2028 \xff", EstimatedValue: decimal.RequireFromString("1234.50"),
+		ExpectedCloseDate: at, ProductLines: []string{"HR"},
+		Terms: &projections.Terms{ProtectionEnd: at, ExtensionLength: domain.ISODuration(30 * domain.Day)},
+	}
+	// A list copies the views as the state database holds them, which
+	// the projection encodes with goccy/go-json too.
+	stored, err := goccy.Marshal(view)
+	require.NoError(t, err)
 	values := map[string]any{
-		"list": RegistrationList{Items: []RegistrationItem{{
-			RegistrationView: projections.RegistrationView{
-				ID: uuid.MustParse("6f1c2d1e-8f5a-4c3b-9a7e-2b1d0c9e8f7a"), PartnerID: "p-<1>&", Status: domain.StatusActive,
-				CompanyName: "Clínica \"Santa\" María \u2028 \xff", EstimatedValue: decimal.RequireFromString("1234.50"),
-				ExpectedCloseDate: at, ProductLines: []string{"HR"},
-			},
-			Terms: &Terms{},
-		}, {}}},
-		"empty list": RegistrationList{Items: []RegistrationItem{}},
+		"view":       view,
+		"list":       rawList{Items: []stdjson.RawMessage{stored, stdjson.RawMessage(`{}`)}, Next: "abc"},
+		"empty list": rawList{Items: []stdjson.RawMessage{}},
 		"detail":     Registration{History: []projections.HistoryEntry{{Type: "Submitted", Data: stdjson.RawMessage(`{ "a" : [1, 2] ,"b":"<x>"}`)}}},
 		"map":        map[string]any{"z": 1, "a": []any{nil, 1.5, "&"}, "m": map[string]int{"b": 2, "a": 1}},
 	}

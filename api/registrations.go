@@ -28,9 +28,6 @@ import (
 // registrations); vendor staff and auditors do.
 type Registration struct {
 	projections.RegistrationDetail
-	// Terms shows the granted terms with durations in human units; it
-	// takes the place of the view's own.
-	Terms *Terms `json:"terms,omitempty"`
 	// Notice tells the partner, in words, what the verdict means for it.
 	Notice string `json:"notice,omitempty"`
 	// DuplicateOf is set only when the partner registered the same
@@ -49,18 +46,20 @@ type RegistrationList struct {
 	Next string `json:"next,omitempty"`
 }
 
-// RegistrationItem is a registration in a list, with its terms in human
-// units.
-type RegistrationItem struct {
-	projections.RegistrationView
-	Terms *Terms `json:"terms,omitempty"`
+// rawList is how the API writes a RegistrationList: each item's JSON
+// copied as the state database holds it (projections.ListJSON), never
+// decoded and encoded again.
+type rawList struct {
+	Items []json.RawMessage `json:"items"`
+	Next  string            `json:"next,omitempty"`
 }
 
-// ReviewItem is a registration awaiting a decision, with its terms in
-// human units.
+// RegistrationItem is a registration in a list: its view.
+type RegistrationItem = projections.RegistrationView
+
+// ReviewItem is a registration awaiting a decision.
 type ReviewItem struct {
 	projections.ReviewItem
-	Terms *Terms `json:"terms,omitempty"`
 	// Overdue says whether the due time has passed when the queue is read.
 	Overdue bool `json:"overdue"`
 }
@@ -103,7 +102,7 @@ const (
 
 // present shapes a registration for caller.
 func present(caller app.Caller, d projections.RegistrationDetail) Registration {
-	out := Registration{RegistrationDetail: d, Terms: termsOf(d.Terms)}
+	out := Registration{RegistrationDetail: d}
 	if f := d.Finding; f != nil && d.Status == domain.StatusDuplicate {
 		if f.OwnClaim && len(f.Matches) > 0 {
 			m := f.Matches[0]
@@ -250,15 +249,11 @@ func (s *Server) listRegistrations(c echo.Context) error {
 	} else if csv {
 		return s.streamRegistrations(c, f, q.Get("cursor"), limit)
 	}
-	items, next, err := s.app.List(callerOf(c), f, q.Get("cursor"), limit)
+	items, next, err := s.app.ListJSON(callerOf(c), f, q.Get("cursor"), limit)
 	if err != nil {
 		return err
 	}
-	page := RegistrationList{Items: make([]RegistrationItem, len(items)), Next: next}
-	for i, v := range items {
-		page.Items[i] = RegistrationItem{RegistrationView: v, Terms: termsOf(v.Terms)}
-	}
-	return c.JSON(http.StatusOK, page)
+	return c.JSON(http.StatusOK, rawList{Items: items, Next: next})
 }
 
 func knownStatus(s domain.Status) bool {
@@ -525,7 +520,7 @@ func (s *Server) reviewQueue(c echo.Context) error {
 	}
 	out := make([]ReviewItem, 0, len(kept))
 	for _, v := range kept {
-		out = append(out, ReviewItem{ReviewItem: v, Terms: termsOf(v.Terms), Overdue: v.Overdue(now)})
+		out = append(out, ReviewItem{ReviewItem: v, Overdue: v.Overdue(now)})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": out})
 }

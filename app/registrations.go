@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -387,20 +388,43 @@ func mayRead(caller Caller) error {
 // List lists the registrations caller may see; a partner's filter is
 // always narrowed to its own.
 func (s *Service) List(caller Caller, f projections.ListFilter, cursor string, limit int) ([]projections.RegistrationView, string, error) {
-	if err := mayRead(caller); err != nil {
-		return nil, "", err
-	}
-	if caller.Actor.Role == domain.RolePartner {
-		if f.PartnerID != "" && f.PartnerID != caller.Actor.PartnerID {
-			return []projections.RegistrationView{}, "", nil
-		}
-		f.PartnerID = caller.Actor.PartnerID
+	f, none, err := listScope(caller, f)
+	if err != nil || none {
+		return []projections.RegistrationView{}, "", err
 	}
 	items, next, err := s.Registrations.List(f, cursor, limit)
 	if items == nil {
 		items = []projections.RegistrationView{}
 	}
 	return items, next, err
+}
+
+// ListJSON is List with each view as its JSON (projections.ListJSON).
+func (s *Service) ListJSON(caller Caller, f projections.ListFilter, cursor string, limit int) ([]json.RawMessage, string, error) {
+	f, none, err := listScope(caller, f)
+	if err != nil || none {
+		return []json.RawMessage{}, "", err
+	}
+	items, next, err := s.Registrations.ListJSON(f, cursor, limit)
+	if items == nil {
+		items = []json.RawMessage{}
+	}
+	return items, next, err
+}
+
+// listScope narrows f to what caller may see: a partner its own
+// registrations only (none when f names another partner).
+func listScope(caller Caller, f projections.ListFilter) (projections.ListFilter, bool, error) {
+	if err := mayRead(caller); err != nil {
+		return f, true, err
+	}
+	if caller.Actor.Role == domain.RolePartner {
+		if f.PartnerID != "" && f.PartnerID != caller.Actor.PartnerID {
+			return f, true, nil
+		}
+		f.PartnerID = caller.Actor.PartnerID
+	}
+	return f, false, nil
 }
 
 // Summary groups the registrations caller may see (a partner: its own

@@ -25,6 +25,14 @@ var asOfQueries = []projections.ListFilter{
 	{Sort: projections.ListSort{Desc: true}},
 	{Stage: domain.StageNegotiation},
 	{ProductLine: "payroll", Region: "west"},
+	// The summary of now is answered from memory (pipeline_mem.go), the
+	// summary as of a moment from the history: the capture of each moment
+	// compares the two, filter by filter.
+	{Country: "es", Type: domain.TypeOpportunity},
+	{PartnerID: "nobody"},
+	{Status: []domain.Status{domain.StatusWithdrawn, "no-such-status"}, Currency: "USD"},
+	{ExpiringBefore: t0.Add(400 * domain.Day)},
+	{StaleBefore: t0.Add(400 * domain.Day), Vertical: "Healthcare"},
 }
 
 // capture is what the list and summary answer now, as JSON.

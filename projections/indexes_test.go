@@ -68,7 +68,7 @@ func TestFollower_CatchUpFromEmptyBuildsIndexes(t *testing.T) {
 
 	var plan string
 	var a, b, c int
-	require.NoError(t, st.DB().QueryRow("EXPLAIN QUERY PLAN SELECT view FROM registrations WHERE pos > -1 AND partner_id = ? ORDER BY pos", partner1.ID).
+	require.NoError(t, st.DB().QueryRow("EXPLAIN QUERY PLAN SELECT pos FROM registrations WHERE pos > -1 AND partner_id = ? ORDER BY pos", partner1.ID).
 		Scan(&a, &b, &c, &plan))
 	require.Contains(t, plan, "registrations_partner")
 

@@ -40,7 +40,8 @@ func (p *Registrations) Ownership(ctx context.Context, name, site string, m Mome
 	if key == "" && dom == "" {
 		return []Claim{}, nil
 	}
-	rows, err := db.QueryContext(ctx, `SELECT view, account_key = ? FROM registrations WHERE (account_key = ? AND ? != '') OR domain_key = ? ORDER BY pos`,
+	rows, err := db.QueryContext(ctx, `SELECT d.view, r.account_key = ? FROM registrations r JOIN registration_docs d ON d.pos = r.pos
+		WHERE (r.account_key = ? AND ? != '') OR r.domain_key = ? ORDER BY r.pos`,
 		key, key, key, dom)
 	if err != nil {
 		return nil, fmt.Errorf("ownership: %w", err)

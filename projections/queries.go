@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,6 +123,48 @@ func encodeCursor(pos uint64) string {
 // registrations, and each view is folded again from its stream up to then
 // (DetailAt), exactly the view the projection showed.
 func (p *Registrations) List(filter ListFilter, cursorText string, limit int) ([]RegistrationView, string, error) {
+	var items []RegistrationView
+	next, err := p.list(filter, cursorText, limit, func(b []byte, v *RegistrationView) error {
+		if v == nil {
+			v = &RegistrationView{}
+			if err := json.Unmarshal(b, v); err != nil {
+				return domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+			}
+		}
+		items = append(items, *v)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return items, next, nil
+}
+
+// ListJSON is List with each view as JSON: as stored, for an answer that
+// copies the views instead of decoding and encoding them again (a view's
+// JSON is what the API shows of it). A list as of a past moment folds
+// and encodes each view.
+func (p *Registrations) ListJSON(filter ListFilter, cursorText string, limit int) ([]json.RawMessage, string, error) {
+	var items []json.RawMessage
+	next, err := p.list(filter, cursorText, limit, func(b []byte, v *RegistrationView) error {
+		if v != nil {
+			var err error
+			if b, err = json.Marshal(v); err != nil {
+				return domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+			}
+		}
+		items = append(items, b)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return items, next, nil
+}
+
+// list runs List's query and calls emit with each listed view: its
+// stored JSON, or (as of a past moment) the view folded again.
+func (p *Registrations) list(filter ListFilter, cursorText string, limit int, emit func(stored []byte, folded *RegistrationView) error) (string, error) {
 	if limit <= 0 {
 		limit = DefaultListLimit
 	}
@@ -131,12 +174,12 @@ func (p *Registrations) List(filter ListFilter, cursorText string, limit int) ([
 	posCol, cols, from := "pos", sk.cols, "registrations"
 	if asOf {
 		if filter.Sort.field() == "updated" {
-			return nil, "", &domain.Error{Code: domain.EINVALID, Message: "invalid query parameters", Fields: []domain.FieldError{
+			return "", &domain.Error{Code: domain.EINVALID, Message: "invalid query parameters", Fields: []domain.FieldError{
 				{Field: "sort", Code: domain.FieldInvalid, Message: "a list as of a past moment cannot be sorted by updated"},
 			}}
 		}
 		if p.ledger == nil {
-			return nil, "", errAsOfUnavailable
+			return "", errAsOfUnavailable
 		}
 		posCol, cols, from = "reg_pos", sk.histCols, "registration_history h"
 	}
@@ -146,7 +189,7 @@ func (p *Registrations) List(filter ListFilter, cursorText string, limit int) ([
 	if cursorText != "" {
 		c, err := decodeListCursor(cursorText, filter.Sort)
 		if err != nil {
-			return nil, "", err
+			return "", err
 		}
 		op := " > "
 		if filter.Sort.Desc {
@@ -170,27 +213,36 @@ func (p *Registrations) List(filter ListFilter, cursorText string, limit int) ([
 	for i, k := range key {
 		order[i] = k + dir
 	}
-	first := "view"
-	if asOf {
-		first = "(SELECT id FROM registrations r WHERE r.pos = h.reg_pos)"
+	// The page's rows are found in the narrow table (or the history), and
+	// only they are joined to their JSON (or, as of a moment, their ID).
+	// Key k<i> is the page's i-th key expression; the last is the position.
+	named, outer, korder := make([]string, len(key)), make([]string, len(key)), make([]string, len(key))
+	for i, k := range key {
+		a := "k" + strconv.Itoa(i)
+		named[i], outer[i], korder[i] = k+" AS "+a, "k."+a, "k."+a+dir
 	}
-	q := "SELECT " + first + ", " + strings.Join(key, ", ") + " FROM " + from
+	page := "SELECT " + strings.Join(named, ", ") + " FROM " + from
 	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
+		page += " WHERE " + strings.Join(conds, " AND ")
 	}
-	q += " ORDER BY " + strings.Join(order, ", ") + " LIMIT ?"
+	page += " ORDER BY " + strings.Join(order, ", ") + " LIMIT ?"
 	args = append(args, limit+1)
+	first, join := "d.view", " JOIN registration_docs d ON d.pos = "+outer[len(key)-1]
+	if asOf {
+		first, join = "r.id", " JOIN registrations r ON r.pos = "+outer[len(key)-1]
+	}
+	q := "SELECT " + first + ", " + strings.Join(outer, ", ") + " FROM (" + page + ") k" + join + " ORDER BY " + strings.Join(korder, ", ")
 
 	db := p.database()
 	if db == nil {
-		return nil, "", nil
+		return "", nil
 	}
 	rows, err := query(db, q, args...)
 	if err != nil {
-		return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+		return "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
 	}
 	defer rows.Close()
-	var items []RegistrationView
+	n := 0
 	var last cursor
 	for rows.Next() {
 		var b []byte
@@ -201,35 +253,36 @@ func (p *Registrations) List(filter ListFilter, cursorText string, limit int) ([
 			dest = append(dest, &vals[i])
 		}
 		if err := rows.Scan(append(dest, &pos)...); err != nil {
-			return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+			return "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
 		}
-		if len(items) == limit {
-			return items, last.encode(), nil
+		if n == limit {
+			return last.encode(), nil
 		}
-		var v RegistrationView
 		if asOf {
 			id, err := uuid.ParseBytes(b)
 			if err != nil {
-				return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+				return "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
 			}
 			d, _, ok, err := p.DetailAt(context.Background(), id, Moment{Through: filter.Before - 1, ByPosition: true})
 			if err != nil {
-				return nil, "", err
+				return "", err
 			}
 			if !ok {
-				return nil, "", domain.Errorf(domain.EINTERNAL, "registration %s has a version at %d but no event", id, filter.Before-1)
+				return "", domain.Errorf(domain.EINTERNAL, "registration %s has a version at %d but no event", id, filter.Before-1)
 			}
-			v = d.RegistrationView
-		} else if err := json.Unmarshal(b, &v); err != nil {
-			return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+			if err := emit(nil, &d.RegistrationView); err != nil {
+				return "", err
+			}
+		} else if err := emit(b, nil); err != nil {
+			return "", err
 		}
-		items = append(items, v)
+		n++
 		last = cursor{Sort: filter.Sort.field(), Desc: filter.Sort.Desc, Key: vals, Pos: uint64(pos)}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
+		return "", domain.Errorf(domain.EINTERNAL, "registrations query: %v", err)
 	}
-	return items, "", nil
+	return "", nil
 }
 
 // queryViews runs a query of the view column.
@@ -295,7 +348,7 @@ func awaitsDecision(s domain.Status) bool {
 // projection's PolicyLookup does not know: that is a wiring mistake, and a
 // guessed deadline would be worse than none.
 func (p *Registrations) ReviewQueue(limit int) ([]ReviewItem, error) {
-	q := "SELECT view FROM registrations WHERE awaiting = 1 ORDER BY last_sub_pos"
+	q := "SELECT d.view FROM registrations r JOIN registration_docs d ON d.pos = r.pos WHERE r.awaiting = 1 ORDER BY r.last_sub_pos"
 	var args []any
 	if limit > 0 {
 		q += " LIMIT ?"
@@ -325,7 +378,7 @@ func (p *Registrations) ReviewQueue(limit int) ([]ReviewItem, error) {
 // to expire, and with t = now + the reminder lead time to remind; Due then
 // decides what is due exactly.
 func (p *Registrations) ExpiringBefore(t time.Time) ([]RegistrationView, error) {
-	return p.queryViews("SELECT view FROM registrations WHERE protected = 1 AND lapses_at < ? ORDER BY lapses_at, pos", t.UnixNano())
+	return p.queryViews("SELECT d.view FROM registrations r JOIN registration_docs d ON d.pos = r.pos WHERE r.protected = 1 AND r.lapses_at < ? ORDER BY r.lapses_at, r.pos", t.UnixNano())
 }
 
 // CountByStatus returns how many registrations are in each status (the

@@ -55,6 +55,8 @@ type Registrations struct {
 	dirty map[uuid.UUID]*registration
 	// MaxCached bounds the aggregates kept between batches.
 	MaxCached int
+	// pipeline answers the summary from memory (pipeline_mem.go).
+	pipeline *pipelineIndex
 }
 
 var _ Handler = (*Registrations)(nil)
@@ -78,6 +80,7 @@ func NewRegistrations(policies PolicyLookup, ledger domain.EventStore) *Registra
 		cache:     make(map[uuid.UUID]*registration),
 		dirty:     make(map[uuid.UUID]*registration),
 		MaxCached: 50000,
+		pipeline:  newPipelineIndex(),
 	}
 }
 
@@ -154,12 +157,13 @@ func (p *Registrations) dropDirty() {
 
 // Load implements Handler: the views are read from db as needed, so only
 // the cache of aggregates is dropped.
-func (p *Registrations) Load(_ context.Context, db *sql.DB) error {
+func (p *Registrations) Load(ctx context.Context, db *sql.DB) error {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	p.db, p.standalone = db, false
 	clear(p.cache)
 	clear(p.dirty)
+	go p.pipeline.load(context.WithoutCancel(ctx), db, p.pipeline.loading())
 	return nil
 }
 
@@ -219,9 +223,10 @@ func (p *Registrations) Flush() (Write, error) {
 	// Encoding the views is most of a flush's CPU, and nothing changes the
 	// aggregates meanwhile: encode on every processor.
 	type row struct {
-		r    *registration
-		args []any // the columns of the INSERT below
-		err  error
+		r            *registration
+		args         []any // the columns of the INSERT below
+		view, detail []byte
+		err          error
 	}
 	rows := make([]row, 0, len(p.dirty))
 	var hist []historyWrite
@@ -236,21 +241,29 @@ func (p *Registrations) Flush() (Write, error) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(rows); i += workers {
-				rows[i].args, rows[i].err = rows[i].r.columns()
+				rows[i].args, rows[i].view, rows[i].detail, rows[i].err = rows[i].r.columns()
 			}
 		})
 	}
 	wg.Wait()
 	args := make([]any, 0, len(rows)*len(registrationColumns))
+	docs := make([]any, 0, len(rows)*3)
+	piped := make([][]any, 0, len(rows))
 	for _, e := range rows {
 		if e.err != nil {
 			return nil, e.err
 		}
 		args = append(args, e.args...)
+		docs = append(docs, e.args[1], e.view, e.detail)
+		piped = append(piped, e.args)
 	}
+	p.pipeline.flushed(piped)
 	clear(p.dirty)
 	return func(ctx context.Context, tx *sql.Tx) error {
 		if err := execChunked(ctx, tx, args, len(registrationColumns), 1, upsertRegistrations); err != nil {
+			return err
+		}
+		if err := execChunked(ctx, tx, docs, 3, 1, upsertDocs); err != nil {
 			return err
 		}
 		return writeHistory(ctx, tx, hist)
@@ -261,7 +274,18 @@ func (p *Registrations) Flush() (Write, error) {
 // order columns returns them.
 var registrationColumns = []string{"id", "pos", "partner_id", "status", "type", "country", "region", "awaiting", "last_sub_pos",
 	"protected", "lapses_at", "industry", "stage", "close_q", "currency", "value_e4", "products", "progress_at", "account_key",
-	"domain_key", "updated_pos", "expires_at", "view", "detail"}
+	"domain_key", "updated_pos", "expires_at"}
+
+// upsertDocSQL writes one registration's view and detail (table
+// registration_docs), kept prepared like upsertRegistrationSQL.
+var upsertDocSQL = upsertDocs(1)
+
+// upsertDocs is the statement that writes n registrations' view and
+// detail.
+func upsertDocs(n int) string {
+	return "INSERT INTO registration_docs (pos, view, detail) VALUES " + placeholders(n, 3) +
+		" ON CONFLICT (pos) DO UPDATE SET view = excluded.view, detail = excluded.detail"
+}
 
 // upsertRegistrationSQL writes one registration's row, the statement every
 // commit uses (kept prepared by the state: keepStatements).
@@ -279,18 +303,16 @@ func upsertRegistrations(n int) string {
 		placeholders(n, len(registrationColumns)) + " ON CONFLICT (id) DO UPDATE SET " + strings.Join(set, ", ")
 }
 
-// columns returns r's row of table registrations, its view and detail
-// encoded.
-func (r *registration) columns() ([]any, error) {
+// columns returns r's row of table registrations, and its view and
+// detail encoded (table registration_docs).
+func (r *registration) columns() (_ []any, view, detail []byte, err error) {
 	built := r.buildView(r.updatedAt)
 	v := &built
-	view, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
+	if view, err = json.Marshal(v); err != nil {
+		return nil, nil, nil, err
 	}
-	detail, err := json.Marshal(r.detail())
-	if err != nil {
-		return nil, err
+	if detail, err = json.Marshal(r.detail()); err != nil {
+		return nil, nil, nil, err
 	}
 	var lapses int64
 	if !v.ProtectionLapsesAt.IsZero() {
@@ -308,7 +330,7 @@ func (r *registration) columns() ([]any, error) {
 		strings.ToLower(v.Country), strings.ToLower(v.Region), awaitsDecision(v.Status), int64(r.lastSubmittedPos),
 		v.Status.Protected(), lapses, strings.ToLower(v.Industry), string(v.BuyingStage), Quarter(v.ExpectedCloseDate),
 		v.Currency, valueE4(v.EstimatedValue), productsColumn(v.ProductLines), progress,
-		match.Normalise(v.CompanyName), match.RegistrableDomain(v.Domain), int64(r.touched), expires, view, detail}, nil
+		match.Normalise(v.CompanyName), match.RegistrableDomain(v.Domain), int64(r.touched), expires}, view, detail, nil
 }
 
 // Quarter names the calendar quarter of t (UTC), "2026-Q3"; "" for no time.
@@ -508,9 +530,9 @@ func (p *Registrations) get(id uuid.UUID, withDetail bool) (RegistrationDetail, 
 		return RegistrationDetail{}, false
 	}
 	var view, detail []byte
-	q := "SELECT view, '' FROM registrations WHERE id = ?"
+	q := "SELECT d.view, '' FROM registrations r JOIN registration_docs d ON d.pos = r.pos WHERE r.id = ?"
 	if withDetail {
-		q = "SELECT view, detail FROM registrations WHERE id = ?"
+		q = "SELECT d.view, d.detail FROM registrations r JOIN registration_docs d ON d.pos = r.pos WHERE r.id = ?"
 	}
 	if err := queryRow(db, q, id.String()).Scan(&view, &detail); err != nil {
 		return RegistrationDetail{}, false

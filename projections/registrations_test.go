@@ -51,10 +51,10 @@ func TestRegistrations_Get(t *testing.T) {
 		require.Equal(t, approvedAt, v.ProtectionStart)
 		require.Equal(t, approvedAt.Add(90*domain.Day), v.ProtectionEnd)
 		require.Equal(t, v.ProtectionEnd, v.ProtectionLapsesAt)
-		require.Equal(t, domain.ProtectionTerms{
+		require.Equal(t, &projections.Terms{
 			PolicyVersion: 1, Type: domain.TypeOpportunity,
 			ProtectionStart: approvedAt, ProtectionEnd: approvedAt.Add(90 * domain.Day),
-			MaxExtensions: 2, ExtensionLength: 30 * domain.Day,
+			MaxExtensions: 2, ExtensionLength: domain.ISODuration(30 * domain.Day),
 		}, v.Terms)
 		require.Equal(t, 0, v.ExtensionsGranted)
 		require.Equal(t, 2, v.ExtensionsLeft)

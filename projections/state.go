@@ -19,7 +19,7 @@ import (
 // the views keep in it. Bump it whenever a view changes what it stores or
 // how it folds an event: a state database of another version is discarded
 // and rebuilt from the ledger, never trusted.
-const SchemaVersion = 13
+const SchemaVersion = 14
 
 // State is the durable home of the read side: a SQLite database beside the
 // ledger (views.db) that holds every view's state together with the one
@@ -37,8 +37,9 @@ type State struct {
 }
 
 // stateSchema creates the tables. The registrations table carries the
-// columns the API filters and sorts by, each behind an index, and the view
-// and detail as JSON; small views keep one JSON row per entity in rows.
+// columns the API filters and sorts by, each behind an index, and
+// registration_docs the view and detail as JSON; small views keep one JSON
+// row per entity in rows.
 const stateSchema = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rows (
@@ -69,9 +70,16 @@ CREATE TABLE IF NOT EXISTS registrations (
 	account_key  TEXT NOT NULL,     -- the company name normalised (match.Normalise), for the ownership query
 	domain_key   TEXT NOT NULL,     -- the registrable web domain, "" without one
 	updated_pos  INTEGER NOT NULL,  -- of the latest event: the order of sort=updated
-	expires_at   INTEGER NOT NULL,  -- lapses_at while protected, else the largest integer: the order of sort=expires
-	view         BLOB NOT NULL,
-	detail       BLOB NOT NULL
+	expires_at   INTEGER NOT NULL   -- lapses_at while protected, else the largest integer: the order of sort=expires
+);
+-- Each registration's view and detail as JSON, apart from the columns above
+-- so that a filter, a sort or the summary reads narrow rows (about 150 bytes
+-- instead of 3 KB): a query finds its rows in registrations, then reads the
+-- JSON of the rows it answers with only.
+CREATE TABLE IF NOT EXISTS registration_docs (
+	pos    INTEGER PRIMARY KEY,     -- registrations.pos
+	view   BLOB NOT NULL,
+	detail BLOB NOT NULL
 );
 -- Every version of each registration's filter and summary columns (history.go):
 -- the list and the summary as of a past position.
@@ -106,9 +114,6 @@ CREATE INDEX IF NOT EXISTS registrations_queue ON registrations (last_sub_pos) W
 CREATE INDEX IF NOT EXISTS registrations_lapse ON registrations (lapses_at) WHERE protected = 1;
 CREATE INDEX IF NOT EXISTS registrations_account ON registrations (account_key, pos);
 CREATE INDEX IF NOT EXISTS registrations_domain ON registrations (domain_key, pos) WHERE domain_key != '';
--- The pipeline summary groups and sums from this index alone, never reading the views.
-CREATE INDEX IF NOT EXISTS registrations_pipeline ON registrations
-	(status, partner_id, region, industry, stage, close_q, type, country, currency, value_e4, products, protected, lapses_at, progress_at);
 -- The orders of List's sorts (sort.go); each ends with pos, the rowid.
 CREATE INDEX IF NOT EXISTS registrations_updated ON registrations (updated_pos);
 CREATE INDEX IF NOT EXISTS registrations_value ON registrations (currency, value_e4);
@@ -119,7 +124,7 @@ CREATE INDEX IF NOT EXISTS registration_history_list ON registration_history (re
 
 // secondaryIndexes names the indexes of stateIndexes.
 var secondaryIndexes = []string{"registrations_partner", "registrations_status", "registrations_queue", "registrations_lapse",
-	"registrations_account", "registrations_domain", "registrations_pipeline",
+	"registrations_account", "registrations_domain",
 	"registrations_updated", "registrations_value", "registrations_expires", "registration_history_list"}
 
 func init() { secondaryIndexes = append(secondaryIndexes, analyticsIndexNames...) }
@@ -324,7 +329,7 @@ func saveCheckpoint(ctx context.Context, tx *sql.Tx, next uint64, last uuid.UUID
 
 // Reset empties the state: every view and the checkpoint.
 func (s *State) Reset(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations; DELETE FROM registration_history; DELETE FROM analytics_facts; DELETE FROM analytics_cohorts;")
+	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations; DELETE FROM registration_docs; DELETE FROM registration_history; DELETE FROM analytics_facts; DELETE FROM analytics_cohorts;")
 	s.next = 0
 	return err
 }

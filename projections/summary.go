@@ -2,6 +2,7 @@ package projections
 
 import (
 	"cmp"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,7 +40,7 @@ type Summary struct {
 // estimated value per currency, exactly. Grouped by product_line, a
 // registration counts in the group of each of its product lines (so the
 // groups may add up to more than the total). Groups come largest first,
-// then by key. It reads the covering index registrations_pipeline only.
+// then by key. It reads the narrow table registrations only.
 func (p *Registrations) Summary(f ListFilter, groupBy []string) (Summary, error) {
 	db := p.database()
 	if db == nil {
@@ -53,85 +54,163 @@ func (p *Registrations) Summary(f ListFilter, groupBy []string) (Summary, error)
 		}
 		cols[i] = c
 	}
-	sel := strings.Join(append(slices.Clone(cols), "currency"), ", ")
-	q := "SELECT " + sel + ", count(*), sum(value_e4) FROM registrations"
+	if f.Before == 0 {
+		if acc, ok := p.pipeline.summary(f, groupBy); ok {
+			return acc.result(groupBy), nil
+		}
+	}
+	// Every matching row is read and grouped here, in a hash map: SQLite's
+	// GROUP BY sorts the rows first, which cost many times the scan.
+	sel := strings.Join(append(slices.Clone(cols), "currency", "value_e4"), ", ")
+	from := "registrations"
 	cond, args := f.where()
 	if f.Before > 0 {
 		// As it stood then: the versions that held at that moment.
-		q = "SELECT " + sel + ", count(*), sum(value_e4) FROM registration_history"
+		from = "registration_history"
 		at, a := atMoment(f.Before)
 		if cond != "" {
 			cond += " AND "
 		}
 		cond, args = cond+at, append(args, a...)
 	}
+	q := "SELECT " + sel + " FROM " + from
 	if cond != "" {
 		q += " WHERE " + cond
 	}
-	q += " GROUP BY " + sel
 	rows, err := query(db, q, args...)
 	if err != nil {
 		return Summary{}, fmt.Errorf("pipeline summary: %w", err)
 	}
 	defer rows.Close()
 
-	type acc struct {
-		key    []string
-		count  int
-		values map[string]int64 // currency -> value_e4
-	}
-	groups := map[string]*acc{}
-	total := &acc{values: map[string]int64{}}
-	add := func(g *acc, currency string, n int, sum int64) {
-		g.count += n
-		if currency != "" {
-			g.values[currency] += sum
+	acc := newSummaryAcc(len(groupBy))
+	strs, ids := []string{""}, map[string]uint32{"": 0}
+	intern := func(b []byte) uint32 {
+		if id, ok := ids[string(b)]; ok {
+			return id
 		}
+		id := uint32(len(strs))
+		strs = append(strs, string(b))
+		ids[string(b)] = id
+		return id
 	}
+	raw := make([]sql.RawBytes, len(cols)+1) // the group columns, then the currency
+	dest := make([]any, 0, len(raw)+1)
+	for i := range raw {
+		dest = append(dest, &raw[i])
+	}
+	var value int64
+	dest = append(dest, &value)
+	at := slices.Index(groupBy, "product_line")
+	var key summaryKey
 	for rows.Next() {
-		vals := make([]string, len(cols)+1)
-		dest := make([]any, 0, len(cols)+3)
-		for i := range vals {
-			dest = append(dest, &vals[i])
-		}
-		var n int
-		var sum int64
-		dest = append(dest, &n, &sum)
 		if err := rows.Scan(dest...); err != nil {
 			return Summary{}, fmt.Errorf("pipeline summary: %w", err)
 		}
-		currency := vals[len(cols)]
-		add(total, currency, n, sum)
-		for _, key := range expandProducts(groupBy, vals[:len(cols)]) {
-			id := strings.Join(key, "\x00")
-			g := groups[id]
-			if g == nil {
-				g = &acc{key: key, values: map[string]int64{}}
-				groups[id] = g
+		currency := string(raw[len(cols)])
+		acc.addTotal(currency, value)
+		for i, b := range raw[:len(cols)] {
+			if i != at {
+				key[i] = intern(b)
 			}
-			add(g, currency, n, sum)
+		}
+		if at < 0 {
+			acc.add(key, currency, value)
+			continue
+		}
+		lines := []string{""}
+		if v := string(raw[at]); v != "" {
+			lines = strings.Split(strings.Trim(v, "|"), "|")
+		}
+		for _, l := range lines {
+			key[at] = intern([]byte(l))
+			acc.add(key, currency, value)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return Summary{}, fmt.Errorf("pipeline summary: %w", err)
 	}
-	group := func(g *acc) SummaryGroup {
+	acc.names = func(id uint32) string { return strs[id] }
+	acc.finishKeys()
+	return acc.result(groupBy), nil
+}
+
+// summaryKey is a group's key: an interned value per group-by key.
+type summaryKey [9]uint32
+
+// summaryAcc counts and sums a summary's groups.
+type summaryAcc struct {
+	n      int // keys in use
+	groups map[summaryKey]*sumGroup
+	total  sumGroup
+	names  func(uint32) string // interned value -> value
+}
+
+type sumGroup struct {
+	key    []string
+	count  int
+	values []currencySum
+}
+
+func newSummaryAcc(n int) *summaryAcc {
+	return &summaryAcc{n: n, groups: map[summaryKey]*sumGroup{}}
+}
+
+func (g *sumGroup) add(currency string, v int64) {
+	g.count++
+	if currency == "" {
+		return
+	}
+	for i := range g.values {
+		if g.values[i].currency == currency {
+			g.values[i].e4 += v
+			return
+		}
+	}
+	g.values = append(g.values, currencySum{currency: currency, e4: v})
+}
+
+func (a *summaryAcc) addTotal(currency string, v int64) { a.total.add(currency, v) }
+
+func (a *summaryAcc) add(k summaryKey, currency string, v int64) {
+	g := a.groups[k]
+	if g == nil {
+		g = &sumGroup{}
+		a.groups[k] = g
+	}
+	g.add(currency, v)
+}
+
+// finishKeys names every group's key values.
+func (a *summaryAcc) finishKeys() {
+	for k, g := range a.groups {
+		g.key = make([]string, a.n)
+		for i := range g.key {
+			g.key[i] = a.names(k[i])
+		}
+	}
+}
+
+// result is the Summary: groups largest first, then by key; values by
+// currency.
+func (a *summaryAcc) result(groupBy []string) Summary {
+	group := func(g *sumGroup) SummaryGroup {
 		out := SummaryGroup{Key: map[string]string{}, Count: g.count, Values: []domain.Money{}}
 		for i, k := range g.key {
 			out.Key[groupBy[i]] = k
 		}
-		for cur, v := range g.values {
-			out.Values = append(out.Values, domain.Money{Amount: decimal.New(v, -4), Currency: cur})
+		for _, v := range g.values {
+			out.Values = append(out.Values, domain.Money{Amount: decimal.New(v.e4, -4), Currency: v.currency})
 		}
 		slices.SortFunc(out.Values, func(a, b domain.Money) int { return cmp.Compare(a.Currency, b.Currency) })
 		return out
 	}
-	s := Summary{GroupBy: groupBy, Groups: make([]SummaryGroup, 0, len(groups)), Total: group(total)}
-	all := make([]*acc, 0, len(groups))
-	for _, g := range groups {
+	s := Summary{GroupBy: groupBy, Groups: make([]SummaryGroup, 0, len(a.groups)), Total: group(&a.total)}
+	all := make([]*sumGroup, 0, len(a.groups))
+	for _, g := range a.groups {
 		all = append(all, g)
 	}
-	slices.SortFunc(all, func(a, b *acc) int {
+	slices.SortFunc(all, func(a, b *sumGroup) int {
 		if c := cmp.Compare(b.count, a.count); c != 0 {
 			return c
 		}
@@ -140,25 +219,12 @@ func (p *Registrations) Summary(f ListFilter, groupBy []string) (Summary, error)
 	for _, g := range all {
 		s.Groups = append(s.Groups, group(g))
 	}
-	return s, nil
+	return s
 }
 
-// expandProducts turns one row's group values into its group keys: the
-// row itself, or one key per product line when grouped by product_line.
-func expandProducts(groupBy, vals []string) [][]string {
-	at := slices.Index(groupBy, "product_line")
-	if at < 0 {
-		return [][]string{vals}
-	}
-	lines := strings.Split(strings.Trim(vals[at], "|"), "|")
-	if vals[at] == "" {
-		lines = []string{""}
-	}
-	out := make([][]string, 0, len(lines))
-	for _, l := range lines {
-		key := slices.Clone(vals)
-		key[at] = l
-		out = append(out, key)
-	}
-	return out
+// currencySum is a group's estimated value in one currency, in
+// ten-thousandths.
+type currencySum struct {
+	currency string
+	e4       int64
 }

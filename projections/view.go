@@ -48,9 +48,9 @@ type RegistrationView struct {
 	// Approved reports whether the registration was ever approved;
 	// PolicyVersion and Terms are then the policy and the terms granted at
 	// approval, which later policies, extensions and renewals never change.
-	Approved      bool                   `json:"approved"`
-	PolicyVersion int                    `json:"policy_version,omitempty"`
-	Terms         domain.ProtectionTerms `json:"terms,omitzero"`
+	Approved      bool   `json:"approved"`
+	PolicyVersion int    `json:"policy_version,omitempty"`
+	Terms         *Terms `json:"terms,omitempty"`
 	// Benefits are the discount, MDF allocation and presales entitlement
 	// granted at approval (none for approvals recorded before benefits).
 	Benefits *domain.GrantedBenefits `json:"benefits,omitempty"`
@@ -91,6 +91,27 @@ type RegistrationView struct {
 	// group it was routed to, its due, reminder and escalation times, or
 	// that it was approved automatically (see docs/automation.md).
 	Review *domain.ReviewState `json:"review,omitempty"`
+}
+
+// Terms are the protection terms granted at approval
+// (domain.ProtectionTerms) as views and the API show them: the extension
+// length in ISO 8601, not the ledger's nanoseconds.
+type Terms struct {
+	PolicyVersion   int                     `json:"policy_version"`
+	Type            domain.RegistrationType `json:"type"`
+	ProtectionStart time.Time               `json:"protection_start"`
+	ProtectionEnd   time.Time               `json:"protection_end"`
+	MaxExtensions   int                     `json:"max_extensions"`
+	ExtensionLength domain.ISODuration      `json:"extension_length"`
+}
+
+// termsOf shows t, or nil for no terms (not yet approved).
+func termsOf(t domain.ProtectionTerms) *Terms {
+	if t == (domain.ProtectionTerms{}) {
+		return nil
+	}
+	return &Terms{PolicyVersion: t.PolicyVersion, Type: t.Type, ProtectionStart: t.ProtectionStart, ProtectionEnd: t.ProtectionEnd,
+		MaxExtensions: t.MaxExtensions, ExtensionLength: domain.ISODuration(t.ExtensionLength)}
 }
 
 // HistoryEntry is one event of a registration's stream, for the audit trail.
@@ -208,7 +229,7 @@ func (r *registration) buildView(updatedAt time.Time) RegistrationView {
 		Version:                a.Version(),
 	}
 	if approved {
-		v.PolicyVersion, v.Terms = terms.PolicyVersion, terms
+		v.PolicyVersion, v.Terms = terms.PolicyVersion, termsOf(terms)
 	}
 	if rs := a.Review(); rs != (domain.ReviewState{}) {
 		v.Review = &rs

@@ -1,8 +1,7 @@
 // Command dealreg-load drives a running `dealreg serve` over real HTTP with
 // vegeta (as a library) and reports throughput and latency percentiles:
 // submissions of distinct accounts by one client and by many, then list
-// and detail reads by many, then each whole-period analytics query by
-// -analysts clients (10: the goal's concurrency). `make load` starts a server on a generated
+// and detail reads by many. `make load` starts a server on a generated
 // ledger and runs it; it is a measurement, never a test.
 //
 // It needs an admin token (-token, or DEALREG_TOKEN). It enrols its own
@@ -36,8 +35,13 @@ func main() {
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the account names")
 	webhooks := flag.Bool("webhook-receiver", false, "subscribe a local webhook receiver to every event and report deliveries/s and the append-to-delivery lag (serve needs --allow-private-webhooks)")
 	readRate := flag.Int("read-rate", 0, "also run the read phase at this many requests per second (open loop, same clients), to report latency below saturation")
-	analysts := flag.Int("analysts", 10, "concurrent clients for the analytics phase")
-	only := flag.String("phases", "one,many,read,rate,analytics", "the phases to run, comma-separated: one (submissions by 1 client), many (by -clients), read (list + detail by -readers), rate (the same at -read-rate), analytics (each whole-period analytics query in turn, by -analysts)")
+	only := flag.String("phases", "one,many,read,rate", "the phases to run, comma-separated: one (submissions by 1 client), many (by -clients), read (list + detail by -readers), rate (the same at -read-rate), pipeline (list pages with filters and sorts and the summary over the whole pipeline, by -readers, as admin), analytics (program analytics over the whole period by -analytics-clients), asof (as of the last quarter end, by 1 client), pages (the console's and the portal's pages by -page-clients signed-in users)")
+	analyticsClients := flag.Int("analytics-clients", 10, "concurrent clients for the analytics phase")
+	pageClients := flag.Int("page-clients", 10, "concurrent clients for the pages phase")
+	consoleUser := flag.String("console-user", "", "EMAIL:PASSWORD of a console user (a channel manager) for the pages phase (dealreg user invite --password)")
+	partnerUser := flag.String("partner-user", "", "EMAIL:PASSWORD of a portal user of -partner for the pages phase")
+	partnerOfUser := flag.String("partner", "", "the partner of -partner-user")
+	topPartner := flag.Bool("top-partner", false, "print the partner with the most registrations and exit (to make a portal user of it)")
 	flag.Parse()
 	run := map[string]bool{}
 	for _, p := range strings.Split(*only, ",") {
@@ -48,6 +52,13 @@ func main() {
 		os.Exit(2)
 	}
 	l := &load{base: strings.TrimRight(*addr, "/"), admin: *token, rng: rand.New(rand.NewPCG(*seed, 7)), run: fmt.Sprintf("%x", *seed)}
+	if *topPartner {
+		if err := l.printTopPartner(); err != nil {
+			fmt.Fprintln(os.Stderr, "dealreg-load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := l.setUp(*partners); err != nil {
 		fmt.Fprintln(os.Stderr, "dealreg-load:", err)
 		os.Exit(1)
@@ -80,23 +91,33 @@ func main() {
 	if *readRate > 0 && run["rate"] {
 		l.phase(fmt.Sprintf("  the same at %d/s", *readRate), *readers, *dur, *readRate, l.readTarget)
 	}
-	if run["analytics"] {
-		for _, q := range analyticsQueries {
-			l.phase(fmt.Sprintf("%s, %d clients", q, *analysts), *analysts, *dur, 0, l.getTarget("/v1/analytics/"+q))
-		}
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "dealreg-load:", err)
+		os.Exit(1)
 	}
-}
-
-// analyticsQueries are the analytics routes the analytics phase asks, each
-// over the whole period, as an admin.
-var analyticsQueries = []string{"registrations?group_by=partner,tier", "registrations", "registrations?group_by=region",
-	"conflicts", "consistency", "top-partners", "ratings"}
-
-// getTarget asks path again and again as the admin.
-func (l *load) getTarget(path string) vegeta.Targeter {
-	return func(t *vegeta.Target) error {
-		*t = vegeta.Target{Method: http.MethodGet, URL: l.base + path, Header: http.Header{"Authorization": {"Bearer " + l.admin}}}
-		return nil
+	if run["pipeline"] {
+		ts, err := l.pipelineTargets()
+		if err != nil {
+			fail(err)
+		}
+		l.mixed(fmt.Sprintf("pipeline, %d clients", *readers), *readers, *dur, ts)
+	}
+	if run["analytics"] {
+		l.mixed(fmt.Sprintf("analytics, %d clients", *analyticsClients), *analyticsClients, *dur, l.analyticsTargets())
+	}
+	if run["asof"] {
+		ts, err := l.asOfTargets()
+		if err != nil {
+			fail(err)
+		}
+		l.mixed("as of a quarter end, 1 client", 1, *dur, ts)
+	}
+	if run["pages"] {
+		ts, err := l.pageTargets(*consoleUser, *partnerUser, *partnerOfUser)
+		if err != nil {
+			fail(err)
+		}
+		l.mixed(fmt.Sprintf("pages, %d clients", *pageClients), *pageClients, *dur, ts)
 	}
 }
 

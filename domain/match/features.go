@@ -277,15 +277,18 @@ func nameFacts(f *facts, a, b *name) {
 		f.acronym = best.Score
 		f.acronymShort = best.Detail
 	}
-	// Text in parentheses is often a former name or an acronym.
-	for _, pair := range [][2]*name{{a.alt, b}, {a, b.alt}} {
-		if pair[0] == nil || pair[1] == nil || !hasDistinctive(pair[0]) {
+	// Text in parentheses is often a former name or an acronym. A
+	// parenthesised qualifier of generic words only, a place ("Merck
+	// (Japan)"), is no name: that it shares a word with the other name
+	// ("3M Japan") says nothing.
+	for _, p := range []struct{ x, y, alt *name }{{a.alt, b, a.alt}, {a, b.alt, b.alt}} {
+		if p.alt == nil || !hasDistinctive(p.alt) {
 			continue
 		}
 		var sub evidence
-		compareMain(&sub, pair[0], pair[1])
+		compareMain(&sub, p.x, p.y)
 		if sub.best > f.alt {
-			f.alt, f.altDetail = sub.best, pair[0].key+" ~ "+pair[1].key
+			f.alt, f.altDetail = sub.best, p.x.key+" ~ "+p.y.key
 		}
 	}
 }

@@ -130,6 +130,12 @@ func TestComparePhenomena(t *testing.T) {
 		{"different places", match.Account{Name: "Zelvora Kessler & Brisbo Österreich"}, match.Account{Name: "Zelvora (Japan)"}, match.NoMatch},
 		{"no place on one side", match.Account{Name: "Zelvora Kessler & Brisbo Österreich"}, match.Account{Name: "Zelvora"}, match.Possible},
 		{"same place in two languages", match.Account{Name: "Zelvora Kessler & Brisbo Österreich"}, match.Account{Name: "Zelvora (Austria)"}, match.Possible},
+		// A parenthesised qualifier that is only a place names no one:
+		// that the other name carries the place too says nothing. A
+		// parenthesised name does count.
+		{"parenthesised place", match.Account{Name: "Brisbo Japan"}, match.Account{Name: "Kessler (Japan)"}, match.NoMatch},
+		{"parenthesised place, shared word", match.Account{Name: "Qorvanta (China)"}, match.Account{Name: "China Brisbo Holdings"}, match.NoMatch},
+		{"parenthesised name", match.Account{Name: "Kessler Brisbo (Zelvora)"}, match.Account{Name: "Zelvora"}, match.Possible},
 		// A distinctive shared word plus the same domain is a duplicate.
 		{"distinctive word and domain", match.Account{Name: "Telefónica Tech", Domain: "telefonica.com"}, match.Account{Name: "Telefónica Ingeniería de Seguridad", Domain: "telefonica.com"}, match.Same},
 		{"distinctive word alone", match.Account{Name: "Telefónica Tech"}, match.Account{Name: "Telefónica Ingeniería de Seguridad"}, match.Possible},
