@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	json "github.com/goccy/go-json"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
@@ -56,7 +55,7 @@ CREATE TABLE IF NOT EXISTS analytics_cohorts (
 	region     TEXT NOT NULL,
 	tier       TEXT NOT NULL,
 	submitted  INTEGER NOT NULL, -- the body's volume, for the top partners without the body
-	body       BLOB NOT NULL,    -- the cohort's figures (JSON)
+	body       BLOB NOT NULL,    -- the cohort's figures (appendCohort)
 	PRIMARY KEY (span, start, partner_id, region, tier)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS analytics_cohorts_partner ON analytics_cohorts (span, partner_id, start);
@@ -412,6 +411,93 @@ func (c *cohort) apply(d cohort) {
 	c.Automatic = mergeDurations(c.Automatic, auto, ga)
 }
 
+// cohortEncoding is the first byte of an encoded cohort: its layout's
+// version.
+const cohortEncoding = 1
+
+// appendCohort appends c's encoding (decodeCohort reads it): the counts
+// (varints), the closed-won sums by currency (sorted), then each list of
+// durations as its length and the differences between neighbours (they
+// are sorted: small numbers).
+func appendCohort(b []byte, c *cohort) []byte {
+	b = append(b, cohortEncoding)
+	for _, n := range [...]int{c.Submitted, c.Decided, c.Approved, c.Auto, c.Rejected, c.Duplicates, c.ApprovalNum, c.UtilNum,
+		c.ExpiryNum, c.WonNum, c.ConflictNum, c.Rated, c.ScoreSum} {
+		b = binary.AppendVarint(b, int64(n))
+	}
+	curs := make([]string, 0, len(c.Won))
+	for cur := range c.Won {
+		curs = append(curs, cur)
+	}
+	slices.Sort(curs)
+	b = binary.AppendUvarint(b, uint64(len(curs)))
+	for _, cur := range curs {
+		w := c.Won[cur]
+		sum := w.Sum.String()
+		b = binary.AppendUvarint(b, uint64(len(cur)))
+		b = append(b, cur...)
+		b = binary.AppendVarint(b, int64(w.N))
+		b = binary.AppendUvarint(b, uint64(len(sum)))
+		b = append(b, sum...)
+	}
+	for _, ds := range [...][]time.Duration{c.Manual, c.Automatic} {
+		b = binary.AppendUvarint(b, uint64(len(ds)))
+		var prev time.Duration
+		for _, d := range ds {
+			b = binary.AppendVarint(b, int64(d-prev))
+			prev = d
+		}
+	}
+	return b
+}
+
+// decodeCohort reads what appendCohort wrote into c, reusing its lists.
+func decodeCohort(c *cohort, b []byte) error {
+	if len(b) == 0 || b[0] != cohortEncoding {
+		return errBadCohort
+	}
+	r := &factReader{b: b[1:]}
+	for _, n := range [...]*int{&c.Submitted, &c.Decided, &c.Approved, &c.Auto, &c.Rejected, &c.Duplicates, &c.ApprovalNum, &c.UtilNum,
+		&c.ExpiryNum, &c.WonNum, &c.ConflictNum, &c.Rated, &c.ScoreSum} {
+		*n = int(r.varint())
+	}
+	clear(c.Won)
+	for range r.uvarint() {
+		if r.err != nil {
+			return errBadCohort
+		}
+		cur := r.str(false)
+		n := int(r.varint())
+		sum, err := decimal.NewFromString(r.str(false))
+		if err != nil {
+			return errBadCohort
+		}
+		if c.Won == nil {
+			c.Won = map[string]wonSum{}
+		}
+		c.Won[cur] = wonSum{N: n, Sum: sum}
+	}
+	for _, ds := range [...]*[]time.Duration{&c.Manual, &c.Automatic} {
+		n := r.uvarint()
+		if r.err != nil || n > uint64(len(r.b)) {
+			return errBadCohort
+		}
+		*ds = slices.Grow((*ds)[:0], int(n))
+		var prev time.Duration
+		for range n {
+			prev += time.Duration(r.varint())
+			*ds = append(*ds, prev)
+		}
+	}
+	c.GoneManual, c.GoneAutomatc = nil, nil
+	if r.err != nil || len(r.b) != 0 {
+		return errBadCohort
+	}
+	return nil
+}
+
+var errBadCohort = errors.New("analytics: an encoded cohort is malformed")
+
 // mergeDurations returns sorted with added inserted and each of gone
 // removed once, sorted.
 func mergeDurations(sorted, added, gone []time.Duration) []time.Duration {
@@ -487,7 +573,7 @@ func (w *analyticsWrite) write(ctx context.Context, tx *sql.Tx) error {
 		case err != nil:
 			return err
 		default:
-			if err := json.Unmarshal(body, &c); err != nil {
+			if err := decodeCohort(&c, body); err != nil {
 				return err
 			}
 		}
@@ -498,9 +584,7 @@ func (w *analyticsWrite) write(ctx context.Context, tx *sql.Tx) error {
 			}
 			continue
 		}
-		if body, err = json.Marshal(c); err != nil {
-			return err
-		}
+		body = appendCohort(body[:0], &c)
 		if _, err := execTx(ctx, tx, putCohortSQL, k.span, k.start, k.partner, k.region, k.tier, c.Submitted, body); err != nil {
 			return err
 		}
@@ -614,8 +698,7 @@ func cohorts(db *sql.DB, r cohortRange, partner, tier string, fn func(cohortKey,
 		if err := rows.Scan(&k.start, &k.partner, &k.region, &k.tier, &body); err != nil {
 			return err
 		}
-		*c = cohort{}
-		if err := json.Unmarshal(body, c); err != nil {
+		if err := decodeCohort(c, body); err != nil {
 			return err
 		}
 		if err := fn(k, c); err != nil {
