@@ -20,16 +20,17 @@ import (
 // Program analytics keeps its registration facts in views.db
 // (docs/analytics.md, "Where the facts live"):
 //
-//   - analytics_facts: one row per registration, the fact's columns (times
-//     in unix nanoseconds, 0 when the event has not happened; amounts as
-//     decimal text). Explain, as-of, the edges of a period, consistency,
-//     top partners and ratings read them through the indexes below.
-//   - analytics_cohorts: the figures of the facts of one month of first
-//     submission, partner, region (as last submitted) and tier, summed, with
-//     the durations to approval sorted: a query without explain and without
-//     as-of reads a period's whole months from here, one row per
-//     combination instead of one per registration, and only its edges from
-//     the facts.
+//   - analytics_facts: one row per registration, the fact encoded in one
+//     column (appendFact), beside the columns its indexes need. Explain,
+//     as-of, the edges of a period, consistency, ratings and the top
+//     partners by week read them.
+//   - analytics_cohorts: the figures of the facts of all time, of one year
+//     and of one month of first submission, per partner, region (as last
+//     submitted) and tier, summed, with the durations to approval sorted
+//     (appendCohort): a query without explain and without as-of reads the
+//     whole ledger, or a period's whole years and months, from here, one
+//     row per combination instead of one per registration, and only the
+//     period's edges from the facts.
 //
 // Both are written from the facts a batch changed: the fact's row again,
 // and for the cohorts the difference between its contribution before the
@@ -275,39 +276,40 @@ type cohortKey struct {
 // wonSum is the closed-won values of one currency: how many, and their
 // exact sum.
 type wonSum struct {
-	N   int             `json:"n"`
-	Sum decimal.Decimal `json:"sum"`
+	N   int
+	Sum decimal.Decimal
 }
 
 // cohort is the summed figures of a set of facts, as a query without
 // Before counts them (regAcc.count): a row of analytics_cohorts, or (with
 // signed counts) the change a batch makes to one.
 type cohort struct {
-	Submitted   int `json:"s"`
-	Decided     int `json:"d"`
-	Approved    int `json:"a"`
-	Auto        int `json:"aa"`
-	Rejected    int `json:"r"`
-	Duplicates  int `json:"dup"`
-	ApprovalNum int `json:"an"` // decided and approved
-	UtilNum     int `json:"un"` // approved, won while protected
-	ExpiryNum   int `json:"en"` // approved and expired
-	WonNum      int `json:"wn"`
-	ConflictNum int `json:"cn"`
-	Rated       int `json:"rc"`
-	ScoreSum    int `json:"rs"`
+	Submitted   int
+	Decided     int
+	Approved    int
+	Auto        int
+	Rejected    int
+	Duplicates  int
+	ApprovalNum int // decided and approved
+	UtilNum     int // approved, won while protected
+	ExpiryNum   int // approved and expired
+	WonNum      int
+	ConflictNum int
+	Rated       int
+	ScoreSum    int
 	// Won is by currency.
-	Won map[string]wonSum `json:"won,omitempty"`
+	Won map[string]wonSum
 	// Manual and Automatic are the durations to approval (nanoseconds),
 	// by a reviewer or a conflict and automatic, sorted. In a change,
 	// the durations added; Gone* those removed.
-	Manual       []time.Duration `json:"m,omitempty"`
-	Automatic    []time.Duration `json:"am,omitempty"`
-	GoneManual   []time.Duration `json:"-"`
-	GoneAutomatc []time.Duration `json:"-"`
+	Manual        []time.Duration
+	Automatic     []time.Duration
+	GoneManual    []time.Duration
+	GoneAutomatic []time.Duration
 }
 
-// keys are the cohorts (all time, year, month) fact k's key names.
+// spans returns the cohorts (of all time, of the year, of the month) of a
+// fact of key k first submitted at at.
 func (k cohortKey) spans(at time.Time) [3]cohortKey {
 	all, year, month := k, k, k
 	all.span, all.start = spanAll, 0
@@ -394,15 +396,15 @@ func (c *cohort) add(o cohort, sign int) {
 		c.Automatic = append(c.Automatic, o.Automatic...)
 	} else {
 		c.GoneManual = append(c.GoneManual, o.Manual...)
-		c.GoneAutomatc = append(c.GoneAutomatc, o.Automatic...)
+		c.GoneAutomatic = append(c.GoneAutomatic, o.Automatic...)
 	}
 }
 
 // apply applies change d to stored cohort c: the counts, then the
 // durations removed and added, kept sorted.
 func (c *cohort) apply(d cohort) {
-	gm, ga := d.GoneManual, d.GoneAutomatc
-	d.GoneManual, d.GoneAutomatc = nil, nil
+	gm, ga := d.GoneManual, d.GoneAutomatic
+	d.GoneManual, d.GoneAutomatic = nil, nil
 	add := d.Manual
 	auto := d.Automatic
 	d.Manual, d.Automatic = nil, nil
@@ -489,7 +491,7 @@ func decodeCohort(c *cohort, b []byte) error {
 			*ds = append(*ds, prev)
 		}
 	}
-	c.GoneManual, c.GoneAutomatc = nil, nil
+	c.GoneManual, c.GoneAutomatic = nil, nil
 	if r.err != nil || len(r.b) != 0 {
 		return errBadCohort
 	}
