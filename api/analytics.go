@@ -323,7 +323,10 @@ func (s *Server) rateRegistration(c echo.Context) error {
 	if _, err := s.app.RateRegistration(c.Request().Context(), call, id, in.Score, in.Comment); err != nil {
 		return err
 	}
-	r, ok := s.app.Analytics.Rating(id)
+	r, ok, err := s.app.Analytics.Rating(id)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return domain.Errorf(domain.EINTERNAL, "the rating of %s is not in the analytics view", id)
 	}

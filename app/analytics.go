@@ -126,7 +126,7 @@ func (s *Service) Consistency(caller Caller, f projections.AnalyticsFilter) (pro
 	if err := mayReadAnalytics(caller, &f); err != nil {
 		return projections.Consistency{}, err
 	}
-	return s.Analytics.Consistency(f), nil
+	return s.Analytics.Consistency(f)
 }
 
 // TopPartners returns the volume trend of the top partners; a partner
@@ -143,7 +143,7 @@ func (s *Service) Ratings(caller Caller, f projections.AnalyticsFilter) ([]proje
 	if err := mayReadAnalytics(caller, &f); err != nil {
 		return nil, err
 	}
-	return s.Analytics.Ratings(f), nil
+	return s.Analytics.Ratings(f)
 }
 
 // RateRegistration records the registering partner's rating of decided

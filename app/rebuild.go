@@ -19,7 +19,7 @@ var Views = map[string]struct {
 	"pipeline":      {Rows: []string{"pipeline"}},
 	"conflicts":     {Rows: []string{"conflicts"}},
 	"claims":        {Rows: []string{claimRows, inputRows}},
-	"analytics":     {Rows: []string{"analytics"}},
+	"analytics":     {Tables: []string{"analytics_facts", "analytics_cohorts"}, Rows: []string{"analytics"}},
 }
 
 // ViewNames returns the names Views knows, sorted.

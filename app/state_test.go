@@ -30,6 +30,8 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // in memory, rebuilt from scratch).
 func startService(t require.TestingT, store domain.EventStore, clock domain.Clock, statePath string) *Service {
 	svc := New(Config{Store: store, Clock: clock, Logger: quietLogger(), StatePath: statePath})
+	// Analytics keeps almost no fact: the others are read back from views.db.
+	svc.Analytics.MaxCached = 2
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, svc.Start(ctx, false))
@@ -131,8 +133,19 @@ func snapshot(t require.TestingT, s *Service, at time.Time) string {
 	require.NoError(t, err)
 	top, err := s.Analytics.TopPartners(everything, 0, "week")
 	require.NoError(t, err)
+	consistency, err := s.Analytics.Consistency(everything)
+	require.NoError(t, err)
+	ratings, err := s.Analytics.Ratings(everything)
+	require.NoError(t, err)
+	// Without explain, whole months are summed from the cohorts: the whole
+	// ledger, and a period cut inside months (edges from the facts).
+	summed, err := s.Analytics.Registrations(projections.AnalyticsFilter{}, []string{"partner", "region", "tier"})
+	require.NoError(t, err)
+	cut := projections.AnalyticsFilter{From: stateT0.Add(15*domain.Day + time.Hour), To: at.Add(-3 * domain.Day)}
+	summedCut, err := s.Analytics.Registrations(cut, []string{"tier"})
+	require.NoError(t, err)
 	out["analytics"] = map[string]any{"registrations": analytics, "conflicts": s.Analytics.Conflicts(everything),
-		"consistency": s.Analytics.Consistency(everything), "top": top, "ratings": s.Analytics.Ratings(everything)}
+		"consistency": consistency, "top": top, "ratings": ratings, "summed": summed, "summed_cut": summedCut}
 	s.checker.mu.Lock()
 	probes := map[string]domain.Finding{}
 	for i, name := range probeAccounts {

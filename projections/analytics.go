@@ -69,6 +69,9 @@ type RegistrationFact struct {
 	RatedAt  time.Time `json:"rated_at,omitzero"`
 	Score    int       `json:"score,omitempty"`
 	Comment  string    `json:"comment,omitempty"`
+
+	pos     uint64 // of RegistrationDrafted: the row's key
+	lastPos uint64 // of the latest event that changed the fact
 }
 
 // ConflictParty is what analytics keeps of one claimant of a conflict.
@@ -107,31 +110,38 @@ type ConflictFact struct {
 // Analytics is the projection behind program analytics (docs/analytics.md):
 // one fact per registration and per conflict, folded from the ledger, and
 // the partners' tiers as they stand, so that a registration keeps the tier
-// of its submission. Queries (analytics_query.go) aggregate the facts over
-// any period; every figure can name the positions it counts. It is safe
-// for concurrent use.
+// of its submission. The registrations' facts live in the state database
+// (analytics_store.go), with the cohorts' sums a query reads instead of
+// them; memory holds only a bounded cache of the facts being folded, the
+// conflicts' facts and the tiers. Queries (analytics_query.go) aggregate
+// over any period what the last commit holds; every figure can name the
+// positions it counts. It is safe for concurrent use.
 type Analytics struct {
 	tracker
-	regs map[uuid.UUID]*RegistrationFact
-	// subs are the submitted registrations in the order of their first
-	// submission, which is also the order of its recorded time (recorded
-	// time never decreases along the ledger): a period is one range.
-	subs      []*RegistrationFact
+	// MaxCached bounds the facts kept between batches: past it, those
+	// whose changes are committed are evicted, the longest untouched
+	// first, down to half. An event for an evicted fact reads it back.
+	MaxCached int
+	db        *sql.DB // the state database, from Load; nil: nothing is evicted
+	regs      map[uuid.UUID]*RegistrationFact
+	// changed are the facts changed since the last flush, with their
+	// contribution to a cohort before.
+	changed   map[uuid.UUID]*factChange
 	conflicts map[uuid.UUID]*ConflictFact
 	tiers     map[string]string
 	rows      *rowSet
-	// strs interns the facts' repeated strings (partner IDs, regions,
-	// countries, tiers, types, verdicts, currencies): each decoded event
-	// or row would otherwise keep its own copy in every fact. Bounded by
+	// strs interns the cached facts' repeated strings (partner IDs,
+	// regions, countries, tiers, types, verdicts, currencies). Bounded by
 	// the distinct values, never by the registrations.
 	strs map[string]string
+	err  error // a fact that could not be read back: the batch fails
 }
 
 var _ Handler = (*Analytics)(nil)
 
 // NewAnalytics returns an empty projection at checkpoint 0.
 func NewAnalytics() *Analytics {
-	return &Analytics{tracker: newTracker(), regs: map[uuid.UUID]*RegistrationFact{},
+	return &Analytics{tracker: newTracker(), MaxCached: 20_000, regs: map[uuid.UUID]*RegistrationFact{}, changed: map[uuid.UUID]*factChange{},
 		conflicts: map[uuid.UUID]*ConflictFact{}, tiers: map[string]string{}, rows: newRowSet("analytics"), strs: map[string]string{}}
 }
 
@@ -157,31 +167,24 @@ func (p *Analytics) internFact(f *RegistrationFact) {
 
 // The keys of the analytics rows: a prefix, then the ID.
 const (
-	analyticsReg      = "r:"
 	analyticsConflict = "c:"
 	analyticsTier     = "t:"
 )
 
-// Load implements Handler.
+// Load implements Handler: the conflicts' facts and the tiers; the
+// registrations' facts stay in db, read when an event needs one.
 func (p *Analytics) Load(ctx context.Context, db *sql.DB) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.db, p.err = db, nil
 	p.rows.reset()
 	clear(p.regs)
-	p.subs = p.subs[:0]
+	clear(p.changed)
 	clear(p.conflicts)
 	clear(p.tiers)
 	clear(p.strs)
 	err := LoadRows(ctx, db, p.rows.view, func(key string, body []byte) error {
 		switch {
-		case strings.HasPrefix(key, analyticsReg):
-			f := &RegistrationFact{}
-			if err := json.Unmarshal(body, f); err != nil {
-				return err
-			}
-			f.autoPending = f.Auto && f.ApprovedPos == 0
-			p.internFact(f)
-			p.regs[f.ID] = f
 		case strings.HasPrefix(key, analyticsConflict):
 			f := &ConflictFact{}
 			if err := json.Unmarshal(body, f); err != nil {
@@ -200,12 +203,6 @@ func (p *Analytics) Load(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
-	for _, f := range p.regs {
-		if f.SubmittedPos != 0 {
-			p.subs = append(p.subs, f)
-		}
-	}
-	slices.SortFunc(p.subs, func(a, b *RegistrationFact) int { return cmp.Compare(a.SubmittedPos, b.SubmittedPos) })
 	return nil
 }
 
@@ -215,14 +212,73 @@ func (p *Analytics) ApplyBatch(b *Batch, rec domain.RecordedEvent) error { retur
 // Apply folds one recorded event outside a follower (as-of replays, tests).
 func (p *Analytics) Apply(rec domain.RecordedEvent) error { return p.apply(nil, rec) }
 
-// Flush implements Handler.
-func (p *Analytics) Flush() (Write, error) { return p.rows.flush(p.mu.RLocker()) }
+// Flush implements Handler: the changed facts' rows, the changes of
+// their cohorts, and the conflicts' and tiers' rows.
+func (p *Analytics) Flush() (Write, error) {
+	rows, err := p.rows.flush(p.mu.RLocker())
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return nil, p.err
+	}
+	if len(p.changed) == 0 {
+		return rows, nil
+	}
+	w := &analyticsWrite{rows: rows, cohorts: map[cohortKey]cohort{}, facts: make([]any, 0, len(p.changed)*factColumnCount)}
+	change := func(k cohortKey, c cohort, sign int) {
+		d := w.cohorts[k]
+		d.add(c, sign)
+		w.cohorts[k] = d
+	}
+	ids := make([]*factChange, 0, len(p.changed))
+	for _, c := range p.changed {
+		ids = append(ids, c)
+	}
+	// In key order: the table grows at its end.
+	slices.SortFunc(ids, func(a, b *factChange) int { return cmp.Compare(a.f.pos, b.f.pos) })
+	for _, c := range ids {
+		w.facts = factArgs(w.facts, c.f)
+		if c.had {
+			for _, k := range c.key.spans(time.Unix(c.key.start, 0)) {
+				change(k, c.contrib, -1)
+			}
+		}
+		if k, now, ok := c.f.contribution(); ok {
+			for _, k := range k.spans(c.f.SubmittedAt) {
+				change(k, now, 1)
+			}
+		}
+	}
+	clear(p.changed)
+	return w.write, nil
+}
 
-// Committed implements Handler.
+// Committed implements Handler. Past MaxCached, the facts whose every
+// change is committed are evicted: they are read back from the state
+// database when an event needs them.
 func (p *Analytics) Committed(next uint64) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.next = next
-	p.mu.Unlock()
+	if p.db == nil || len(p.regs) <= p.MaxCached {
+		return
+	}
+	var clean []*RegistrationFact
+	for id, f := range p.regs {
+		if _, ok := p.changed[id]; !ok && f.lastPos < next {
+			clean = append(clean, f)
+		}
+	}
+	slices.SortFunc(clean, func(a, b *RegistrationFact) int { return cmp.Compare(a.lastPos, b.lastPos) })
+	for _, f := range clean {
+		if len(p.regs) <= p.MaxCached/2 {
+			break
+		}
+		delete(p.regs, f.ID)
+	}
 }
 
 // analyticsStreams are the stream prefixes whose events analytics folds.
@@ -253,17 +309,45 @@ func (p *Analytics) apply(b *Batch, rec domain.RecordedEvent) error {
 		}
 	}
 	p.advance(rec.Position)
+	if p.err != nil {
+		return p.err
+	}
 	return nil
 }
 
-// reg returns registration id's fact, marking it changed; nil if the
-// registration was never drafted.
-func (p *Analytics) reg(id uuid.UUID) *RegistrationFact {
+// reg returns registration id's fact, marking it changed by the event at
+// pos; nil if the registration was never drafted. An evicted fact is read
+// back from the state database.
+func (p *Analytics) reg(id uuid.UUID, pos uint64) *RegistrationFact {
 	f := p.regs[id]
-	if f != nil {
-		p.rows.mark(analyticsReg+id.String(), func() any { return f })
+	if f == nil && p.db != nil && p.err == nil {
+		var err error
+		if f, err = loadFact(p.db, id); err != nil {
+			p.err = fmt.Errorf("analytics: read the fact of %s: %w", id, err)
+			return nil
+		}
+		if f != nil {
+			p.internFact(f)
+			p.regs[id] = f
+		}
 	}
+	if f == nil {
+		return nil
+	}
+	p.touch(f, pos)
 	return f
+}
+
+// touch marks f changed by the event at pos, keeping what it contributed
+// before the first change since the last flush.
+func (p *Analytics) touch(f *RegistrationFact, pos uint64) {
+	f.lastPos = pos
+	if _, ok := p.changed[f.ID]; ok {
+		return
+	}
+	c := &factChange{f: f}
+	c.key, c.contrib, c.had = f.contribution()
+	p.changed[f.ID] = c
 }
 
 func (p *Analytics) fold(rec domain.RecordedEvent, ev domain.Event) {
@@ -274,42 +358,42 @@ func (p *Analytics) fold(rec domain.RecordedEvent, ev domain.Event) {
 	case domain.PartnerUpdated:
 		p.setTier(e.ID, string(e.Tier))
 	case domain.RegistrationDrafted:
-		f := &RegistrationFact{ID: e.RegistrationID, PartnerID: e.PartnerID, Region: e.Details.Account.Region, Country: e.Details.Account.Country}
+		f := &RegistrationFact{ID: e.RegistrationID, PartnerID: e.PartnerID, Region: e.Details.Account.Region, Country: e.Details.Account.Country, pos: pos}
 		p.regs[e.RegistrationID] = f
-		p.reg(e.RegistrationID)
+		p.changed[f.ID] = &factChange{f: f} // a new row: it contributed nothing
+		f.lastPos = pos
 	case domain.RegistrationSubmitted:
-		if f := p.reg(e.RegistrationID); f != nil {
+		if f := p.reg(e.RegistrationID, pos); f != nil {
 			f.Region, f.Country = e.Details.Account.Region, e.Details.Account.Country
 			f.Type, f.HasProof, f.Value = string(e.Type), len(e.Details.Proof) > 0, e.Details.Opportunity.EstimatedValue
 			if f.SubmittedPos == 0 {
 				f.SubmittedPos, f.SubmittedAt, f.Tier = pos, at, p.tiers[f.PartnerID]
-				p.subs = append(p.subs, f)
 			}
 		}
 	case domain.RegistrationVerdictRecorded:
-		if f := p.reg(e.RegistrationID); f != nil {
+		if f := p.reg(e.RegistrationID, pos); f != nil {
 			f.Verdict = string(e.Verdict)
 			if e.Verdict == domain.VerdictDuplicate {
 				f.decide(pos, at, "duplicate", "duplicate_check")
 			}
 		}
 	case domain.RegistrationAutoApproved:
-		if f := p.reg(e.RegistrationID); f != nil && f.ApprovedPos == 0 {
+		if f := p.reg(e.RegistrationID, pos); f != nil && f.ApprovedPos == 0 {
 			f.autoPending, f.Auto = true, true
 		}
 	case domain.RegistrationApproved:
-		if f := p.reg(e.RegistrationID); f != nil {
+		if f := p.reg(e.RegistrationID, pos); f != nil {
 			f.approve(pos, at, e.Terms.ProtectionEnd, "reviewer")
 		}
 	case domain.RegistrationRejected:
-		if f := p.reg(e.RegistrationID); f != nil {
+		if f := p.reg(e.RegistrationID, pos); f != nil {
 			if f.DecidedPos == 0 {
 				f.Reason = string(e.Reason)
 			}
 			f.decide(pos, at, "rejected", "reviewer")
 		}
 	case domain.RegistrationConflictDecided:
-		if f := p.reg(e.RegistrationID); f != nil {
+		if f := p.reg(e.RegistrationID, pos); f != nil {
 			switch {
 			case e.Result == domain.ConflictLost:
 				f.decide(pos, at, "rejected", "conflict")
@@ -318,31 +402,31 @@ func (p *Analytics) fold(rec domain.RecordedEvent, ev domain.Event) {
 			}
 		}
 	case domain.RegistrationExtensionGranted:
-		if f := p.reg(e.RegistrationID); f != nil {
+		if f := p.reg(e.RegistrationID, pos); f != nil {
 			f.ProtectionEnd = e.NewEnd
 		}
 	case domain.RegistrationRenewed:
-		if f := p.reg(e.RegistrationID); f != nil {
+		if f := p.reg(e.RegistrationID, pos); f != nil {
 			f.ProtectionEnd = e.Terms.ProtectionEnd
 		}
 	case domain.RegistrationExpired:
-		if f := p.reg(e.RegistrationID); f != nil && f.ExpiredPos == 0 {
+		if f := p.reg(e.RegistrationID, pos); f != nil && f.ExpiredPos == 0 {
 			f.ExpiredPos, f.ExpiredAt = pos, at
 			if f.EndedPos == 0 {
 				f.EndedPos = pos
 			}
 		}
 	case domain.RegistrationRevoked:
-		if f := p.reg(e.RegistrationID); f != nil && f.EndedPos == 0 {
+		if f := p.reg(e.RegistrationID, pos); f != nil && f.EndedPos == 0 {
 			f.EndedPos = pos
 		}
 	case domain.RegistrationClosedWon:
-		if f := p.reg(e.RegistrationID); f != nil && f.WonPos == 0 {
+		if f := p.reg(e.RegistrationID, pos); f != nil && f.WonPos == 0 {
 			f.WonPos, f.WonAt, f.WonValue = pos, at, e.FinalValue
 			f.WonProtected = f.ApprovedPos != 0 && f.EndedPos == 0 && !at.After(f.ProtectionEnd)
 		}
 	case domain.RegistrationRated:
-		if f := p.reg(e.RegistrationID); f != nil && f.RatedPos == 0 {
+		if f := p.reg(e.RegistrationID, pos); f != nil && f.RatedPos == 0 {
 			f.RatedPos, f.RatedAt, f.Score, f.Comment = pos, at, e.Score, e.Comment
 		}
 	case domain.ConflictOpened:
@@ -351,7 +435,7 @@ func (p *Analytics) fold(rec domain.RecordedEvent, ev domain.Event) {
 			c.Parties = append(c.Parties, ConflictParty{Key: pt.Key, Kind: string(pt.Kind), PartnerID: pt.PartnerID, Tier: string(pt.Tier),
 				ClaimPosition: pt.ClaimPosition, FirstContact: pt.FirstContact, HasProof: pt.HasProof})
 			if pt.RegistrationID != uuid.Nil {
-				if f := p.reg(pt.RegistrationID); f != nil && f.ConflictPos == 0 {
+				if f := p.reg(pt.RegistrationID, pos); f != nil && f.ConflictPos == 0 {
 					f.ConflictPos = pos
 				}
 			}

@@ -2,6 +2,9 @@ package projections
 
 import (
 	"cmp"
+	"database/sql"
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -99,19 +102,33 @@ type Span struct {
 // nearest-rank method: of n durations sorted, the p-th percentile is the
 // ceil(p·n/100)-th, so both are durations that happened. Zero Count: none.
 type DurationStats struct {
-	Count   int           `json:"count"`
-	Median  time.Duration `json:"-"`
-	P90     time.Duration `json:"-"`
-	Explain []Span        `json:"explain,omitempty"`
-	spans   []Span
+	Count   int             `json:"count"`
+	Median  time.Duration   `json:"-"`
+	P90     time.Duration   `json:"-"`
+	Explain []Span          `json:"explain,omitempty"`
+	spans   []Span          // with explain
+	lengths []time.Duration // without
 }
 
-func (d *DurationStats) add(id uuid.UUID, from, to uint64, fromAt, toAt time.Time) {
+func (d *DurationStats) add(id uuid.UUID, from, to uint64, fromAt, toAt time.Time, explain bool) {
 	l := toAt.Sub(fromAt)
+	if !explain {
+		d.lengths = append(d.lengths, l) // only the figures: no span to name
+		return
+	}
 	d.spans = append(d.spans, Span{ID: id, From: from, To: to, Length: l, Seconds: int64(l / time.Second)})
 }
 
 func (d *DurationStats) finish(explain bool) {
+	if !explain {
+		d.Count = len(d.lengths)
+		if d.Count > 0 {
+			slices.Sort(d.lengths)
+			d.Median, d.P90 = d.lengths[rankIndex(d.Count, 50)], d.lengths[rankIndex(d.Count, 90)]
+		}
+		d.lengths = nil
+		return
+	}
 	d.Count = len(d.spans)
 	if d.Count == 0 {
 		return
@@ -119,16 +136,14 @@ func (d *DurationStats) finish(explain bool) {
 	slices.SortFunc(d.spans, func(a, b Span) int {
 		return cmp.Or(cmp.Compare(a.Length, b.Length), cmp.Compare(a.To, b.To))
 	})
-	d.Median, d.P90 = nearestRank(d.spans, 50), nearestRank(d.spans, 90)
-	if explain {
-		d.Explain = d.spans
-	}
+	d.Median, d.P90 = d.spans[rankIndex(d.Count, 50)].Length, d.spans[rankIndex(d.Count, 90)].Length
+	d.Explain = d.spans
+	d.spans = nil // served as Explain
 }
 
-func nearestRank(sorted []Span, p int) time.Duration {
-	i := (p*len(sorted)+99)/100 - 1
-	return sorted[max(i, 0)].Length
-}
+// rankIndex is the index of the nearest-rank p-th percentile of n sorted
+// values: the ceil(p·n/100)-th.
+func rankIndex(n, p int) int { return max((p*n+99)/100-1, 0) }
 
 // Average is a mean score: Sum over Count, rounded to RateDecimals (null
 // when Count is 0). Explain lists the positions of the ratings.
@@ -171,32 +186,6 @@ type RegistrationAnalytics struct {
 	Total   RegistrationMetrics   `json:"total"`
 }
 
-// period returns the submitted registrations whose first submission lies
-// in f's period: one range of subs, found by binary search. p.mu is held.
-func (p *Analytics) period(f AnalyticsFilter) []*RegistrationFact {
-	at := func(t time.Time) int {
-		i, _ := slices.BinarySearchFunc(p.subs, t, func(r *RegistrationFact, t time.Time) int {
-			if r.SubmittedAt.Before(t) {
-				return -1
-			}
-			return 1
-		})
-		return i
-	}
-	lo, hi := 0, len(p.subs)
-	if !f.From.IsZero() {
-		lo = at(f.From)
-	}
-	if !f.To.IsZero() {
-		hi = max(at(f.To), lo)
-	}
-	if f.Before != 0 {
-		cut, _ := slices.BinarySearchFunc(p.subs, f.Before, func(r *RegistrationFact, pos uint64) int { return cmp.Compare(r.SubmittedPos, pos) })
-		hi = max(min(hi, cut), lo)
-	}
-	return p.subs[lo:hi]
-}
-
 func (f AnalyticsFilter) matchesReg(r *RegistrationFact) bool {
 	return f.seen(r.SubmittedPos) && f.inPeriod(r.SubmittedAt) &&
 		(f.PartnerID == "" || r.PartnerID == f.PartnerID) &&
@@ -206,12 +195,17 @@ func (f AnalyticsFilter) matchesReg(r *RegistrationFact) bool {
 
 // Registrations computes the registration metrics of the registrations
 // first submitted within f's period, grouped by groupBy (names of
-// AnalyticsKeys).
+// AnalyticsKeys). Without Explain and Before, the period's whole months
+// are summed from the cohorts and only its edges from the facts.
 func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (RegistrationAnalytics, error) {
 	for _, k := range groupBy {
 		if !slices.Contains(AnalyticsKeys, k) {
 			return RegistrationAnalytics{}, domain.Errorf(domain.EINVALID, "cannot group by %q", k)
 		}
+	}
+	db, err := p.stateDB()
+	if err != nil {
+		return RegistrationAnalytics{}, err
 	}
 	type acc = regAcc
 	newAcc := func(key map[string]string) *acc {
@@ -220,33 +214,63 @@ func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (Registra
 	total := newAcc(map[string]string{})
 	groups := map[string]*acc{}
 	var buf []byte
-	p.mu.RLock()
-	for _, r := range p.period(f) {
-		if !f.matchesReg(r) {
-			continue
+	group := func(partner, region, tier string) *acc {
+		buf = buf[:0]
+		for i, k := range groupBy {
+			if i > 0 {
+				buf = append(buf, 0)
+			}
+			buf = append(buf, groupKey(partner, region, tier, k)...)
 		}
-		total.count(r, f)
-		if len(groupBy) > 0 {
-			buf = buf[:0]
-			for i, k := range groupBy {
-				if i > 0 {
-					buf = append(buf, 0)
-				}
-				buf = append(buf, groupValue(r, k)...)
+		g := groups[string(buf)] // no allocation for the lookup
+		if g == nil {
+			key := make(map[string]string, len(groupBy))
+			for _, k := range groupBy {
+				key[k] = groupKey(partner, region, tier, k)
 			}
-			g := groups[string(buf)] // no allocation for the lookup
-			if g == nil {
-				key := make(map[string]string, len(groupBy))
-				for _, k := range groupBy {
-					key[k] = groupValue(r, k)
-				}
-				g = newAcc(key)
-				groups[string(buf)] = g
+			g = newAcc(key)
+			groups[string(buf)] = g
+		}
+		return g
+	}
+	facts := func(from, to time.Time) error {
+		return submittedFacts(db, from, to, f.Before, f.PartnerID, func(r *RegistrationFact) {
+			if !f.matchesReg(r) {
+				return
 			}
-			g.count(r, f)
+			total.count(r, f)
+			if len(groupBy) > 0 {
+				group(r.PartnerID, r.Region, r.Tier).count(r, f)
+			}
+		})
+	}
+	if f.Explain || f.Before != 0 {
+		err = facts(f.From, f.To)
+	} else {
+		ranges, edges := splitPeriod(f.From, f.To, false)
+		for _, r := range ranges {
+			if err == nil {
+				err = cohorts(db, r, f.PartnerID, f.Tier, func(k cohortKey, c *cohort) error {
+					if f.Region != "" && !strings.EqualFold(k.region, f.Region) {
+						return nil
+					}
+					total.addCohort(c)
+					if len(groupBy) > 0 {
+						group(k.partner, k.region, k.tier).addCohort(c)
+					}
+					return nil
+				})
+			}
+		}
+		for _, e := range edges {
+			if err == nil {
+				err = facts(e[0], e[1])
+			}
 		}
 	}
-	p.mu.RUnlock()
+	if err != nil {
+		return RegistrationAnalytics{}, fmt.Errorf("analytics: %w", err)
+	}
 	finish := func(a *acc) RegistrationMetrics {
 		m := a.m
 		m.ApprovalRate.finish()
@@ -290,16 +314,14 @@ func (p *Analytics) Registrations(f AnalyticsFilter, groupBy []string) (Registra
 	return out, nil
 }
 
-// groupValue is r's value of group key k; regions are grouped without
-// regard to case.
-func groupValue(r *RegistrationFact, k string) string {
-	switch k {
-	case "partner":
-		return r.PartnerID
-	case "region":
-		return strings.ToLower(r.Region)
+// stateDB returns the state database the facts are in.
+func (p *Analytics) stateDB() (*sql.DB, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.db == nil {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "analytics: no state database (the view was never loaded)")
 	}
-	return r.Tier
+	return p.db, nil
 }
 
 // regAcc accumulates one group's registration metrics.
@@ -331,9 +353,9 @@ func (a *regAcc) count(r *RegistrationFact, f AnalyticsFilter) {
 		m.Approved++
 		if r.Auto {
 			m.AutoApproved++
-			m.TimeToAutoApproval.add(r.ID, r.SubmittedPos, r.ApprovedPos, r.SubmittedAt, r.ApprovedAt)
+			m.TimeToAutoApproval.add(r.ID, r.SubmittedPos, r.ApprovedPos, r.SubmittedAt, r.ApprovedAt, explain)
 		} else {
-			m.TimeToApproval.add(r.ID, r.SubmittedPos, r.ApprovedPos, r.SubmittedAt, r.ApprovedAt)
+			m.TimeToApproval.add(r.ID, r.SubmittedPos, r.ApprovedPos, r.SubmittedAt, r.ApprovedAt, explain)
 		}
 		m.Utilisation.add(r.WonProtected && f.seen(r.WonPos), r.WonPos, r.ApprovedPos, explain)
 		m.ExpiryRate.add(f.seen(r.ExpiredPos), r.ExpiredPos, r.ApprovedPos, explain)
@@ -349,6 +371,35 @@ func (a *regAcc) count(r *RegistrationFact, f AnalyticsFilter) {
 	}
 	if f.seen(r.WonPos) && r.WonValue.Currency != "" {
 		a.won[r.WonValue.Currency] = a.won[r.WonValue.Currency].Add(r.WonValue.Amount)
+	}
+}
+
+// addCohort adds a cohort's summed figures to the group's, as count would
+// have added each of its facts without explain or Before.
+func (a *regAcc) addCohort(c *cohort) {
+	m := &a.m
+	m.Submitted += c.Submitted
+	m.Decided += c.Decided
+	m.Rejected += c.Rejected
+	m.Duplicates += c.Duplicates
+	m.Approved += c.Approved
+	m.AutoApproved += c.Auto
+	m.ApprovalRate.Numerator += c.ApprovalNum
+	m.ApprovalRate.Denominator += c.Decided
+	m.Utilisation.Numerator += c.UtilNum
+	m.Utilisation.Denominator += c.Approved
+	m.ExpiryRate.Numerator += c.ExpiryNum
+	m.ExpiryRate.Denominator += c.Approved
+	m.Conversion.Numerator += c.WonNum
+	m.Conversion.Denominator += c.Submitted
+	m.ConflictRate.Numerator += c.ConflictNum
+	m.ConflictRate.Denominator += c.Submitted
+	m.Satisfaction.Count += c.Rated
+	m.Satisfaction.Sum += c.ScoreSum
+	m.TimeToApproval.lengths = append(m.TimeToApproval.lengths, c.Manual...)
+	m.TimeToAutoApproval.lengths = append(m.TimeToAutoApproval.lengths, c.Automatic...)
+	for cur, w := range c.Won {
+		a.won[cur] = a.won[cur].Add(w.Sum)
 	}
 }
 
@@ -411,8 +462,8 @@ func (p *Analytics) Conflicts(f AnalyticsFilter) ConflictAnalytics {
 			out.Decided++
 			lv.Decided++
 			out.Outcomes[c.Outcome]++
-			out.TimeToResolution.add(c.ID, c.OpenedPos, c.DecidedPos, c.OpenedAt, c.DecidedAt)
-			lv.TimeToResolution.add(c.ID, c.OpenedPos, c.DecidedPos, c.OpenedAt, c.DecidedAt)
+			out.TimeToResolution.add(c.ID, c.OpenedPos, c.DecidedPos, c.OpenedAt, c.DecidedAt, f.Explain)
+			lv.TimeToResolution.add(c.ID, c.OpenedPos, c.DecidedPos, c.OpenedAt, c.DecidedAt, f.Explain)
 		}
 	}
 	p.mu.RUnlock()
@@ -568,36 +619,58 @@ func ValueBand(m domain.Money) string {
 	return m.Currency + " >=10M"
 }
 
-// registrationConsistency builds the registration half of the report;
-// p.mu is held.
-func (p *Analytics) registrationConsistency(f AnalyticsFilter) RegistrationConsistency {
+// registrationConsistency builds the registration half of the report
+// from the facts first decided in f's period.
+func registrationConsistency(db *sql.DB, f AnalyticsFilter) (RegistrationConsistency, error) {
 	out := RegistrationConsistency{Groups: []RegistrationGroup{}, Rules: []RuleUse{}}
 	groups := map[RegistrationFeatures]*RegistrationGroup{}
 	rules := map[string]*RuleUse{}
-	for _, r := range p.period(AnalyticsFilter{Before: f.Before}) {
-		if (r.Outcome != "approved" && r.Outcome != "rejected") || !f.seen(r.DecidedPos) || !f.inPeriod(r.DecidedAt) ||
+	lo, hi := periodNanos(f.From, f.To)
+	q := `SELECT fact FROM analytics_facts INDEXED BY analytics_decided
+		WHERE decided_pos != 0 AND decided_at >= ? AND decided_at < ? AND decided_pos < ?`
+	if f.From.IsZero() && f.To.IsZero() {
+		// Most facts are decided: reading the table in its order costs
+		// less than looking each row up from the index.
+		q = `SELECT fact FROM analytics_facts NOT INDEXED WHERE decided_pos != 0 AND decided_at >= ? AND decided_at < ? AND decided_pos < ?`
+	}
+	err := scanFacts(db, q, []any{lo, hi, beforeBound(f.Before)}, func(r *RegistrationFact) {
+		if (r.Outcome != "approved" && r.Outcome != "rejected") || !f.seen(r.SubmittedPos) || !f.seen(r.DecidedPos) || !f.inPeriod(r.DecidedAt) ||
 			(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
 			(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) || (f.Tier != "" && r.Tier != f.Tier) {
-			continue
+			return
 		}
-		out.Decided++
-		ft := RegistrationFeatures{Type: r.Type, Tier: r.Tier, Verdict: r.Verdict, HasProof: r.HasProof, ValueBand: ValueBand(r.Value)}
-		g := groups[ft]
-		if g == nil {
-			g = &RegistrationGroup{Features: ft, Results: map[string]int{}}
-			groups[ft] = g
-		}
-		g.Results[r.Outcome]++
-		g.Decisions = append(g.Decisions, DecidedRegistration{RegistrationID: r.ID, PartnerID: r.PartnerID, Result: r.Outcome,
-			Rule: r.Rule, Reason: r.Reason, Position: r.DecidedPos})
-		u := rules[r.Rule]
-		if u == nil {
-			u = &RuleUse{Rule: r.Rule, Results: map[string]int{}}
-			rules[r.Rule] = u
-		}
-		u.Cases++
-		u.Results[r.Outcome]++
+		decidedRegistration(&out, groups, rules, r)
+	})
+	if err != nil {
+		return out, err
 	}
+	finishRegistrationConsistency(&out, groups, rules)
+	return out, nil
+}
+
+// decidedRegistration adds decision r to the report.
+func decidedRegistration(out *RegistrationConsistency, groups map[RegistrationFeatures]*RegistrationGroup, rules map[string]*RuleUse, r *RegistrationFact) {
+	out.Decided++
+	ft := RegistrationFeatures{Type: r.Type, Tier: r.Tier, Verdict: r.Verdict, HasProof: r.HasProof, ValueBand: ValueBand(r.Value)}
+	g := groups[ft]
+	if g == nil {
+		g = &RegistrationGroup{Features: ft, Results: map[string]int{}}
+		groups[ft] = g
+	}
+	g.Results[r.Outcome]++
+	g.Decisions = append(g.Decisions, DecidedRegistration{RegistrationID: r.ID, PartnerID: r.PartnerID, Result: r.Outcome,
+		Rule: r.Rule, Reason: r.Reason, Position: r.DecidedPos})
+	u := rules[r.Rule]
+	if u == nil {
+		u = &RuleUse{Rule: r.Rule, Results: map[string]int{}}
+		rules[r.Rule] = u
+	}
+	u.Cases++
+	u.Results[r.Outcome]++
+}
+
+// finishRegistrationConsistency orders the report's groups and rules.
+func finishRegistrationConsistency(out *RegistrationConsistency, groups map[RegistrationFeatures]*RegistrationGroup, rules map[string]*RuleUse) {
 	for _, g := range groups {
 		g.Consistent = len(g.Results) == 1
 		if !g.Consistent {
@@ -619,7 +692,6 @@ func (p *Analytics) registrationConsistency(f AnalyticsFilter) RegistrationConsi
 		out.Rules = append(out.Rules, *u)
 	}
 	slices.SortFunc(out.Rules, func(a, b RuleUse) int { return cmp.Or(cmp.Compare(b.Cases, a.Cases), cmp.Compare(a.Rule, b.Rule)) })
-	return out
 }
 
 // features and result describe case c.
@@ -654,7 +726,11 @@ func (c *ConflictFact) features() (CaseFeatures, string) {
 
 // Consistency groups the conflicts decided within f's period by their
 // features and by the clause applied.
-func (p *Analytics) Consistency(f AnalyticsFilter) Consistency {
+func (p *Analytics) Consistency(f AnalyticsFilter) (Consistency, error) {
+	db, err := p.stateDB()
+	if err != nil {
+		return Consistency{}, err
+	}
 	groups := map[CaseFeatures]*CaseGroup{}
 	clauses := map[string]*ClauseUse{}
 	out := Consistency{Groups: []CaseGroup{}, Clauses: []ClauseUse{}}
@@ -681,8 +757,10 @@ func (p *Analytics) Consistency(f AnalyticsFilter) Consistency {
 		u.Cases++
 		u.Results[result]++
 	}
-	out.Registrations = p.registrationConsistency(f)
 	p.mu.RUnlock()
+	if out.Registrations, err = registrationConsistency(db, f); err != nil {
+		return Consistency{}, fmt.Errorf("analytics: %w", err)
+	}
 	for _, g := range groups {
 		g.Consistent = len(g.Results) == 1
 		if !g.Consistent {
@@ -706,7 +784,7 @@ func (p *Analytics) Consistency(f AnalyticsFilter) Consistency {
 	slices.SortFunc(out.Clauses, func(a, b ClauseUse) int {
 		return cmp.Or(cmp.Compare(b.Cases, a.Cases), cmp.Compare(a.Clause, b.Clause))
 	})
-	return out
+	return out, nil
 }
 
 // The buckets a volume trend counts by.
@@ -759,26 +837,64 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 	if !slices.Contains(TrendBuckets, bucket) {
 		return nil, domain.Errorf(domain.EINVALID, "bucket must be one of: %s", strings.Join(TrendBuckets, ", "))
 	}
-	type sub struct {
-		at  time.Time
-		pos uint64
+	type sub = trendSub
+	db, err := p.stateDB()
+	if err != nil {
+		return nil, err
 	}
 	by := map[string][]sub{}
+	counts := map[string]int{}
 	var first, last time.Time
-	p.mu.RLock()
-	for _, r := range p.period(f) {
-		if !f.matchesReg(r) {
-			continue
+	add := func(partner string, s sub) {
+		by[partner] = append(by[partner], s)
+		counts[partner] += s.n
+		if first.IsZero() || s.at.Before(first) {
+			first = s.at
 		}
-		by[r.PartnerID] = append(by[r.PartnerID], sub{r.SubmittedAt, r.SubmittedPos})
-		if first.IsZero() || r.SubmittedAt.Before(first) {
-			first = r.SubmittedAt
-		}
-		if r.SubmittedAt.After(last) {
-			last = r.SubmittedAt
+		if s.at.After(last) {
+			last = s.at
 		}
 	}
-	p.mu.RUnlock()
+	facts := func(from, to time.Time) error {
+		return submittedFacts(db, from, to, f.Before, f.PartnerID, func(r *RegistrationFact) {
+			if f.matchesReg(r) {
+				add(r.PartnerID, sub{r.SubmittedAt, r.SubmittedPos, 1})
+			}
+		})
+	}
+	if f.Explain || f.Before != 0 || bucket == "week" {
+		err = facts(f.From, f.To)
+	} else {
+		ranges, edges := splitPeriod(f.From, f.To, true)
+		if f.From.IsZero() && f.To.IsZero() && limit > 0 {
+			// The whole ledger: rank by the all-time cohorts, and read
+			// the months of the top partners only.
+			var lo, hi time.Time
+			lo, hi, err = topByMonths(db, f, limit, add)
+			if !lo.IsZero() && (first.IsZero() || lo.Before(first)) {
+				first = lo
+			}
+			if hi.After(last) {
+				last = hi
+			}
+			ranges = nil
+		}
+		for _, r := range ranges {
+			if err == nil {
+				err = monthVolumes(db, r, f, func(partner string, month int64, n int) {
+					add(partner, sub{time.Unix(month, 0).UTC(), 0, n})
+				})
+			}
+		}
+		for _, e := range edges {
+			if err == nil {
+				err = facts(e[0], e[1])
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
 	out := []PartnerTrend{}
 	if len(by) == 0 {
 		return out, nil
@@ -800,12 +916,12 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 	for id := range by {
 		ids = append(ids, id)
 	}
-	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(len(by[b]), len(by[a])), cmp.Compare(a, b)) })
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b)) })
 	if limit > 0 && len(ids) > limit {
 		ids = ids[:limit]
 	}
 	for _, id := range ids {
-		t := PartnerTrend{PartnerID: id, Submitted: len(by[id]), Buckets: make([]TrendPoint, len(starts))}
+		t := PartnerTrend{PartnerID: id, Submitted: counts[id], Buckets: make([]TrendPoint, len(starts))}
 		for i, s := range starts {
 			t.Buckets[i].Start = s
 		}
@@ -817,7 +933,7 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 				return -1
 			})
 			pt := &t.Buckets[max(i-1, 0)]
-			pt.Submitted++
+			pt.Submitted += s.n
 			if f.Explain {
 				pt.Positions = append(pt.Positions, s.pos)
 			}
@@ -829,6 +945,115 @@ func (p *Analytics) TopPartners(f AnalyticsFilter, limit int, bucket string) ([]
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// trendSub is n submissions at the same bucket: one fact, or a month
+// cohort's (whose start stands for its submissions: buckets are months or
+// quarters then).
+type trendSub struct {
+	at  time.Time
+	pos uint64
+	n   int
+}
+
+// topByMonths adds, for the whole ledger, the month volumes of the limit
+// partners with the most registrations matching f (ties by ID), ranked by
+// the all-time cohorts, and returns the first and last months any
+// registration counted falls in: the bounds of the buckets.
+func topByMonths(db *sql.DB, f AnalyticsFilter, limit int, add func(partner string, s trendSub)) (first, last time.Time, err error) {
+	match := func(region string) bool { return f.Region == "" || strings.EqualFold(region, f.Region) }
+	counts := map[string]int{}
+	rows, err := query(db, `SELECT partner_id, region, submitted FROM analytics_cohorts
+		WHERE span = 'a' AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?)`, f.PartnerID, f.PartnerID, f.Tier, f.Tier)
+	if err != nil {
+		return first, last, err
+	}
+	for rows.Next() {
+		var partner, region string
+		var n int
+		if err := rows.Scan(&partner, &region, &n); err != nil {
+			rows.Close()
+			return first, last, err
+		}
+		if match(region) {
+			counts[partner] += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return first, last, err
+	}
+	ids := make([]string, 0, len(counts))
+	for id := range counts {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b)) })
+	ids = ids[:min(limit, len(ids))]
+	// The bounds: the first month and the last holding a registration
+	// counted, in the order of the table.
+	for _, order := range []string{"ASC", "DESC"} {
+		rows, err := query(db, `SELECT start, region FROM analytics_cohorts
+			WHERE span = 'm' AND (? = '' OR partner_id = ?) AND (? = '' OR tier = ?) ORDER BY start `+order, f.PartnerID, f.PartnerID, f.Tier, f.Tier)
+		if err != nil {
+			return first, last, err
+		}
+		for rows.Next() {
+			var start int64
+			var region string
+			if err := rows.Scan(&start, &region); err != nil {
+				rows.Close()
+				return first, last, err
+			}
+			if match(region) {
+				if order == "ASC" {
+					first = time.Unix(start, 0).UTC()
+				} else {
+					last = time.Unix(start, 0).UTC()
+				}
+				break
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return first, last, err
+		}
+	}
+	for _, id := range ids {
+		err := monthVolumes(db, cohortRange{spanMonth, math.MinInt64, math.MaxInt64}, AnalyticsFilter{PartnerID: id, Region: f.Region, Tier: f.Tier},
+			func(partner string, month int64, n int) { add(partner, trendSub{time.Unix(month, 0).UTC(), 0, n}) })
+		if err != nil {
+			return first, last, err
+		}
+	}
+	return first, last, nil
+}
+
+// monthVolumes calls fn with the volume of each partner's month cohorts
+// in r that match f, without reading their bodies.
+func monthVolumes(db *sql.DB, r cohortRange, f AnalyticsFilter, fn func(partner string, month int64, n int)) error {
+	q := `SELECT start, partner_id, region, submitted FROM analytics_cohorts
+		WHERE span = ? AND (? = '' OR partner_id = ?) AND start >= ? AND start < ? AND (? = '' OR tier = ?)`
+	if f.PartnerID != "" {
+		q = `SELECT start, partner_id, region, submitted FROM analytics_cohorts INDEXED BY analytics_cohorts_partner
+		WHERE span = ? AND ? != '' AND partner_id = ? AND start >= ? AND start < ? AND (? = '' OR tier = ?)`
+	}
+	rows, err := query(db, q, r.span, f.PartnerID, f.PartnerID, r.lo, r.hi, f.Tier, f.Tier)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var month int64
+		var partner, region string
+		var n int
+		if err := rows.Scan(&month, &partner, &region, &n); err != nil {
+			return err
+		}
+		if f.Region == "" || strings.EqualFold(region, f.Region) {
+			fn(partner, month, n)
+		}
+	}
+	return rows.Err()
 }
 
 // Rating is one partner's rating of a decided registration.
@@ -843,30 +1068,47 @@ type Rating struct {
 
 // Ratings lists the ratings recorded within f's period, of registrations
 // matching f's partner, region and tier, in ledger order.
-func (p *Analytics) Ratings(f AnalyticsFilter) []Rating {
+func (p *Analytics) Ratings(f AnalyticsFilter) ([]Rating, error) {
+	db, err := p.stateDB()
+	if err != nil {
+		return nil, err
+	}
 	out := []Rating{}
-	p.mu.RLock()
-	for _, r := range p.regs {
+	lo, hi := periodNanos(f.From, f.To)
+	err = scanFacts(db, `SELECT fact FROM analytics_facts INDEXED BY analytics_rated
+		WHERE rated_pos != 0 AND rated_at >= ? AND rated_at < ? AND rated_pos < ?`, []any{lo, hi, beforeBound(f.Before)}, func(r *RegistrationFact) {
 		if !f.seen(r.RatedPos) || !f.inPeriod(r.RatedAt) ||
 			(f.PartnerID != "" && r.PartnerID != f.PartnerID) ||
 			(f.Region != "" && !strings.EqualFold(r.Region, f.Region)) ||
 			(f.Tier != "" && r.Tier != f.Tier) {
-			continue
+			return
 		}
-		out = append(out, Rating{RegistrationID: r.ID, PartnerID: r.PartnerID, Score: r.Score, Comment: r.Comment, RatedAt: r.RatedAt, Position: r.RatedPos})
+		out = append(out, r.rating())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	p.mu.RUnlock()
 	slices.SortFunc(out, func(a, b Rating) int { return cmp.Compare(a.Position, b.Position) })
-	return out
+	return out, nil
 }
 
-// Rating returns the rating of registration id, if it was rated.
-func (p *Analytics) Rating(id uuid.UUID) (Rating, bool) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	r := p.regs[id]
-	if r == nil || r.RatedPos == 0 {
-		return Rating{}, false
+func (r *RegistrationFact) rating() Rating {
+	return Rating{RegistrationID: r.ID, PartnerID: r.PartnerID, Score: r.Score, Comment: r.Comment, RatedAt: r.RatedAt, Position: r.RatedPos}
+}
+
+// Rating returns the rating of registration id, if it was rated (as of
+// the last commit).
+func (p *Analytics) Rating(id uuid.UUID) (Rating, bool, error) {
+	db, err := p.stateDB()
+	if err != nil {
+		return Rating{}, false, err
 	}
-	return Rating{RegistrationID: r.ID, PartnerID: r.PartnerID, Score: r.Score, Comment: r.Comment, RatedAt: r.RatedAt, Position: r.RatedPos}, true
+	r, err := loadFact(db, id)
+	if err != nil {
+		return Rating{}, false, fmt.Errorf("analytics: %w", err)
+	}
+	if r == nil || r.RatedPos == 0 {
+		return Rating{}, false, nil
+	}
+	return r.rating(), true, nil
 }

@@ -122,13 +122,50 @@ func newAnalyticsLedger(tb testing.TB) *analyticsLedger {
 	return l
 }
 
+// mustAnalytics folds recs into a view on a new state database and
+// commits it, as a follower would: the queries read what is committed.
 func mustAnalytics(tb testing.TB, recs []domain.RecordedEvent) *projections.Analytics {
 	tb.Helper()
+	st, err := projections.OpenState(context.Background(), "", nil)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { st.Close() })
 	a := projections.NewAnalytics()
+	require.NoError(tb, a.Load(context.Background(), st.DB()))
 	for _, r := range recs {
 		require.NoError(tb, a.Apply(r))
 	}
+	commitAnalytics(tb, st, a, uint64(len(recs)))
 	return a
+}
+
+// commitAnalytics writes what a changed into st and tells a that every
+// event below next is committed.
+func commitAnalytics(tb testing.TB, st *projections.State, a *projections.Analytics, next uint64) {
+	tb.Helper()
+	w, err := a.Flush()
+	require.NoError(tb, err)
+	if w != nil {
+		tx, err := st.DB().Begin()
+		require.NoError(tb, err)
+		require.NoError(tb, w(context.Background(), tx))
+		require.NoError(tb, tx.Commit())
+	}
+	a.Committed(next)
+}
+
+// consistency and ratings are the view's answers, which must not fail.
+func consistency(tb testing.TB, a *projections.Analytics, f projections.AnalyticsFilter) projections.Consistency {
+	tb.Helper()
+	c, err := a.Consistency(f)
+	require.NoError(tb, err)
+	return c
+}
+
+func ratings(tb testing.TB, a *projections.Analytics, f projections.AnalyticsFilter) []projections.Rating {
+	tb.Helper()
+	r, err := a.Ratings(f)
+	require.NoError(tb, err)
+	return r
 }
 
 // brief is what the table compares of a group's metrics.
@@ -189,6 +226,20 @@ func TestAnalytics_Registrations(t *testing.T) {
 			ManualCount: 1, ManualMedian: 2 * time.Hour, ManualP90: 2 * time.Hour, AutoMedian: time.Minute,
 			Ratings: 1, RatingSum: 5, Satisfaction: "5", Won: "1000 USD;"}},
 		{"EmptyPeriod", projections.AnalyticsFilter{From: day(400), To: day(500)}, empty},
+		// Whole months (March, April) from the cohorts.
+		{"WholeMonths", projections.AnalyticsFilter{From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}, all},
+		// A whole year from its cohorts.
+		{"WholeYear", projections.AnalyticsFilter{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}, all},
+		{"EmptyWholeMonths", projections.AnalyticsFilter{From: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)}, empty},
+		// April from its cohort, the rest of March (from day 1) from the facts.
+		{"MonthAndEdge", projections.AnalyticsFilter{From: day(1), To: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}, brief{Submitted: 5, Decided: 5, Approved: 3, Auto: 1, Rejected: 1, Duplicates: 1,
+			Approval: "3/5=0.6", Utilisation: "2/3=0.6667", Conversion: "2/5=0.4", Expiry: "1/3=0.3333", Conflict: "4/5=0.8",
+			ManualCount: 2, ManualMedian: 24 * time.Hour, ManualP90: 48 * time.Hour, AutoMedian: time.Minute,
+			Ratings: 2, RatingSum: 6, Satisfaction: "3", Won: "500 EUR;750.5 USD;"}},
+		{"MonthAndEdgeOfAPartner", projections.AnalyticsFilter{From: day(1), To: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), PartnerID: "acme", Region: "northEAST"}, brief{Submitted: 3, Decided: 3, Approved: 2, Auto: 1, Duplicates: 1,
+			Approval: "2/3=0.6667", Utilisation: "1/2=0.5", Conversion: "1/3=0.3333", Expiry: "1/2=0.5", Conflict: "2/3=0.6667",
+			ManualCount: 1, ManualMedian: 24 * time.Hour, ManualP90: 24 * time.Hour, AutoMedian: time.Minute,
+			Ratings: 1, RatingSum: 2, Satisfaction: "2", Won: "750.5 USD;"}},
 		{"Partner", projections.AnalyticsFilter{PartnerID: "globex"}, brief{Submitted: 2, Decided: 2, Approved: 1, Rejected: 1,
 			Approval: "1/2=0.5", Utilisation: "1/1=1", Conversion: "1/2=0.5", Expiry: "0/1=0", Conflict: "2/2=1",
 			ManualCount: 1, ManualMedian: 48 * time.Hour, ManualP90: 48 * time.Hour, Ratings: 1, RatingSum: 4, Satisfaction: "4", Won: "500 EUR;"}},
@@ -287,7 +338,7 @@ func TestAnalytics_Conflicts(t *testing.T) {
 func TestAnalytics_Consistency(t *testing.T) {
 	l := newAnalyticsLedger(t)
 	a := mustAnalytics(t, l.recs)
-	got := a.Consistency(projections.AnalyticsFilter{})
+	got := consistency(t, a, projections.AnalyticsFilter{})
 	require.Equal(t, 2, got.Decided)
 	require.Equal(t, 1, got.Inconsistent)
 	require.Len(t, got.Groups, 1)
@@ -321,15 +372,15 @@ func TestAnalytics_Consistency(t *testing.T) {
 		{Rule: "reviewer", Cases: 4, Results: map[string]int{"approved": 3, "rejected": 1}},
 		{Rule: "auto_approval", Cases: 1, Results: map[string]int{"approved": 1}},
 	}, rc.Rules)
-	require.Equal(t, 1, a.Consistency(projections.AnalyticsFilter{PartnerID: "acme", Tier: "platinum"}).Registrations.Decided)
+	require.Equal(t, 1, consistency(t, a, projections.AnalyticsFilter{PartnerID: "acme", Tier: "platinum"}).Registrations.Decided)
 
 	// Decided in the period: C1 on day 7 only.
-	only := a.Consistency(projections.AnalyticsFilter{To: day(8)})
+	only := consistency(t, a, projections.AnalyticsFilter{To: day(8)})
 	require.Equal(t, 0, only.Inconsistent)
 	require.Len(t, only.Groups, 1)
 	require.True(t, only.Groups[0].Consistent)
-	require.Empty(t, a.Consistency(projections.AnalyticsFilter{From: day(100)}).Groups)
-	require.Empty(t, a.Consistency(projections.AnalyticsFilter{From: day(100)}).Registrations.Groups)
+	require.Empty(t, consistency(t, a, projections.AnalyticsFilter{From: day(100)}).Groups)
+	require.Empty(t, consistency(t, a, projections.AnalyticsFilter{From: day(100)}).Registrations.Groups)
 
 	for _, c := range []struct {
 		value domain.Money
@@ -373,15 +424,17 @@ func TestAnalytics_TopPartners(t *testing.T) {
 func TestAnalytics_Ratings(t *testing.T) {
 	l := newAnalyticsLedger(t)
 	a := mustAnalytics(t, l.recs)
-	got := a.Ratings(projections.AnalyticsFilter{From: day(15)})
+	got := ratings(t, a, projections.AnalyticsFilter{From: day(15)})
 	require.Equal(t, []projections.Rating{
 		{RegistrationID: l.r[4], PartnerID: "globex", Score: 4, RatedAt: day(21), Position: l.pos["rate4"]},
 		{RegistrationID: l.r[5], PartnerID: "acme", Score: 2, RatedAt: day(22), Position: l.pos["rate5"]},
 	}, got)
-	r1, ok := a.Rating(l.r[1])
+	r1, ok, err := a.Rating(l.r[1])
+	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, projections.Rating{RegistrationID: l.r[1], PartnerID: "acme", Score: 5, RatedAt: day(10), Position: l.pos["rate1"]}, r1)
-	_, ok = a.Rating(l.r[2])
+	_, ok, err = a.Rating(l.r[2])
+	require.NoError(t, err)
 	require.False(t, ok)
 }
 
@@ -411,6 +464,7 @@ func TestAnalytics_LoadResumes(t *testing.T) {
 		for _, r := range l.recs {
 			require.NoError(t, resumed.Apply(r)) // those below the checkpoint are skipped
 		}
+		commitAnalytics(t, st, resumed, uint64(len(l.recs)))
 		f := projections.AnalyticsFilter{Explain: true}
 		for _, groupBy := range [][]string{nil, {"partner", "region", "tier"}} {
 			want, err := whole.Registrations(f, groupBy)
@@ -420,8 +474,8 @@ func TestAnalytics_LoadResumes(t *testing.T) {
 			require.Equal(t, want, got, "split at %d", split)
 		}
 		require.Equal(t, whole.Conflicts(f), resumed.Conflicts(f))
-		require.Equal(t, whole.Consistency(f), resumed.Consistency(f))
-		require.Equal(t, whole.Ratings(f), resumed.Ratings(f))
+		require.Equal(t, consistency(t, whole, f), consistency(t, resumed, f))
+		require.Equal(t, ratings(t, whole, f), ratings(t, resumed, f))
 		st.Close()
 	}
 }
@@ -444,12 +498,100 @@ func TestAnalytics_AsOf(t *testing.T) {
 			require.Equal(t, want, got, "registrations before %d", k)
 		}
 		require.Equal(t, then.Conflicts(now), whole.Conflicts(past), "conflicts before %d", k)
-		require.Equal(t, then.Consistency(now), whole.Consistency(past), "consistency before %d", k)
-		require.Equal(t, then.Ratings(now), whole.Ratings(past), "ratings before %d", k)
+		require.Equal(t, consistency(t, then, now), consistency(t, whole, past), "consistency before %d", k)
+		require.Equal(t, ratings(t, then, now), ratings(t, whole, past), "ratings before %d", k)
 		wantTop, err := then.TopPartners(now, 0, "month")
 		require.NoError(t, err)
 		gotTop, err := whole.TopPartners(past, 0, "month")
 		require.NoError(t, err)
 		require.Equal(t, wantTop, gotTop, "top partners before %d", k)
+	}
+}
+
+// The cohorts answer exactly what the facts answer (registration metrics
+// and top partners): every period cut at days, month and year starts, every
+// grouping and filter, summed from the
+// cohorts (without explain and Before) and counted fact by fact (Before
+// past the end of the ledger selects the facts, and sees every event).
+func TestAnalytics_CohortsAgreeWithFacts(t *testing.T) {
+	l := newAnalyticsLedger(t)
+	a := mustAnalytics(t, l.recs)
+	var bounds []time.Time
+	for d := -2; d <= 95; d += 3 {
+		bounds = append(bounds, day(d), day(d).Add(7*time.Hour))
+	}
+	for m := 2; m <= 7; m++ {
+		bounds = append(bounds, time.Date(2026, time.Month(m), 1, 0, 0, 0, 0, time.UTC))
+	}
+	// Years: 2026 holds the whole ledger.
+	bounds = append(bounds, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{})
+	filters := []projections.AnalyticsFilter{{}, {PartnerID: "acme"}, {Region: "WEST"}, {Tier: "platinum"}}
+	groupings := [][]string{nil, {"partner", "region", "tier"}, {"tier"}}
+	n := 0
+	for _, from := range bounds {
+		for _, to := range bounds {
+			if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+				continue
+			}
+			for _, f := range filters {
+				f.From, f.To = from, to
+				for _, g := range groupings {
+					summed, err := a.Registrations(f, g)
+					require.NoError(t, err)
+					byFact := f
+					byFact.Before = 1 << 62
+					counted, err := a.Registrations(byFact, g)
+					require.NoError(t, err)
+					require.Equal(t, counted, summed, "%v to %v, %+v by %v", from, to, f, g)
+					n++
+				}
+				for _, bucket := range projections.TrendBuckets {
+					for _, limit := range []int{0, 1, 5} {
+						summed, err := a.TopPartners(f, limit, bucket)
+						require.NoError(t, err)
+						byFact := f
+						byFact.Before = 1 << 62
+						counted, err := a.TopPartners(byFact, limit, bucket)
+						require.NoError(t, err)
+						require.Equal(t, counted, summed, "top %d partners by %s, %v to %v, %+v", limit, bucket, from, to, f)
+					}
+				}
+			}
+		}
+	}
+	require.Greater(t, n, 10000)
+}
+
+// With a cache of one fact, every event of another registration reads its
+// fact back from the state database: committed batch by batch, the view
+// answers what one fold of the ledger answers.
+func TestAnalytics_EvictedFactsReadBack(t *testing.T) {
+	l := newAnalyticsLedger(t)
+	whole := mustAnalytics(t, l.recs)
+	for _, per := range []int{1, 2, 5} {
+		st, err := projections.OpenState(context.Background(), "", nil)
+		require.NoError(t, err)
+		a := projections.NewAnalytics()
+		a.MaxCached = 1
+		require.NoError(t, a.Load(context.Background(), st.DB()))
+		for i, r := range l.recs {
+			require.NoError(t, a.Apply(r))
+			if (i+1)%per == 0 || i == len(l.recs)-1 {
+				commitAnalytics(t, st, a, r.Position+1)
+			}
+		}
+		for _, f := range []projections.AnalyticsFilter{{}, {Explain: true}, {From: day(1), To: day(60)}} {
+			for _, g := range [][]string{nil, {"partner", "region", "tier"}} {
+				want, err := whole.Registrations(f, g)
+				require.NoError(t, err)
+				got, err := a.Registrations(f, g)
+				require.NoError(t, err)
+				require.Equal(t, want, got, "%d a batch, %+v by %v", per, f, g)
+			}
+			require.Equal(t, consistency(t, whole, f), consistency(t, a, f))
+			require.Equal(t, ratings(t, whole, f), ratings(t, a, f))
+		}
+		st.Close()
 	}
 }

@@ -102,7 +102,7 @@ CREATE TABLE IF NOT EXISTS registration_history (
 	lapses_at   INTEGER NOT NULL,
 	progress_at INTEGER NOT NULL
 );
-` + stateIndexes
+` + analyticsSchema + stateIndexes
 
 // stateIndexes are the registrations table's secondary indexes: what each
 // query of queries.go and summary.go reads. A catch-up from an empty state
@@ -120,12 +120,14 @@ CREATE INDEX IF NOT EXISTS registrations_value ON registrations (currency, value
 CREATE INDEX IF NOT EXISTS registrations_expires ON registrations (expires_at);
 -- An as-of list walks the versions in the registrations' order.
 CREATE INDEX IF NOT EXISTS registration_history_list ON registration_history (reg_pos, valid_to);
-`
+` + analyticsIndexes
 
 // secondaryIndexes names the indexes of stateIndexes.
 var secondaryIndexes = []string{"registrations_partner", "registrations_status", "registrations_queue", "registrations_lapse",
 	"registrations_account", "registrations_domain",
 	"registrations_updated", "registrations_value", "registrations_expires", "registration_history_list"}
+
+func init() { secondaryIndexes = append(secondaryIndexes, analyticsIndexNames...) }
 
 // dropIndexes drops the secondary indexes, for a catch-up from an empty
 // state: maintaining seven indexes row by row, over upserts in random key
@@ -327,7 +329,7 @@ func saveCheckpoint(ctx context.Context, tx *sql.Tx, next uint64, last uuid.UUID
 
 // Reset empties the state: every view and the checkpoint.
 func (s *State) Reset(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations; DELETE FROM registration_docs; DELETE FROM registration_history;")
+	_, err := s.db.ExecContext(ctx, "DELETE FROM meta; DELETE FROM rows; DELETE FROM registrations; DELETE FROM registration_docs; DELETE FROM registration_history; DELETE FROM analytics_facts; DELETE FROM analytics_cohorts;")
 	s.next = 0
 	return err
 }

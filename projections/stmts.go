@@ -66,7 +66,7 @@ func kept(db *sql.DB, q string) *sql.Stmt {
 // prepared on the database (that waits for another connection, and an
 // in-memory state has one).
 func keepStatements(db *sql.DB) {
-	for _, q := range []string{putRowSQL, deleteRowSQL, saveCheckpointSQL, upsertRegistrationSQL, upsertDocSQL} {
+	for _, q := range []string{putRowSQL, deleteRowSQL, saveCheckpointSQL, upsertRegistrationSQL, upsertDocSQL, getCohortSQL, putCohortSQL, deleteCohortSQL} {
 		_, _ = statement(db, q) // without it, a write prepares for the call
 	}
 }

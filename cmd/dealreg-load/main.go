@@ -37,6 +37,7 @@ func main() {
 	readRate := flag.Int("read-rate", 0, "also run the read phase at this many requests per second (open loop, same clients), to report latency below saturation")
 	only := flag.String("phases", "one,many,read,rate", "the phases to run, comma-separated: one (submissions by 1 client), many (by -clients), read (list + detail by -readers), rate (the same at -read-rate), pipeline (list pages with filters and sorts and the summary over the whole pipeline, by -readers, as admin), analytics (program analytics over the whole period by -analytics-clients), asof (as of the last quarter end, by 1 client), pages (the console's and the portal's pages by -page-clients signed-in users)")
 	analyticsClients := flag.Int("analytics-clients", 10, "concurrent clients for the analytics phase")
+	analyticsKinds := flag.String("analytics-kinds", "", "the kinds of query the analytics phase asks, separated by ';' (all when empty): e.g. \"consistency\" alone")
 	pageClients := flag.Int("page-clients", 10, "concurrent clients for the pages phase")
 	consoleUser := flag.String("console-user", "", "EMAIL:PASSWORD of a console user (a channel manager) for the pages phase (dealreg user invite --password)")
 	partnerUser := flag.String("partner-user", "", "EMAIL:PASSWORD of a portal user of -partner for the pages phase")
@@ -51,7 +52,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dealreg-load: -token (an admin token) is required")
 		os.Exit(2)
 	}
-	l := &load{base: strings.TrimRight(*addr, "/"), admin: *token, rng: rand.New(rand.NewPCG(*seed, 7)), run: fmt.Sprintf("%x", *seed)}
+	l := &load{base: strings.TrimRight(*addr, "/"), admin: *token, rng: rand.New(rand.NewPCG(*seed, 7)), run: fmt.Sprintf("%x", *seed),
+		analyticsKinds: *analyticsKinds}
 	if *topPartner {
 		if err := l.printTopPartner(); err != nil {
 			fmt.Fprintln(os.Stderr, "dealreg-load:", err)
@@ -129,6 +131,7 @@ type load struct {
 	ids              []string // registrations created, for detail reads
 	n                atomic.Uint64
 	recv             *receiver // with -webhook-receiver: told when each submission is acknowledged
+	analyticsKinds   string    // -analytics-kinds
 }
 
 func (l *load) do(method, path, token string, body any, out any) error {

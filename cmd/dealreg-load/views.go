@@ -211,6 +211,7 @@ func (l *load) analyticsTargets() []kindTarget {
 	add("registrations", "/v1/analytics/registrations")
 	add("registrations, grouped", "/v1/analytics/registrations?group_by=partner")
 	add("registrations, grouped", "/v1/analytics/registrations?group_by=region,tier")
+	add("registrations, by partner and tier", "/v1/analytics/registrations?group_by=partner,tier")
 	add("conflicts", "/v1/analytics/conflicts")
 	add("consistency", "/v1/analytics/consistency")
 	add("top partners", "/v1/analytics/top-partners")
@@ -218,6 +219,25 @@ func (l *load) analyticsTargets() []kindTarget {
 	add("pipeline summary", "/v1/pipeline/summary?group_by=status")
 	add("pipeline summary", "/v1/pipeline/summary?group_by=partner")
 	add("pipeline summary", "/v1/pipeline/summary?group_by=region,quarter")
+	return onlyKinds(out, l.analyticsKinds)
+}
+
+// onlyKinds keeps the targets of the kinds named, separated by ';' (all
+// when none is): one query's latency alone, without the others of the mix.
+func onlyKinds(ts []kindTarget, kinds string) []kindTarget {
+	if kinds == "" {
+		return ts
+	}
+	keep := map[string]bool{}
+	for _, k := range strings.Split(kinds, ";") {
+		keep[strings.TrimSpace(k)] = true
+	}
+	var out []kindTarget
+	for _, t := range ts {
+		if keep[t.kind] {
+			out = append(out, t)
+		}
+	}
 	return out
 }
 
