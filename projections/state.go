@@ -19,7 +19,7 @@ import (
 // the views keep in it. Bump it whenever a view changes what it stores or
 // how it folds an event: a state database of another version is discarded
 // and rebuilt from the ledger, never trusted.
-const SchemaVersion = 14
+const SchemaVersion = 15
 
 // State is the durable home of the read side: a SQLite database beside the
 // ledger (views.db) that holds every view's state together with the one
