@@ -16,10 +16,10 @@ import (
 // of a scan of the state database (a row through database/sql cost about
 // 3 µs; the summary of 114,000 registrations took 0.25–0.4 s). It is a
 // cache of table registrations: filled from it when the projection loads
-// (in the background, when the summary is first asked for or a commit
-// first writes registrations, so that a start does not wait for it; until
-// then the summary reads the table) and kept up by every flush, which
-// holds what the next commit writes. A flush's rows
+// when the summary is first asked for (that summary waits for it), or in
+// the background once the rows flushed meanwhile pass stagedBound — never
+// during a start, which does not wait for it — and kept up by every
+// flush, which holds what the next commit writes. A flush's rows
 // may be seen a moment before their commit: they are the views of events
 // the ledger already holds, and a failed commit reloads the projection.
 type pipelineIndex struct {
@@ -149,18 +149,33 @@ func (x *pipelineIndex) loadFrom(db *sql.DB) {
 	x.db = db
 }
 
-// begin starts the load, if it waits: the table then holds at least every
-// flush before loadFrom that the flushes kept since do not cover. With
-// changed, only once a flush has been kept (a commit that wrote rows): a
-// start that changes nothing loads nothing.
-func (x *pipelineIndex) begin(changed bool) {
+// stagedBound is how many flushed rows are kept for a load before a
+// commit begins it (in the background): a server nobody asks for a
+// summary keeps no more than that.
+const stagedBound = 4096
+
+// committed begins the load in the background once the rows kept for it
+// pass stagedBound; a start that changes nothing loads nothing.
+func (x *pipelineIndex) committed() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.ready || x.db == nil || (changed && len(x.staged) == 0) {
+	if x.ready || x.db == nil || len(x.staged) < stagedBound {
 		return
 	}
 	go x.load(context.Background(), x.db, x.gen)
 	x.db = nil
+}
+
+// loadNow loads the index, if it waits, before answering: the first
+// summary pays for it once.
+func (x *pipelineIndex) loadNow() {
+	x.mu.Lock()
+	db, gen := x.db, x.gen
+	x.db = nil
+	x.mu.Unlock()
+	if db != nil {
+		x.load(context.Background(), db, gen)
+	}
 }
 
 // load fills the index from db's table registrations, then applies what
@@ -215,13 +230,14 @@ func (x *pipelineIndex) load(ctx context.Context, db *sql.DB, gen int) {
 // summary answers Summary from memory (f has no Before); false until the
 // index is loaded (the first call begins the load).
 func (x *pipelineIndex) summary(f ListFilter, groupBy []string) (*summaryAcc, bool) {
+	if fromTableOnly.Load() {
+		return nil, false
+	}
+	x.loadNow()
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	if !x.ready || fromTableOnly.Load() {
-		if !x.ready {
-			go x.begin(false)
-		}
-		return nil, false
+	if !x.ready {
+		return nil, false // a load in the background, or one that failed
 	}
 	acc := newSummaryAcc(len(groupBy))
 	// Each equality filter as an interned value: one never seen matches

@@ -65,8 +65,9 @@ func TestPipelineIndex_LoadKeepsWhatWasFlushedMeanwhile(t *testing.T) {
 	gen := x.gen
 	x.db = nil // the load below is the one begin would start
 	x.mu.Unlock()
-	_, ok := x.summary(ListFilter{}, nil)
-	require.False(t, ok, "not ready before the load: the summary reads the table")
+	x.mu.RLock()
+	require.False(t, x.ready, "not ready before the load: the summary reads the table")
+	x.mu.RUnlock()
 	x.load(ctx, st.db, gen)
 	write(newer...)
 

@@ -206,7 +206,7 @@ func (p *Registrations) Committed(next uint64) {
 		}
 	}
 	p.wmu.Unlock()
-	p.pipeline.begin(true)
+	p.pipeline.committed()
 	p.mu.Lock()
 	p.next = next
 	p.wake()
