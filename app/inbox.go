@@ -36,3 +36,27 @@ func (s *Service) MarkNotificationsRead(ctx context.Context, sess Session, throu
 	})
 	return err
 }
+
+// LatestNotifications returns the ledger events behind the partner user
+// u's newest notifications, newest first, at most limit (none for anyone
+// else): the inbox index's positions, each event read at its position.
+func (s *Service) LatestNotifications(ctx context.Context, u projections.UserView, limit int) ([]domain.RecordedEvent, error) {
+	if u.Role != domain.RolePartner || u.PartnerID == "" {
+		return nil, nil
+	}
+	positions, err := s.Inbox.Latest(ctx, u.PartnerID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.RecordedEvent, 0, len(positions))
+	for _, p := range positions {
+		recs, err := s.store.ReadAll(ctx, domain.ReadAllOptions{From: p, Count: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 1 && recs[0].Position == p {
+			out = append(out, recs[0])
+		}
+	}
+	return out, nil
+}

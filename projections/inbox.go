@@ -191,3 +191,31 @@ func (x *Inbox) Unread(ctx context.Context, partner string, after uint64, limit 
 		partner, after, limit, AllPartners, after, limit).Scan(&n)
 	return min(n, limit), err
 }
+
+// Latest returns the positions of partner's newest notices (its own and
+// those every partner is told of), newest first, at most limit.
+func (x *Inbox) Latest(ctx context.Context, partner string, limit int) ([]uint64, error) {
+	x.dbMu.Lock()
+	db := x.db
+	x.dbMu.Unlock()
+	if db == nil {
+		return nil, errors.New("inbox: not loaded")
+	}
+	// Two bounded range reads of the primary key, newest first.
+	rows, err := db.QueryContext(ctx, `SELECT pos FROM (SELECT pos FROM inbox_notices WHERE partner = ? ORDER BY pos DESC LIMIT ?)
+		UNION ALL SELECT pos FROM (SELECT pos FROM inbox_notices WHERE partner = ? ORDER BY pos DESC LIMIT ?)
+		ORDER BY pos DESC LIMIT ?`, partner, limit, AllPartners, limit, limit)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			return nil, fmt.Errorf("inbox: %w", err)
+		}
+		out = append(out, uint64(p))
+	}
+	return out, rows.Err()
+}

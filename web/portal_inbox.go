@@ -1,9 +1,7 @@
 package web
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -75,59 +73,27 @@ func (h *Handler) notifications(w http.ResponseWriter, r *http.Request, s app.Se
 }
 
 func (h *Handler) inbox(s app.Session, lang string) ([]inboxItem, error) {
-	if h.cfg.Store == nil {
-		return nil, domain.Errorf(domain.EUNAVAILABLE, "the pages have no ledger to read notifications from")
-	}
-	regs, _, err := h.app.List(s.Caller, projections.ListFilter{}, "", projections.MaxListLimit)
+	// The inbox index names the newest notices' events; each is read at
+	// its position and told as its e-mail tells it.
+	recs, err := h.app.LatestNotifications(context.Background(), s.User, maxInbox)
 	if err != nil {
 		return nil, err
 	}
-	var out []inboxItem
-	add := func(pos uint64, at time.Time, n notify.Notice) {
-		subject, body, err := notify.Render(notify.Message{Name: s.User.Name, Language: lang, Kind: n.Kind, Fields: n.Fields})
-		if err != nil {
-			return
-		}
-		out = append(out, inboxItem{Position: pos, At: at, Kind: n.Kind, Subject: subject, Body: strings.TrimSpace(body), Registration: n.Fields["registration"]})
-	}
-	for _, reg := range regs {
-		stream := domain.RegistrationStream(reg.ID)
-		recs, err := h.cfg.Store.ReadStream(context.Background(), stream, domain.ReadStreamOptions{})
-		if err != nil {
-			return nil, err
-		}
-		for _, rec := range recs {
-			ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
-			if err != nil {
-				continue
-			}
-			if n, ok := notify.Classify(ev); ok && n.Stream == stream {
-				add(rec.Position, rec.RecordedAt, n)
-			}
-		}
-	}
-	// The publications every partner is told of.
-	recs, err := h.cfg.Store.ReadStream(context.Background(), domain.PolicyStream, domain.ReadStreamOptions{})
-	if err != nil && !errors.Is(err, domain.ErrStreamNotFound) { // no policy published yet: none to tell
-		return nil, err
-	}
+	out := make([]inboxItem, 0, len(recs))
 	for _, rec := range recs {
-		if rec.Type != (domain.PolicyPublished{}).EventType() {
-			continue
-		}
 		ev, err := domain.DecodeEvent(rec.Type, rec.SchemaVersion, rec.Data)
 		if err != nil {
 			continue
 		}
-		if n, ok := notify.Classify(ev); ok && n.AllPartners {
-			add(rec.Position, rec.RecordedAt, n)
+		n, ok := notify.Classify(ev)
+		if !ok || (n.Stream != rec.Stream && !n.AllPartners) {
+			continue
 		}
-	}
-	slices.SortStableFunc(out, func(a, b inboxItem) int {
-		return cmp.Compare(b.Position, a.Position)
-	})
-	if len(out) > maxInbox {
-		out = out[:maxInbox]
+		subject, body, err := notify.Render(notify.Message{Name: s.User.Name, Language: lang, Kind: n.Kind, Fields: n.Fields})
+		if err != nil {
+			continue
+		}
+		out = append(out, inboxItem{Position: rec.Position, At: rec.RecordedAt, Kind: n.Kind, Subject: subject, Body: strings.TrimSpace(body), Registration: n.Fields["registration"]})
 	}
 	return out, nil
 }
