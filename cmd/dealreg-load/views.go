@@ -86,6 +86,11 @@ func (l *load) mixed(name string, workers int, d time.Duration, targets []kindTa
 	}
 }
 
+// adder returns a function appending a GET of path, with header h, to out.
+func (l *load) adder(out *[]kindTarget, h http.Header) func(kind, path string) {
+	return func(kind, path string) { *out = append(*out, kindTarget{kind: kind, url: l.base + path, header: h}) }
+}
+
 func (l *load) adminHeader() http.Header {
 	return http.Header{"Authorization": {"Bearer " + l.admin}}
 }
@@ -183,7 +188,7 @@ func (l *load) pipelineTargets() ([]kindTarget, error) {
 	}
 	h := l.adminHeader()
 	var out []kindTarget
-	add := func(kind, path string) { out = append(out, kindTarget{kind: kind, url: l.base + path, header: h}) }
+	add := l.adder(&out, h)
 	add("list, all", "/v1/registrations?limit=50")
 	add("list, by status", "/v1/registrations?limit=50&status=active")
 	add("list, by status", "/v1/registrations?limit=50&status=under_review")
@@ -207,7 +212,7 @@ func (l *load) pipelineTargets() ([]kindTarget, error) {
 func (l *load) analyticsTargets() []kindTarget {
 	h := l.adminHeader()
 	var out []kindTarget
-	add := func(kind, path string) { out = append(out, kindTarget{kind: kind, url: l.base + path, header: h}) }
+	add := l.adder(&out, h)
 	add("registrations", "/v1/analytics/registrations")
 	add("registrations, grouped", "/v1/analytics/registrations?group_by=partner")
 	add("registrations, grouped", "/v1/analytics/registrations?group_by=region,tier")
@@ -259,7 +264,7 @@ func (l *load) asOfTargets() ([]kindTarget, error) {
 	}
 	h := l.adminHeader()
 	var out []kindTarget
-	add := func(kind, path string) { out = append(out, kindTarget{kind: kind, url: l.base + path, header: h}) }
+	add := l.adder(&out, h)
 	add("summary as of", "/v1/pipeline/summary?group_by=status&as_of="+at)
 	add("summary as of", "/v1/pipeline/summary?group_by=partner&as_of="+at)
 	add("list as of", "/v1/registrations?limit=50&as_of="+at)
@@ -347,7 +352,7 @@ func (l *load) pageTargets(consoleCred, partnerCred, partner string) ([]kindTarg
 		if err != nil {
 			return nil, err
 		}
-		add := func(kind, path string) { out = append(out, kindTarget{kind: kind, url: l.base + path, header: h}) }
+		add := l.adder(&out, h)
 		add("console: review queue", "/console")
 		for _, id := range ids {
 			add("console: review page", "/console/registrations/"+id)
@@ -373,7 +378,7 @@ func (l *load) pageTargets(consoleCred, partnerCred, partner string) ([]kindTarg
 		if err != nil {
 			return nil, err
 		}
-		add := func(kind, path string) { out = append(out, kindTarget{kind: kind, url: l.base + path, header: h}) }
+		add := l.adder(&out, h)
 		add("portal: dashboard", "/portal")
 		add("portal: form", "/portal/registrations/new")
 		for _, id := range ids {
