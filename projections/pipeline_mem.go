@@ -15,11 +15,11 @@ import (
 // so that a summary of the whole pipeline is a loop over an array instead
 // of a scan of the state database (a row through database/sql cost about
 // 3 µs; the summary of 114,000 registrations took 0.25–0.4 s). It is a
-// cache of table registrations: filled from it when the projection loads
-// when the summary is first asked for (that summary waits for it), or in
-// the background once the rows flushed meanwhile pass stagedBound — never
-// during a start, which does not wait for it — and kept up by every
-// flush, which holds what the next commit writes. A flush's rows
+// cache of table registrations: filled from it when the summary is first
+// asked for (that summary waits for it), or in the background once the
+// rows flushed meanwhile pass stagedBound — never during a start, which
+// does not wait for it — and kept up by every flush, which holds what the
+// next commit writes. A flush's rows
 // may be seen a moment before their commit: they are the views of events
 // the ledger already holds, and a failed commit reloads the projection.
 type pipelineIndex struct {
@@ -184,6 +184,12 @@ func (x *pipelineIndex) loadNow() {
 // without a string for each value (the columns are read as raw bytes and
 // interned): the load leaves little garbage behind.
 func (x *pipelineIndex) load(ctx context.Context, db *sql.DB, gen int) {
+	done := false
+	defer func() {
+		if !done {
+			x.retry(db, gen)
+		}
+	}()
 	rows, err := db.QueryContext(ctx, `SELECT pos, partner_id, status, type, country, region, industry, stage, close_q, currency, products,
 		value_e4, lapses_at, progress_at, protected FROM registrations`)
 	if err != nil {
@@ -214,6 +220,7 @@ func (x *pipelineIndex) load(ctx context.Context, db *sql.DB, gen int) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	done = true
 	if x.gen != gen {
 		return
 	}
@@ -225,6 +232,16 @@ func (x *pipelineIndex) load(ctx context.Context, db *sql.DB, gen int) {
 	// As after the follower's load: give back what loading left (a
 	// start measures its resident memory just after it is ready).
 	go debug.FreeOSMemory()
+}
+
+// retry makes a load that failed (its rows kept) wait to be begun again
+// by the next summary or commit, unless a reload began since.
+func (x *pipelineIndex) retry(db *sql.DB, gen int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.gen == gen && !x.ready && x.db == nil {
+		x.db = db
+	}
 }
 
 // summary answers Summary from memory (f has no Before); false until the

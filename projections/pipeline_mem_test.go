@@ -97,3 +97,30 @@ func TestPipelineIndex_LoadKeepsWhatWasFlushedMeanwhile(t *testing.T) {
 	require.Equal(t, map[string]string{"partner": "p2"}, all.Groups[0].Key, "registration 2 moved to p2 in the flush")
 	require.Equal(t, 2, all.Groups[0].Count)
 }
+
+// TestPipelineIndex_FailedLoadIsBegunAgain: a load that cannot read the
+// table keeps what was flushed and waits for the next summary, which
+// loads it.
+func TestPipelineIndex_FailedLoadIsBegunAgain(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenState(ctx, "", nil)
+	require.NoError(t, err)
+	defer st.Close()
+	broken, err := OpenState(ctx, "", nil)
+	require.NoError(t, err)
+	require.NoError(t, broken.Close())
+
+	x := newPipelineIndex()
+	x.loadFrom(broken.db)
+	x.loadNow() // the query fails
+	x.mu.RLock()
+	require.False(t, x.ready)
+	require.NotNil(t, x.db, "the failed load waits to be begun again")
+	x.mu.RUnlock()
+	x.mu.Lock()
+	x.db = st.db // the state as it is reopened
+	x.mu.Unlock()
+	acc, ok := x.summary(ListFilter{}, nil)
+	require.True(t, ok)
+	require.Equal(t, 0, acc.total.count)
+}
