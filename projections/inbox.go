@@ -39,8 +39,8 @@ func (o *registrationOwners) learn(id uuid.UUID, partner string) {
 // of returns the partner of registration stream stream, "" for any other
 // stream.
 func (o *registrationOwners) of(ctx context.Context, stream string) string {
-	id, err := uuid.Parse(strings.TrimPrefix(stream, "registration-"))
-	if err != nil || !strings.HasPrefix(stream, "registration-") {
+	id, err := uuid.Parse(strings.TrimPrefix(stream, registrationPrefix))
+	if err != nil || !strings.HasPrefix(stream, registrationPrefix) {
 		return ""
 	}
 	o.mu.Lock()
@@ -120,7 +120,7 @@ func (x *Inbox) ApplyBatch(b *Batch, rec domain.RecordedEvent) error {
 		return nil
 	}
 	defer x.advance(rec.Position)
-	if rec.Stream != domain.PolicyStream && !strings.HasPrefix(rec.Stream, "registration-") {
+	if rec.Stream != domain.PolicyStream && !strings.HasPrefix(rec.Stream, registrationPrefix) {
 		return nil
 	}
 	ev, err := b.Decode(rec)

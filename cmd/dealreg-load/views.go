@@ -155,9 +155,10 @@ func (l *load) registrationIDs(partner string, n int) ([]string, error) {
 	return out, nil
 }
 
-// quarterEnd is the end of the last full quarter before the ledger's
-// newest registration (the generated ledger's clock runs ahead of the
-// wall clock, so it is read off the data, not now).
+// quarterEnd is the end of the quarter before the last full one before
+// the ledger's newest registration: a quarter end well inside the
+// ledger's history (the generated ledger's clock runs ahead of the wall
+// clock, so it is read off the data, not now).
 func (l *load) quarterEnd() (time.Time, error) {
 	var page struct {
 		Items []struct {
@@ -172,7 +173,7 @@ func (l *load) quarterEnd() (time.Time, error) {
 	}
 	t := page.Items[0].CreatedAt.UTC()
 	q := time.Date(t.Year(), time.Month(3*((int(t.Month())-1)/3)+1), 1, 0, 0, 0, 0, time.UTC)
-	return q.AddDate(0, -3, 0), nil // the quarter before the newest one's
+	return q.AddDate(0, -3, 0), nil
 }
 
 // pipelineTargets are list pages as channel ops ask for them over the
